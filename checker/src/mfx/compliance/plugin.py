@@ -1,0 +1,1 @@
+"""pytest plugin entry point of the compliance suite (inactive unless `mfx compliance` runs it)."""

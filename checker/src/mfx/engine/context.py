@@ -1,0 +1,69 @@
+"""What a rule sees: one parsed file, or the set of parsed files of a project."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+from pathlib import PurePosixPath
+from typing import Iterator, Mapping
+
+import libcst as cst
+
+
+@dataclasses.dataclass
+class FileContext:
+    """One parsed source file. ``path`` is relative to the project root, with ``/`` separators."""
+
+    path: str
+    source: str
+    module: cst.Module
+
+    @property
+    def module_name(self) -> str:
+        """Dotted module name derived from the path (``a/b/c.py`` → ``a.b.c``)."""
+        parts = list(PurePosixPath(self.path).with_suffix("").parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        return ".".join(parts)
+
+    @property
+    def package_name(self) -> str:
+        """Dotted name of the package that contains this module."""
+        parts = list(PurePosixPath(self.path).parts[:-1])
+        return ".".join(parts)
+
+    @property
+    def is_test(self) -> bool:
+        p = PurePosixPath(self.path)
+        return any(part in ("tests", "test") for part in p.parts[:-1]) or p.name.startswith("test_")
+
+
+@dataclasses.dataclass
+class ProjectContext:
+    """All parsed files of one run, for rules that must look across files."""
+
+    files: Mapping[str, FileContext]
+
+    def __iter__(self) -> Iterator[FileContext]:
+        return iter(self.files.values())
+
+    @cached_property
+    def by_module(self) -> dict[str, FileContext]:
+        """Files by dotted module name, with and without any leading source directory."""
+        out: dict[str, FileContext] = {}
+        for f in self.files.values():
+            name = f.module_name
+            out.setdefault(name, f)
+            # Also index from the metaflow_extensions root, wherever the project keeps it.
+            marker = "metaflow_extensions."
+            idx = name.find(marker)
+            if idx > 0:
+                out.setdefault(name[idx:], f)
+        return out
+
+    def resolve(self, dotted: str, relative_to: FileContext | None = None) -> FileContext | None:
+        """Find the file that defines module ``dotted`` (a leading ``.`` is relative to the package
+        of ``relative_to``, as Metaflow resolves ``*_DESC`` paths)."""
+        if dotted.startswith(".") and relative_to is not None:
+            dotted = relative_to.package_name + dotted
+        return self.by_module.get(dotted)

@@ -1,0 +1,168 @@
+"""The rule API: what a lint rule is, how it reports, and how it carries its own examples.
+
+A rule is one class in one module under ``mfx.rules``. Two shapes exist:
+
+* :class:`Rule` looks at one file. It is a libcst visitor: write ``visit_<Node>`` /
+  ``leave_<Node>`` methods and call :meth:`Rule.report`. All enabled per-file rules of a file run
+  in one batched traversal of its tree, so a rule must not traverse the tree itself unless it
+  needs a second, local walk (``node.visit(...)`` on a sub-tree is fine).
+* :class:`ProjectRule` needs several files at once (for example the registration tuple in
+  ``mfextinit_x.py`` against the ``TYPE`` in another module). Implement :meth:`ProjectRule.check`.
+
+Metadata (scopes, qualified names, parents) is expensive with libcst: declare what a rule reads in
+``METADATA`` and the engine computes it only when an enabled rule asks for it.
+
+The class docstring is the user documentation, in ruff's sections::
+
+    ## What it does
+    ## Why is this bad?
+    ## Example
+    ## Use instead
+    ## Fix safety        (only for rules with a fix)
+
+``VALID`` and ``INVALID`` are run by the test suite: every VALID example must produce no
+diagnostic of this rule, every INVALID example at least one (exactly ``count`` if given), and an
+INVALID with ``fixed`` must turn into ``fixed`` when the fix is applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator, Mapping, Sequence, Union
+
+import libcst as cst
+from libcst.metadata import (
+    ParentNodeProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mfx.engine.context import FileContext, ProjectContext
+
+#: An example is a single file's source, or several files as ``{relative path: source}``.
+Source = Union[str, Mapping[str, str]]
+
+
+class Applicability(str, enum.Enum):
+    """How safe a fix is (ruff's vocabulary)."""
+
+    SAFE = "safe"  # meaning and intent of the code are kept; applied by --fix
+    UNSAFE = "unsafe"  # may change behaviour or drop comments; needs --unsafe-fixes
+
+
+class Metadata(str, enum.Enum):
+    """Metadata a rule may declare in ``METADATA``. Positions are always available."""
+
+    PARENTS = "parents"
+    SCOPES = "scopes"
+    QUALIFIED_NAMES = "qualified_names"
+
+
+#: libcst provider for each metadata kind.
+PROVIDERS = {
+    Metadata.PARENTS: ParentNodeProvider,
+    Metadata.SCOPES: ScopeProvider,
+    Metadata.QUALIFIED_NAMES: QualifiedNameProvider,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Fix:
+    """Replace ``node`` with ``replacement`` (a libcst node, or ``cst.RemovalSentinel.REMOVE``)."""
+
+    node: cst.CSTNode
+    replacement: object
+    applicability: Applicability = Applicability.SAFE
+    title: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """What a rule reports before the engine turns it into a located diagnostic."""
+
+    node: cst.CSTNode | None
+    message: str
+    fix: Fix | None = None
+    path: str | None = None  # ProjectRule only: the file the node belongs to
+    line: int | None = None  # ProjectRule only, when there is no node: 1-based
+    column: int | None = None  # 1-based
+
+
+@dataclasses.dataclass(frozen=True)
+class Valid:
+    source: Source
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Invalid:
+    source: Source
+    count: int | None = None  # exact number of diagnostics expected, if given
+    fixed: Source | None = None  # expected source after applying the fix
+    note: str = ""
+
+
+class _RuleMeta:
+    """Class attributes every rule declares."""
+
+    #: ``MFX101``: three letters and three digits, unique.
+    code: ClassVar[str]
+    #: kebab-case, names the bad pattern ("deployer-kwargs-assigned"), reads as "allow <name>".
+    name: ClassVar[str]
+    #: The default message, short and specific; say what is wrong and how to fix it.
+    message: ClassVar[str]
+    #: Pitfall ids from the reference catalogue this rule detects, e.g. ("O6",).
+    pitfalls: ClassVar[tuple[str, ...]] = ()
+    #: Applicability of the rule's fix, or None when the rule has no fix.
+    fix: ClassVar[Applicability | None] = None
+    METADATA: ClassVar[frozenset[Metadata]] = frozenset()
+    VALID: ClassVar[Sequence[Valid]] = ()
+    INVALID: ClassVar[Sequence[Invalid]] = ()
+
+
+class Rule(cst.BatchableCSTVisitor, _RuleMeta):
+    """A per-file rule. Instantiated once per file with that file's context."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        # libcst computes only the providers the enabled rules list here. Positions are resolved
+        # after the traversal, and only for files that have something to report.
+        cls.METADATA_DEPENDENCIES = tuple(PROVIDERS[m] for m in sorted(cls.METADATA))
+
+    def __init__(self, context: "FileContext") -> None:
+        super().__init__()
+        self.context = context
+        self.reports: list[Report] = []
+
+    # -- reporting -----------------------------------------------------------------------
+    def report(self, node: cst.CSTNode, message: str | None = None, *, fix: Fix | None = None) -> None:
+        self.reports.append(Report(node=node, message=message or self.message, fix=fix))
+
+    # -- metadata helpers (only valid for metadata the rule declared) ---------------------
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """Fully qualified names ``node`` may refer to, e.g. ``{"metaflow.step"}``."""
+        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.get_metadata(ParentNodeProvider, node, None)
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        current = self.parent(node)
+        while current is not None:
+            yield current
+            current = self.parent(current)
+
+
+class ProjectRule(_RuleMeta):
+    """A rule that needs several files. ``check`` yields :class:`Report`s with ``path`` set."""
+
+    def __init__(self, context: "ProjectContext") -> None:
+        self.context = context
+
+    def check(self) -> Iterable[Report]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+RuleClass = Union[type[Rule], type[ProjectRule]]

@@ -1,0 +1,175 @@
+"""MFX101: assignment to the read-only ``deployer_kwargs`` property of a DeployerImpl."""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from mfx.rule import Invalid, Metadata, Rule, Valid
+
+
+class DeployerKwargsAssigned(Rule):
+    """## What it does
+    Flags ``self.deployer_kwargs = ...`` inside a subclass of Metaflow's ``DeployerImpl`` that
+    does not define a setter for ``deployer_kwargs``.
+
+    ## Why is this bad?
+    ``DeployerImpl.deployer_kwargs`` is a read-only property. The assignment raises
+    ``AttributeError: property 'deployer_kwargs' of '<cls>' object has no setter`` as soon as
+    ``Deployer(flow).<type>()`` constructs the provider, so the extension cannot be used at all
+    (pitfall O6, seen in metaflow-kestra 0.3.4).
+
+    ## Example
+    ```python
+    class MyDeployer(DeployerImpl):
+        def __init__(self, deployer_kwargs, **kwargs):
+            self.deployer_kwargs = deployer_kwargs
+            super().__init__(**kwargs)
+    ```
+
+    ## Use instead
+    ```python
+    class MyDeployer(DeployerImpl):
+        def __init__(self, deployer_kwargs, **kwargs):
+            self._deployer_kwargs = deployer_kwargs
+            super().__init__(**kwargs)
+
+        @property
+        def deployer_kwargs(self):
+            return self._deployer_kwargs
+    ```
+
+    ## Fix safety
+    The fix renames the target to ``self._deployer_kwargs``. It is unsafe: the class must also
+    override the ``deployer_kwargs`` property to return the backing field.
+    """
+
+    code = "MFX101"
+    name = "deployer-kwargs-assigned"
+    message = (
+        "`self.deployer_kwargs` is a read-only property of DeployerImpl: store the kwargs in "
+        "`self._deployer_kwargs` and override the `deployer_kwargs` property"
+    )
+    pitfalls = ("O6",)
+    METADATA = frozenset({Metadata.QUALIFIED_NAMES})
+
+    VALID = [
+        Valid(
+            """
+from metaflow.runner.deployer_impl import DeployerImpl
+
+class MyDeployer(DeployerImpl):
+    TYPE = "my"
+    def __init__(self, deployer_kwargs, **kwargs):
+        self._deployer_kwargs = deployer_kwargs
+        super().__init__(**kwargs)
+
+    @property
+    def deployer_kwargs(self):
+        return self._deployer_kwargs
+"""
+        ),
+        Valid(
+            """
+from metaflow.runner.deployer_impl import DeployerImpl
+
+class MyDeployer(DeployerImpl):
+    @property
+    def deployer_kwargs(self):
+        return self._kw
+
+    @deployer_kwargs.setter
+    def deployer_kwargs(self, value):
+        self._kw = value
+
+    def __init__(self, deployer_kwargs, **kwargs):
+        self.deployer_kwargs = deployer_kwargs
+""",
+            note="a subclass that defines its own setter may assign",
+        ),
+        Valid(
+            """
+class NotADeployer:
+    def __init__(self, deployer_kwargs):
+        self.deployer_kwargs = deployer_kwargs
+""",
+            note="only DeployerImpl subclasses are checked",
+        ),
+        Valid(
+            """
+from metaflow.runner.deployer_impl import DeployerImpl
+
+class MyDeployer(DeployerImpl):
+    def __init__(self, deployer_kwargs, **kwargs):
+        # self.deployer_kwargs = deployer_kwargs  (a comment is not code)
+        self._deployer_kwargs = deployer_kwargs
+        doc = "self.deployer_kwargs = x"
+"""
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+from metaflow.runner.deployer_impl import DeployerImpl
+
+class KestraDeployer(DeployerImpl):
+    TYPE = "kestra"
+    def __init__(self, deployer_kwargs, **kwargs):
+        self.deployer_kwargs = deployer_kwargs
+        super().__init__(**kwargs)
+""",
+            count=1,
+        ),
+        Invalid(
+            """
+import metaflow.runner.deployer_impl as impl
+
+class MyDeployer(impl.DeployerImpl):
+    def __init__(self, deployer_kwargs, **kwargs):
+        self.deployer_kwargs: dict = deployer_kwargs
+        super().__init__(**kwargs)
+""",
+            count=1,
+            note="annotated assignment, module alias",
+        ),
+    ]
+
+    _DEPLOYER_IMPL = {
+        "metaflow.runner.deployer_impl.DeployerImpl",
+        "metaflow.runner.deployer.DeployerImpl",
+        "metaflow.DeployerImpl",
+    }
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._classes: list[bool] = []  # stack: is this class a DeployerImpl without a setter?
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        is_deployer = any(
+            self.qualified_names(base.value) & self._DEPLOYER_IMPL for base in node.bases
+        )
+        has_setter = any(
+            isinstance(stmt, cst.FunctionDef)
+            and any(
+                m.matches(d.decorator, m.Attribute(value=m.Name("deployer_kwargs"), attr=m.Name("setter")))
+                for d in stmt.decorators
+            )
+            for stmt in node.body.body
+        )
+        self._classes.append(is_deployer and not has_setter)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def _target_is_self_deployer_kwargs(self, target: cst.BaseExpression) -> bool:
+        return m.matches(target, m.Attribute(value=m.Name("self"), attr=m.Name("deployer_kwargs")))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._classes and self._classes[-1]:
+            for t in node.targets:
+                if self._target_is_self_deployer_kwargs(t.target):
+                    self.report(t.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if self._classes and self._classes[-1] and self._target_is_self_deployer_kwargs(node.target):
+            self.report(node.target)
