@@ -1,0 +1,77 @@
+"""Sessions of the template repository itself.
+
+`nox -s tests` is what CI runs (see README and .ci/run). The generated repositories have their
+own noxfile (template/noxfile.py.jinja) with lint / tests / compliance / devstack / update.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+
+ROOT = Path(__file__).resolve().parent
+CHECKER = ROOT / "checker"
+TEST_DEPS = [
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "copier==9.19.1",
+    "metaflow==2.19.39",
+    "hypothesis",
+    "hypothesmith",
+    "jsonschema",
+    "pyyaml",
+    "ruff",
+    "uv",
+    "nox",
+]
+
+
+def _install_checker(session: nox.Session) -> None:
+    session.install("-e", f"{CHECKER}[compliance,template]", *TEST_DEPS)
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """Everything CI runs: checker, template render matrix, generated repos, engines end to end."""
+    session.run("bash", str(ROOT / "tools" / "ensure_system_packages.sh"), external=True)
+    _install_checker(session)
+    # Generated repositories install mfx from this checkout.
+    session.env["MFX_REQUIREMENT"] = f"{CHECKER}[compliance]"
+    session.env.setdefault("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
+    args = session.posargs or ["tests", "-p", "no:cacheprovider", "-ra", "--durations=25"]
+    session.run("pytest", *args)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff over this repository's Python, and mfx's own docs drift check."""
+    session.install("ruff", "-e", f"{CHECKER}")
+    session.run("ruff", "check", "checker/src", "tests", "noxfile.py", "benchmarks")
+    session.run("mfx", "rule", "--check-docs", "docs/rules")
+    session.run("mfx", "rule", "--check-table", "README.md")
+
+
+@nox.session(python="3.11", default=False)
+def docs(session: nox.Session) -> None:
+    """Regenerate the generated docs (rule pages, README rule table)."""
+    session.install("-e", f"{CHECKER}")
+    session.run("mfx", "rule", "--write-docs", "docs/rules")
+    session.run("mfx", "rule", "--update-table", "README.md")
+
+
+@nox.session(python="3.11", default=False)
+def bench(session: nox.Session) -> None:
+    """Speed and size targets: lint engine vs libcst parse and Fixit; compliance wall time; LOC."""
+    _install_checker(session)
+    session.install("fixit==2.2.1")
+    session.env["MFX_REQUIREMENT"] = f"{CHECKER}[compliance]"
+    out = ROOT / "reports" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    for script in sorted((ROOT / "benchmarks").glob("*/bench*.py")):
+        session.run("python", str(script), "--out", str(out), *session.posargs)

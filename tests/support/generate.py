@@ -1,0 +1,73 @@
+"""Render the template and build a generated repository's environment.
+
+Every test that needs a generated repo goes through :func:`render` and :func:`make_venv`, so the
+way a repo is made is the same everywhere (and the same as the README's main job).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Mapping, Sequence
+
+REPO = Path(__file__).resolve().parents[2]
+CHECKER = REPO / "checker"
+
+
+def render(dst: Path, vcs_ref: str = "HEAD", src: Path | None = None, **answers: object) -> Path:
+    """``copier copy --defaults --trust`` of this repository (working tree included) into ``dst``."""
+    import copier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DirtyLocalWarning: the working tree is what we test
+        copier.run_copy(
+            str(src or REPO),
+            str(dst),
+            data=dict(answers),
+            defaults=True,
+            unsafe=True,
+            vcs_ref=vcs_ref,
+            quiet=True,
+            overwrite=True,
+        )
+    return dst
+
+
+def uv() -> str:
+    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    if not Path(found).exists():
+        raise RuntimeError("uv is required by the tests (pip install uv)")
+    return found
+
+
+def make_venv(project: Path, extras: Sequence[str] = (), python: str | None = None) -> Path:
+    """Create ``project/.venv`` with the generated extension (editable) and mfx installed.
+
+    Returns the venv's ``bin`` directory. Uses uv's shared cache, so repeated installs are fast.
+    """
+    venv = project / ".venv"
+    subprocess.run([uv(), "venv", "-q", "-p", python or sys.executable, str(venv)], check=True)
+    env = {**os.environ, "VIRTUAL_ENV": str(venv)}
+    subprocess.run(
+        [uv(), "pip", "install", "-q", "-e", str(project), "-e", f"{CHECKER}[compliance]", *extras],
+        check=True,
+        env=env,
+        cwd=project,
+    )
+    return venv / "bin"
+
+
+def run(cmd: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run a command, capturing output; the output is attached to the assertion on failure."""
+    return subprocess.run(
+        list(cmd),
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
