@@ -38,18 +38,13 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from mfx.applicability import Applicability
+
 if TYPE_CHECKING:  # pragma: no cover
     from mfx.engine.context import FileContext, ProjectContext
 
 #: An example is a single file's source, or several files as ``{relative path: source}``.
 Source = Union[str, Mapping[str, str]]
-
-
-class Applicability(str, enum.Enum):
-    """How safe a fix is (ruff's vocabulary)."""
-
-    SAFE = "safe"  # meaning and intent of the code are kept; applied by --fix
-    UNSAFE = "unsafe"  # may change behaviour or drop comments; needs --unsafe-fixes
 
 
 class Metadata(str, enum.Enum):
@@ -117,6 +112,10 @@ class _RuleMeta:
     pitfalls: ClassVar[tuple[str, ...]] = ()
     #: Applicability of the rule's fix, or None when the rule has no fix.
     fix: ClassVar[Applicability | None] = None
+    #: False when the rule checks something Metaflow's own plugins legitimately do differently
+    #: (for example a convention only third-party extensions need). The quality gate that runs
+    #: every rule over Metaflow's Argo / Step Functions / Kubernetes / Batch code skips such rules.
+    applies_to_core: ClassVar[bool] = True
     METADATA: ClassVar[frozenset[Metadata]] = frozenset()
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()

@@ -1,1 +1,272 @@
-"""pytest plugin entry point of the compliance suite (inactive unless `mfx compliance` runs it)."""
+"""pytest plugin of the compliance suite (entry point ``pytest11: mfx_compliance``).
+
+Installed with mfx, so it is loaded by every pytest run in the environment; it therefore does
+nothing unless ``--mfx-compliance`` is given (``mfx compliance`` passes it). When active it
+reads ``[tool.mfx.compliance]`` (``--mfx-project``), imports the extension's declared optional
+capabilities, skips tests of optional capabilities that are not declared, starts the devstack
+once per session (fixture ``mfx_engine``) and writes the Markdown capability matrix
+(``--mfx-report-md``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, FrozenSet, Iterator, List, Optional
+
+import pytest
+
+from . import capabilities as caps
+from . import report
+from .config import ComplianceConfig, ConfigError, load, load_declared
+from .devstack import Devstack, DevstackError, apply_env, read_env
+
+MARKER = "capability"
+DEFAULT_RUN_TIMEOUT = 300.0
+
+
+@dataclass
+class SuiteState:
+    """Everything the active plugin knows during one session."""
+
+    config: ComplianceConfig
+    declared: FrozenSet[str]
+    run_timeout: float
+    report_md: Optional[Path]
+    started_at: float = field(default_factory=time.monotonic)
+    item_caps: Dict[str, List[str]] = field(default_factory=dict)  # nodeid -> capability ids
+    item_names: Dict[str, str] = field(default_factory=dict)  # nodeid -> test name
+    results: Dict[str, report.CapabilityResult] = field(default_factory=dict)
+    devstack: Optional[Devstack] = None
+    timings: List[dict] = field(default_factory=list)  # filled by the harness (bench)
+
+
+STATE_KEY = pytest.StashKey[SuiteState]()
+
+
+@dataclass
+class Engine:
+    """What tests get from ``mfx_engine``: config, the devstack environment, limits."""
+
+    config: ComplianceConfig
+    declared: FrozenSet[str]
+    env: Dict[str, str]
+    state_dir: Path
+    run_timeout: float
+    timings: List[dict]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mfx-compliance", "mfx compliance suite")
+    group.addoption("--mfx-compliance", action="store_true", default=False, help="activate the mfx compliance suite")
+    group.addoption("--mfx-project", default=None, metavar="DIR", help="repository with [tool.mfx.compliance] in pyproject.toml (default: CWD)")
+    group.addoption("--mfx-report-md", default=None, metavar="PATH", help="write the Markdown capability matrix here (plus a .json twin)")
+    group.addoption(
+        "--mfx-run-timeout", type=float, default=DEFAULT_RUN_TIMEOUT, metavar="SECONDS", help="upper bound of every wait for a run (default 300)"
+    )
+
+
+def _state(config: pytest.Config) -> Optional[SuiteState]:
+    return config.stash.get(STATE_KEY, None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{MARKER}(id): the compliance capability a test checks (see mfx.compliance.capabilities)")
+    if not config.getoption("--mfx-compliance"):
+        return
+    project = Path(config.getoption("--mfx-project") or os.getcwd()).resolve()
+    try:
+        cfg = load(project)
+        # The extension is imported from the project under test, installed or not.
+        if str(project) not in sys.path:
+            sys.path.insert(0, str(project))
+        declared = load_declared(cfg.capabilities)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"mfx compliance: {exc}") from None
+    unknown = caps.unknown_ids(declared, cfg.kind)
+    if unknown:
+        raise pytest.UsageError(
+            f"mfx compliance: {cfg.capabilities} declares unknown optional capabilities {list(unknown)}; "
+            f"known optional {cfg.kind} capabilities: {sorted(c.id for c in caps.for_kind(cfg.kind) if not c.required)}"
+        )
+    md = config.getoption("--mfx-report-md")
+    config.stash[STATE_KEY] = SuiteState(
+        config=cfg,
+        declared=declared,
+        run_timeout=float(config.getoption("--mfx-run-timeout")),
+        report_md=Path(md).resolve() if md else None,
+    )
+
+
+def _capability_ids(item: pytest.Item) -> List[str]:
+    return [str(m.args[0]) for m in item.iter_markers(MARKER) if m.args]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    state = _state(config)
+    for item in items:
+        ids = _capability_ids(item)
+        if not ids:
+            continue
+        if state is None:
+            item.add_marker(pytest.mark.skip(reason="mfx compliance suite inactive: run `mfx compliance` (or pytest --mfx-compliance)"))
+            continue
+        kind = state.config.kind
+        for cid in ids:
+            try:
+                cap = caps.get(cid, kind)
+            except KeyError as exc:
+                raise pytest.UsageError(f"{item.nodeid}: {exc.args[0]}") from None
+            if cap is None:
+                item.add_marker(pytest.mark.skip(reason=f"{cid} is not a {kind} capability"))
+            elif not cap.required and cid not in state.declared:
+                item.add_marker(pytest.mark.skip(reason=f"optional capability {cid} not declared in {state.config.capabilities}"))
+
+
+def _known(cid: str, kind: str) -> bool:
+    try:
+        return caps.get(cid, kind) is not None
+    except KeyError:
+        return False
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Register the selected tests (after -k/-m deselection) in the capability matrix."""
+    state = _state(session.config)
+    if state is None:
+        return
+    kind = state.config.kind
+    for item in session.items:
+        ids = [cid for cid in _capability_ids(item) if _known(cid, kind)]
+        if not ids:
+            continue
+        state.item_caps[item.nodeid] = ids
+        state.item_names[item.nodeid] = item.name
+        for cid in ids:
+            report.record(state.results, cid, item.name, "not run")
+
+
+def _skip_reason(rep: pytest.TestReport) -> str:
+    longrepr = rep.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).replace("Skipped: ", "", 1)
+    return ""
+
+
+def _record(config: pytest.Config, rep: pytest.TestReport) -> None:
+    state = _state(config)
+    if state is None or rep.nodeid not in state.item_caps:
+        return
+    if rep.skipped:
+        outcome = "skipped"
+    elif rep.failed:
+        outcome = "failed" if rep.when == "call" else "error"
+    elif rep.when == "call":
+        outcome = "passed"
+    else:
+        return  # a passing setup/teardown says nothing by itself
+    for cid in state.item_caps[rep.nodeid]:
+        report.record(state.results, cid, state.item_names[rep.nodeid], outcome, _skip_reason(rep) if rep.skipped else "")
+
+
+class _Recorder:
+    """Holds the config so the logreport hook (which gets no config) can reach the state."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        _record(self.config, report)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _state(session.config) is not None:
+        session.config.pluginmanager.register(_Recorder(session.config), "mfx-compliance-recorder")
+
+
+def _teardown_devstack(state: SuiteState) -> Optional[str]:
+    if state.devstack is None:
+        return None
+    return state.devstack.down()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = _state(session.config)
+    if state is None:
+        return
+    problem = _teardown_devstack(state)  # also covers KeyboardInterrupt (fixture teardown may not run)
+    if problem:
+        sys.stderr.write(f"mfx compliance: devstack down failed: {problem}\n")
+    if state.report_md is not None:
+        report.write(
+            state.report_md,
+            state.config.kind,
+            state.config.plugin,
+            state.declared,
+            state.results,
+            time.monotonic() - state.started_at,
+            timings=state.timings,
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> Optional[List[str]]:
+    state = _state(config)
+    if state is None:
+        return None
+    return [
+        f"mfx compliance: {state.config.kind} '{state.config.plugin}' in {state.config.project}",
+        f"mfx compliance: declared optional capabilities: {', '.join(sorted(state.declared)) or 'none'}",
+    ]
+
+
+def _default_user() -> None:
+    """As root (CI containers) Metaflow knows no user; give deployments a stable one."""
+    if os.environ.get("METAFLOW_USER"):
+        return
+    if not any(os.environ.get(v) not in (None, "", "root") for v in ("SUDO_USER", "USERNAME", "USER")):
+        os.environ["METAFLOW_USER"] = "mfx-compliance"
+
+
+@pytest.fixture(scope="session")
+def mfx_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The live engine for the whole session: the devstack started once (or reused)."""
+    state = _state(request.config)
+    if state is None:
+        pytest.skip("mfx compliance suite inactive")
+    if "metaflow.metaflow_config" in sys.modules and not os.environ.get("MFX_COMPLIANCE_ALLOW_EARLY_METAFLOW"):
+        # Metaflow freezes its configuration (datastore root, metadata) at import time.
+        sys.stderr.write("mfx compliance: warning: metaflow was imported before the devstack environment was loaded\n")
+    state_dir = tmp_path_factory.mktemp("devstack")
+    reuse = os.environ.get("MFX_DEVSTACK_ENV")
+    try:
+        if reuse:
+            env = read_env(Path(reuse))
+        elif state.config.devstack:
+            state.devstack = Devstack(state.config.devstack, state.config.project, state_dir)
+            env = state.devstack.up()
+        else:
+            env = {}
+    except DevstackError as exc:
+        problem = _teardown_devstack(state)
+        pytest.fail(f"devstack did not start: {exc}" + (f"\n(down also failed: {problem})" if problem else ""), pytrace=False)
+    apply_env(env)
+    _default_user()
+    if not os.environ.get("METAFLOW_DEFAULT_DATASTORE") or os.environ.get("METAFLOW_DEFAULT_DATASTORE") == "local":
+        # One datastore root for the client and every task (pitfall O21), never the user's CWD.
+        os.environ.setdefault("METAFLOW_DATASTORE_SYSROOT_LOCAL", str(state_dir / "datastore"))
+    try:
+        yield Engine(state.config, state.declared, env, state_dir, state.run_timeout, state.timings)
+    finally:
+        problem = _teardown_devstack(state)
+        if problem:
+            sys.stderr.write(f"mfx compliance: devstack down failed: {problem}\n")
+
+
+@pytest.fixture
+def mfx_tag() -> str:
+    """A tag unique to this test: the engine is shared, so tests isolate by tags and names only."""
+    return f"mfx-{uuid.uuid4().hex[:10]}"

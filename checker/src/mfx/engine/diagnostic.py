@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from mfx.rule import Applicability
+from mfx.applicability import Applicability
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,3 +67,37 @@ def apply_edits(source: str, edits: list[Edit]) -> str:
         cursor = last_end = end
     out.append(source[cursor:])
     return "".join(out)
+
+
+def apply_fixes(source: str, diagnostics: list[Diagnostic]) -> tuple[str, list[Diagnostic]]:
+    """Apply the fixes of ``diagnostics`` whose edits do not overlap an earlier accepted fix.
+
+    Returns the new source and the diagnostics whose fix was applied; the others are left for
+    the next pass (after which their positions are recomputed)."""
+    starts = _offsets(source)
+
+    def off(pos: tuple[int, int]) -> int:
+        line, col = pos
+        if line - 1 >= len(starts):
+            return len(source)
+        return min(starts[line - 1] + col - 1, len(source))
+
+    taken: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, str]] = []
+    applied: list[Diagnostic] = []
+    for d in sorted(diagnostics, key=lambda d: d.sort_key):
+        if d.fix is None:
+            continue
+        mine = [(off(e.start), off(e.end), e.content) for e in d.fix.edits]
+        if any(s < te and ts < e or (s == e == ts == te) for s, e, _ in mine for ts, te in taken):
+            continue
+        taken.extend((s, e) for s, e, _ in mine)
+        spans.extend(mine)
+        applied.append(d)
+    out, cursor = [], 0
+    for start, end, content in sorted(spans, key=lambda s: (s[0], s[1])):
+        out.append(source[cursor:start])
+        out.append(content)
+        cursor = max(cursor, end)
+    out.append(source[cursor:])
+    return "".join(out), applied

@@ -1,21 +1,53 @@
-"""Run rules over sources: parse once, batch per-file rules, then project rules."""
+"""Run rules over sources: parse once, batch per-file rules, then project rules.
+
+A crashing rule never kills a run: its exception becomes one ``MFX999 internal-error``
+diagnostic naming the rule, and the other rules' findings for the file are kept.
+"""
 
 from __future__ import annotations
 
+import ast
 import importlib
+import re
 import pkgutil
+import traceback
+from contextlib import ExitStack
 from functools import lru_cache
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from mfx.engine.context import FileContext, ProjectContext
 from mfx.engine.diagnostic import Diagnostic, Edit, FixEdit
+from mfx.registry import (
+    INTERNAL_ERROR_CODE,
+    INTERNAL_ERROR_NAME,
+    SYNTAX_ERROR_CODE,
+    SYNTAX_ERROR_NAME,
+    rule_modules,
+)
 from mfx.rule import Applicability, ProjectRule, Report, Rule, RuleClass
 
-SYNTAX_ERROR_CODE = "MFX000"
-SYNTAX_ERROR_NAME = "invalid-syntax"
+__all__ = [
+    "SYNTAX_ERROR_CODE", "SYNTAX_ERROR_NAME", "INTERNAL_ERROR_CODE", "all_rules", "load_rules",
+    "ParsedFile", "syntax_error", "internal_error", "lint_sources", "run_file_rules",
+    "run_project_rules",
+]
+
+PARSE_ERRORS = (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError)
+
+
+def _rule_classes(module) -> list[RuleClass]:
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, (Rule, ProjectRule))
+        and value not in (Rule, ProjectRule)
+        and value.__module__ == module.__name__
+        and getattr(value, "code", None)
+    ]
 
 
 @lru_cache(maxsize=None)
@@ -25,26 +57,32 @@ def all_rules() -> tuple[RuleClass, ...]:
 
     found: list[RuleClass] = []
     for info in pkgutil.iter_modules(mfx.rules.__path__):
-        module = importlib.import_module(f"mfx.rules.{info.name}")
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, (Rule, ProjectRule))
-                and value not in (Rule, ProjectRule)
-                and value.__module__ == module.__name__
-                and getattr(value, "code", None)
-            ):
-                found.append(value)
+        found.extend(_rule_classes(importlib.import_module(f"mfx.rules.{info.name}")))
+    return tuple(sorted(found, key=lambda r: r.code))
+
+
+def load_rules(codes: Iterable[str]) -> tuple[RuleClass, ...]:
+    """The rule classes for ``codes``, importing only their modules (engine codes are skipped)."""
+    wanted = set(codes)
+    modules = rule_modules()
+    found: list[RuleClass] = []
+    for code in sorted(wanted):
+        name = modules.get(code)
+        if name is None:
+            continue
+        for cls in _rule_classes(importlib.import_module(f"mfx.rules.{name}")):
+            if cls.code in wanted and cls not in found:
+                found.append(cls)
     return tuple(sorted(found, key=lambda r: r.code))
 
 
 class ParsedFile:
     """A file parsed once; metadata is resolved on demand and cached on the wrapper."""
 
-    def __init__(self, path: str, source: str) -> None:
+    def __init__(self, path: str, source: str, module: cst.Module | None = None) -> None:
         self.path = path
         self.source = source
-        self.module = cst.parse_module(source)
+        self.module = cst.parse_module(source) if module is None else module
         self.wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
         self.context = FileContext(path=path, source=source, module=self.module)
         self._positions = None
@@ -56,10 +94,20 @@ class ParsedFile:
         return self._positions
 
 
-def syntax_error(path: str, exc: Exception) -> Diagnostic:
+def syntax_error(path: str, exc: BaseException, source: str | None = None) -> Diagnostic:
+    """A file that does not parse. When CPython rejects the source too, its position and
+    message are used: they point at the real mistake, libcst's often at the next token."""
     line = getattr(exc, "raw_line", None) or getattr(exc, "lineno", None) or 1
     col = (getattr(exc, "raw_column", None) or 0) + 1
-    message = getattr(exc, "message", None) or str(exc).splitlines()[0]
+    if isinstance(exc, RecursionError):
+        message = "too deeply nested to parse"
+    else:
+        message = getattr(exc, "message", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+        message = re.sub(r"^parser error: error at \d+:\d+: ", "", message)
+    if source is not None and not isinstance(exc, RecursionError):
+        py = _cpython_error(source)
+        if py is not None:
+            line, col, message = py
     return Diagnostic(
         code=SYNTAX_ERROR_CODE,
         name=SYNTAX_ERROR_NAME,
@@ -69,6 +117,34 @@ def syntax_error(path: str, exc: Exception) -> Diagnostic:
         column=int(col),
         end_line=int(line),
         end_column=int(col),
+    )
+
+
+def _cpython_error(source: str) -> tuple[int, int, str] | None:
+    try:
+        compile(source, "<mfx>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return exc.lineno or 1, max(1, exc.offset or 1), exc.msg or "invalid syntax"
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
+
+
+def internal_error(path: str, rule: RuleClass | None, exc: BaseException, line: int = 1, column: int = 1) -> Diagnostic:
+    """An exception inside the engine or a rule, as a diagnostic (never a traceback)."""
+    where = f"rule {rule.code} ({rule.name})" if rule is not None else "the mfx engine"
+    frames = traceback.extract_tb(exc.__traceback__)
+    at = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+    detail = (str(exc).splitlines() or [""])[0][:200]
+    return Diagnostic(
+        code=INTERNAL_ERROR_CODE,
+        name=INTERNAL_ERROR_NAME,
+        message=f"internal error in {where}: {type(exc).__name__}: {detail}{at}; please report it",
+        path=path,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
     )
 
 
@@ -116,7 +192,9 @@ def _locate(parsed: ParsedFile, rule: RuleClass, report: Report) -> Diagnostic:
 def lint_sources(
     sources: Mapping[str, str], rules: Sequence[RuleClass] | None = None
 ) -> list[Diagnostic]:
-    """Lint ``{relative path: source}`` with ``rules`` (default: all). Never raises on bad input."""
+    """Lint ``{relative path: source}`` with ``rules`` (default: all). Never raises on bad input.
+
+    Suppression comments are not applied here (see :mod:`mfx.engine.lint` for the full run)."""
     rules = all_rules() if rules is None else tuple(rules)
     file_rules = [r for r in rules if issubclass(r, Rule)]
     project_rules = [r for r in rules if issubclass(r, ProjectRule)]
@@ -125,8 +203,8 @@ def lint_sources(
     for path, source in sources.items():
         try:
             parsed[path] = ParsedFile(path, source)
-        except (cst.ParserSyntaxError, SyntaxError, ValueError) as exc:
-            diagnostics.append(syntax_error(path, exc))
+        except PARSE_ERRORS as exc:
+            diagnostics.append(syntax_error(path, exc, source))
     for pf in parsed.values():
         diagnostics.extend(run_file_rules(pf, file_rules))
     if project_rules and parsed:
@@ -134,27 +212,147 @@ def lint_sources(
     return sorted(diagnostics, key=lambda d: d.sort_key)
 
 
+# -- batched traversal ------------------------------------------------------------------------
+
+_METHOD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _visitor_method_names(cls: type) -> tuple[str, ...]:
+    """The ``visit_*``/``leave_*`` methods a rule class really defines (cached per class;
+    libcst's ``get_visitors`` inspects every instance, which is slow with many small files)."""
+    names = _METHOD_NAMES.get(cls)
+    if names is None:
+        names = tuple(
+            name
+            for name in dir(cls)
+            if (name.startswith("visit_") or name.startswith("leave_"))
+            and callable(getattr(cls, name))
+            and not getattr(getattr(cls, name), "_is_no_op", False)
+        )
+        _METHOD_NAMES[cls] = names
+    return names
+
+
+class _Batched(cst.CSTVisitor):
+    """One traversal that calls every rule's methods for each node."""
+
+    def __init__(self, methods: Mapping[str, list[Callable]]) -> None:
+        super().__init__()
+        self.methods = methods
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        for fn in self.methods.get("visit_" + type(node).__name__, ()):
+            fn(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        for fn in self.methods.get("leave_" + type(original_node).__name__, ()):
+            fn(original_node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        for fn in self.methods.get(f"visit_{type(node).__name__}_{attribute}", ()):
+            fn(node)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        for fn in self.methods.get(f"leave_{type(original_node).__name__}_{attribute}", ()):
+            fn(original_node)
+
+
+def _culprit(exc: BaseException, instances: Sequence[Rule]) -> Rule | None:
+    """The outermost rule instance on the traceback: the rule whose method raised."""
+    ids = {id(i): i for i in instances}
+    tb = exc.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("self")
+        if id(candidate) in ids:
+            return ids[id(candidate)]
+        tb = tb.tb_next
+    return None
+
+
 def run_file_rules(pf: ParsedFile, rules: Iterable[type[Rule]]) -> list[Diagnostic]:
-    instances = [r(pf.context) for r in rules]
-    if not instances:
-        return []
-    pf.wrapper.visit_batched(instances)
-    out = []
+    """Run ``rules`` over one parsed file in a single traversal.
+
+    When a rule raises, it is dropped, reported as MFX999, and the traversal is repeated with
+    the other rules (fresh instances), so their findings are complete."""
+    remaining = list(rules)
+    failures: list[Diagnostic] = []
+    while remaining:
+        out, failed = _traverse(pf, remaining, failures)
+        if failed is None:
+            return failures + out  # out is empty when the traversal itself failed
+        remaining = [r for r in remaining if r is not failed]
+    return failures
+
+
+def _traverse(
+    pf: ParsedFile, rules: list[type[Rule]], failures: list[Diagnostic]
+) -> tuple[list[Diagnostic], type[Rule] | None]:
+    instances: list[Rule] = []
+    for rule in rules:
+        try:
+            instances.append(rule(pf.context))
+        except Exception as exc:  # a rule's __init__ is rule code too
+            failures.append(internal_error(pf.path, rule, exc))
+            return [], rule
+    methods: dict[str, list[Callable]] = {}
+    with ExitStack() as stack:
+        for inst in instances:
+            if inst.METADATA_DEPENDENCIES:
+                try:
+                    stack.enter_context(inst.resolve(pf.wrapper))
+                except Exception as exc:  # a libcst metadata provider failed on this file
+                    failures.append(internal_error(pf.path, type(inst), exc))
+                    return [], type(inst)
+            for name in _visitor_method_names(type(inst)):
+                methods.setdefault(name, []).append(getattr(inst, name))
+        try:
+            pf.module.visit(_Batched(methods))
+        except Exception as exc:
+            culprit = _culprit(exc, instances)
+            if culprit is None:  # the traversal itself failed: no rule can run on this file
+                failures.append(internal_error(pf.path, None, exc))
+                return [], None
+            failures.append(internal_error(pf.path, type(culprit), exc))
+            return [], type(culprit)
+    out: list[Diagnostic] = []
     for inst in instances:
         for rep in inst.reports:
-            out.append(_locate(pf, type(inst), rep))
-    return out
+            try:
+                out.append(_locate(pf, type(inst), rep))
+            except Exception as exc:  # e.g. a report on a node that is not in this tree
+                failures.append(internal_error(pf.path, type(inst), exc))
+                break
+    return out, None
 
 
 def run_project_rules(
     parsed: Mapping[str, ParsedFile], rules: Iterable[type[ProjectRule]]
 ) -> list[Diagnostic]:
     project = ProjectContext(files={p: pf.context for p, pf in parsed.items()})
-    out = []
+    return run_project_rules_on(project, lambda path: parsed.get(path), rules)
+
+
+def run_project_rules_on(
+    project: ProjectContext,
+    parsed_for: Callable[[str], ParsedFile | None],
+    rules: Iterable[type[ProjectRule]],
+) -> list[Diagnostic]:
+    """Run project rules; ``parsed_for(path)`` gives the parsed file a report points into."""
+    out: list[Diagnostic] = []
+    anchor = min(project.files) if project.files else "."
     for rule in rules:
-        for rep in rule(project).check():
-            pf = parsed.get(rep.path or "")
-            if pf is None:
-                continue
-            out.append(_locate(pf, rule, rep))
+        try:
+            reports = list(rule(project).check())
+        except Exception as exc:
+            out.append(internal_error(anchor, rule, exc))
+            continue
+        for rep in reports:
+            try:
+                pf = parsed_for(rep.path or "")
+                if pf is None:
+                    continue
+                out.append(_locate(pf, rule, rep))
+            except Exception as exc:
+                out.append(internal_error(rep.path or anchor, rule, exc))
     return out

@@ -1,0 +1,102 @@
+"""Small helpers shared by the compute-backend rules: sub-tree searches and guard recognition."""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Type, TypeVar
+
+import libcst as cst
+
+from mfx.analysis.backend_model import BackendModel, backend_model
+from mfx.analysis.backend_names import ImportMap, call_name, matches_qualified
+from mfx.rule import Rule
+
+N = TypeVar("N", bound=cst.CSTNode)
+
+
+def find_nodes(root: cst.CSTNode, kind: Type[N], where: Optional[Callable[[N], bool]] = None) -> List[N]:
+    """All nodes of ``kind`` under ``root`` (root included), in source order."""
+    found: List[N] = []
+
+    class _V(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, kind) and (where is None or where(node)):
+                found.append(node)
+            return True
+
+    root.visit(_V())
+    return found
+
+
+def calls_named(root: cst.CSTNode, *names: str) -> List[cst.Call]:
+    """Calls whose called name (last segment) is one of ``names``."""
+    return find_nodes(root, cst.Call, lambda c: call_name(c) in names)
+
+
+def module_functions(module: cst.Module) -> Dict[str, cst.FunctionDef]:
+    return {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
+
+
+def references_environ(imports: ImportMap, node: cst.CSTNode) -> bool:
+    """True if ``node`` reads the process environment (``os.environ``, ``os.getenv``)."""
+    for attr in find_nodes(node, cst.Attribute):
+        if matches_qualified(imports.resolve(attr), ("os.environ", "os.getenv")):
+            return True
+    for name in find_nodes(node, cst.Name):
+        if imports.resolve(name) in ("os.environ", "os.getenv"):
+            return True
+    return False
+
+
+def is_env_guard(imports: ImportMap, funcs: Dict[str, cst.FunctionDef], test: cst.BaseExpression) -> Optional[bool]:
+    """If ``test`` checks a workload marker in the environment, its polarity: True when it holds
+    in the remote process (``"X" in os.environ``, ``in_worker()``), False for the negation
+    (``"X" not in os.environ``, ``not in_worker()``); None when it is not such a test.
+
+    A call to a module-level function of the same file counts when that function reads the
+    environment (modal's ``in_modal_worker()``)."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = is_env_guard(imports, funcs, test.expression)
+        return None if inner is None else not inner
+    if isinstance(test, cst.BooleanOperation):
+        left = is_env_guard(imports, funcs, test.left)
+        right = is_env_guard(imports, funcs, test.right)
+        return left if left is not None else right
+    if isinstance(test, cst.Comparison):
+        if references_environ(imports, test):
+            negative = any(isinstance(c.operator, (cst.NotIn, cst.Is)) for c in test.comparisons)
+            return not negative
+        return None
+    if isinstance(test, cst.Call):
+        if references_environ(imports, test):
+            return True
+        if isinstance(test.func, cst.Name) and test.func.value in funcs:
+            if references_environ(imports, funcs[test.func.value]):
+                return True
+        return None
+    if references_environ(imports, test):
+        return True
+    return None
+
+
+def ends_with_return(block: cst.BaseSuite) -> bool:
+    body = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    if isinstance(block, cst.SimpleStatementSuite):
+        return any(isinstance(s, cst.Return) for s in block.body)
+    if not body:
+        return False
+    last = body[-1]
+    return isinstance(last, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in last.body)
+
+
+class BackendFileRule(Rule):
+    """Base of per-file backend rules: builds the shared :class:`BackendModel` once per file and
+    hands it to :meth:`check_model`."""
+
+    applies_to_core = False
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.model: BackendModel = backend_model(node, self.context.package_name)
+        self.check_model(self.model, node)
+
+    def check_model(self, model: BackendModel, module: cst.Module) -> None:  # pragma: no cover
+        raise NotImplementedError

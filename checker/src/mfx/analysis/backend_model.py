@@ -1,0 +1,325 @@
+"""A per-file model of the compute-backend parts of a Metaflow extension.
+
+Several rules need the same positive identification of the code a pitfall is about:
+
+* a *step decorator class*: a class whose base resolves to ``metaflow.decorators.StepDecorator``
+  (or to another step decorator class of the same file);
+* a *compute backend* decorator: a step decorator whose ``runtime_step_cli`` rewrites the task
+  command (``cli_args.commands = ["<name>", "step"]``), as ``@kubernetes`` and ``@batch`` do;
+* the *click structure* of a CLI module: root groups, sub-groups, commands, their options and
+  arguments;
+* the *registration lists* ``STEP_DECORATORS_DESC``, ``CLIS_DESC`` and ``TRAMPOLINE_CLIS_DESC``.
+
+The model is computed once per parsed module and cached, so per-file and project rules share it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from mfx.analysis.backend_names import (
+    ImportMap,
+    matches_qualified,
+    positional,
+    string_value,
+    keyword,
+)
+
+STEP_DECORATOR_BASES = ("metaflow.decorators.StepDecorator", "metaflow.StepDecorator")
+DESC_NAMES = ("STEP_DECORATORS_DESC", "CLIS_DESC", "TRAMPOLINE_CLIS_DESC")
+
+
+@dataclasses.dataclass
+class DecoratorClass:
+    node: cst.ClassDef
+    class_name: str
+    deco_name: Optional[str]
+    defaults: Optional[cst.BaseExpression]
+    methods: Dict[str, cst.FunctionDef]
+    class_attrs: Dict[str, cst.BaseExpression]
+    #: the first element of ``cli_args.commands = [...]`` in ``runtime_step_cli`` (None if the
+    #: decorator does not rewrite the task command, i.e. it is not a compute backend)
+    command_group: Optional[str]
+    commands_assign: Optional[cst.Assign]
+
+    @property
+    def is_compute_backend(self) -> bool:
+        return self.commands_assign is not None
+
+    def defaults_keys(self) -> Optional[Dict[str, cst.CSTNode]]:
+        """Keys of a literal ``defaults`` dict (None when ``defaults`` is not a literal dict)."""
+        if not isinstance(self.defaults, cst.Dict):
+            return None
+        out: Dict[str, cst.CSTNode] = {}
+        for el in self.defaults.elements:
+            if isinstance(el, cst.DictElement):
+                key = string_value(el.key)
+                if key is not None:
+                    out[key] = el.key
+        return out
+
+
+@dataclasses.dataclass
+class ClickParam:
+    kind: str  # "option" | "argument"
+    names: Tuple[str, ...]  # normalized: no dashes prefix, "_" -> "-"
+    node: cst.Call
+
+
+@dataclasses.dataclass
+class ClickCommand:
+    func: cst.FunctionDef
+    kind: str  # "group" | "command"
+    name: str  # the name click registers
+    parent: Optional[str]  # function name of the parent group in this module; None for a root
+    params: List[ClickParam]
+    decorator: cst.Decorator
+
+    @property
+    def options(self) -> Dict[str, ClickParam]:
+        out = {}
+        for p in self.params:
+            if p.kind == "option":
+                for n in p.names:
+                    out[n] = p
+        return out
+
+    @property
+    def arguments(self) -> List[ClickParam]:
+        return [p for p in self.params if p.kind == "argument"]
+
+
+@dataclasses.dataclass
+class DescEntry:
+    list_name: str  # STEP_DECORATORS_DESC | CLIS_DESC | TRAMPOLINE_CLIS_DESC
+    key: str
+    path: str
+    node: cst.CSTNode
+
+
+@dataclasses.dataclass
+class BackendModel:
+    imports: ImportMap
+    decorators: List[DecoratorClass]
+    commands: Dict[str, ClickCommand]  # by function name
+    add_commands: List[Tuple[str, cst.Call]]  # (parent function name, call) for cli.add_command(x)
+    descs: List[DescEntry]
+
+    def children(self, parent: str) -> List[ClickCommand]:
+        return [c for c in self.commands.values() if c.parent == parent]
+
+    def roots(self) -> List[ClickCommand]:
+        return [c for c in self.commands.values() if c.parent is None and c.kind == "group"]
+
+
+def normalize_option(name: str) -> str:
+    return name.lstrip("-").replace("_", "-")
+
+
+def _param_names(call: cst.Call, kind: str) -> Tuple[str, ...]:
+    names: List[str] = []
+    for arg in positional(call):
+        value = string_value(arg.value)
+        if value is None:
+            continue
+        for part in value.split("/"):
+            part = part.strip()
+            if kind == "option":
+                if part.startswith("--"):
+                    names.append(normalize_option(part))
+                elif not part.startswith("-") and part:
+                    names.append(normalize_option(part))  # explicit parameter name
+            else:
+                names.append(normalize_option(part))
+    return tuple(names)
+
+
+def _click_kind(imports: ImportMap, deco: cst.BaseExpression) -> Optional[Tuple[str, Optional[str], Optional[cst.Call]]]:
+    """(kind, parent function name or None, the call) for ``@x.group(...)``/``@click.command(...)``."""
+    call = deco if isinstance(deco, cst.Call) else None
+    target = deco.func if isinstance(deco, cst.Call) else deco
+    if not isinstance(target, cst.Attribute) or target.attr.value not in ("group", "command"):
+        return None
+    kind = target.attr.value
+    owner = target.value
+    full = imports.resolve(owner)
+    if full is not None and (full == "click" or full.endswith(".click")):
+        return kind, None, call
+    if isinstance(owner, cst.Name) and not imports.is_imported(owner.value):
+        return kind, owner.value, call
+    return None
+
+
+def _click_param(imports: ImportMap, deco: cst.BaseExpression) -> Optional[ClickParam]:
+    if not isinstance(deco, cst.Call):
+        return None
+    full = imports.resolve(deco.func)
+    if matches_qualified(full, ("click.option",)):
+        return ClickParam("option", _param_names(deco, "option"), deco)
+    if matches_qualified(full, ("click.argument",)):
+        return ClickParam("argument", _param_names(deco, "argument"), deco)
+    return None
+
+
+def _commands_assign(func: cst.FunctionDef) -> Optional[Tuple[cst.Assign, Optional[str]]]:
+    """``<cli_args>.commands = [<group>, "step"]`` inside ``runtime_step_cli``."""
+    params = [p.name.value for p in func.params.params]
+    cli_param = params[1] if len(params) > 1 else None
+
+    found: List[Tuple[cst.Assign, Optional[str]]] = []
+
+    class _V(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for t in node.targets:
+                tgt = t.target
+                if (
+                    isinstance(tgt, cst.Attribute)
+                    and tgt.attr.value == "commands"
+                    and isinstance(tgt.value, cst.Name)
+                    and tgt.value.value == cli_param
+                ):
+                    group = None
+                    if isinstance(node.value, (cst.List, cst.Tuple)) and node.value.elements:
+                        group = string_value(node.value.elements[0].value)
+                    found.append((node, group))
+
+    func.body.visit(_V())
+    return found[0] if found else None
+
+
+def _build(module: cst.Module, package: str) -> BackendModel:
+    imports = ImportMap(module, package)
+    decorators: List[DecoratorClass] = []
+    commands: Dict[str, ClickCommand] = {}
+    add_commands: List[Tuple[str, cst.Call]] = []
+    descs: List[DescEntry] = []
+    local_decorators: set = set()
+
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef):
+            dc = _decorator_class(imports, stmt, local_decorators)
+            if dc is not None:
+                decorators.append(dc)
+                local_decorators.add(dc.class_name)
+        elif isinstance(stmt, cst.FunctionDef):
+            cmd = _click_command(imports, stmt)
+            if cmd is not None:
+                commands[stmt.name.value] = cmd
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    descs.extend(_descs(small))
+                elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                    call = small.value
+                    if (
+                        isinstance(call.func, cst.Attribute)
+                        and call.func.attr.value == "add_command"
+                        and isinstance(call.func.value, cst.Name)
+                    ):
+                        add_commands.append((call.func.value.value, call))
+    return BackendModel(imports, decorators, commands, add_commands, descs)
+
+
+def _decorator_class(imports: ImportMap, node: cst.ClassDef, local: set) -> Optional[DecoratorClass]:
+    is_deco = False
+    for base in node.bases:
+        if base.keyword is not None:
+            continue
+        full = imports.resolve(base.value)
+        if full in STEP_DECORATOR_BASES or (isinstance(base.value, cst.Name) and base.value.value in local):
+            is_deco = True
+    if not is_deco:
+        return None
+    methods: Dict[str, cst.FunctionDef] = {}
+    attrs: Dict[str, cst.BaseExpression] = {}
+    for stmt in node.body.body:
+        if isinstance(stmt, cst.FunctionDef):
+            methods[stmt.name.value] = stmt
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    for t in small.targets:
+                        if isinstance(t.target, cst.Name):
+                            attrs[t.target.value] = small.value
+                elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+                    attrs[small.target.value] = small.value
+    ca = _commands_assign(methods["runtime_step_cli"]) if "runtime_step_cli" in methods else None
+    return DecoratorClass(
+        node=node,
+        class_name=node.name.value,
+        deco_name=string_value(attrs.get("name")),
+        defaults=attrs.get("defaults"),
+        methods=methods,
+        class_attrs=attrs,
+        command_group=ca[1] if ca else None,
+        commands_assign=ca[0] if ca else None,
+    )
+
+
+def _click_command(imports: ImportMap, func: cst.FunctionDef) -> Optional[ClickCommand]:
+    kind_info = None
+    decorator = None
+    params: List[ClickParam] = []
+    for d in func.decorators:
+        info = _click_kind(imports, d.decorator)
+        if info is not None:
+            kind_info = info
+            decorator = d
+            continue
+        p = _click_param(imports, d.decorator)
+        if p is not None:
+            params.append(p)
+    if kind_info is None or decorator is None:
+        return None
+    kind, parent, call = kind_info
+    name = None
+    if call is not None:
+        kw = keyword(call, "name")
+        name = string_value(kw.value) if kw is not None else None
+        if name is None:
+            pos = positional(call)
+            if pos:
+                name = string_value(pos[0].value)
+    if name is None:
+        name = func.name.value.lower().replace("_", "-")
+    return ClickCommand(func=func, kind=kind, name=name, parent=parent, params=params, decorator=decorator)
+
+
+def _descs(node: cst.Assign) -> List[DescEntry]:
+    out: List[DescEntry] = []
+    for t in node.targets:
+        if isinstance(t.target, cst.Name) and t.target.value in DESC_NAMES:
+            if isinstance(node.value, (cst.List, cst.Tuple)):
+                for el in node.value.elements:
+                    v = el.value
+                    if isinstance(v, (cst.Tuple, cst.List)) and len(v.elements) == 2:
+                        key = string_value(v.elements[0].value)
+                        path = string_value(v.elements[1].value)
+                        if key is not None and path is not None:
+                            out.append(DescEntry(t.target.value, key, path, v))
+    return out
+
+
+_CACHE: Dict[int, Tuple[cst.Module, BackendModel]] = {}
+
+
+def backend_model(module: cst.Module, package: str = "") -> BackendModel:
+    """The cached model of ``module`` (``package`` resolves relative imports)."""
+    hit = _CACHE.get(id(module))
+    if hit is not None and hit[0] is module:
+        return hit[1]
+    model = _build(module, package)
+    if len(_CACHE) > 512:
+        _CACHE.clear()
+    _CACHE[id(module)] = (module, model)
+    return model
+
+
+def function_params(func: cst.FunctionDef) -> List[str]:
+    names = [p.name.value for p in func.params.posonly_params]
+    names += [p.name.value for p in func.params.params]
+    names += [p.name.value for p in func.params.kwonly_params]
+    return names

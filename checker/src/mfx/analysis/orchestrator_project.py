@@ -1,0 +1,88 @@
+"""Project-wide facts about an orchestrator: where it builds task commands, what it mentions.
+
+Several pitfalls are about something *missing* from every task (``METAFLOW_OWNER``,
+``--datastore-root`` …). The thing may be set in any module of the extension, so those rules
+look across the project, and only when the project positively builds a ``step`` command
+(``"step"`` together with ``--run-id`` and ``--task-id``): code that never launches Metaflow
+tasks is never checked. Test files are ignored on both sides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+from typing import Iterable, Iterator
+
+import libcst as cst
+
+from mfx.analysis.orchestrator_command import Fragment, Strings, step_builders
+from mfx.analysis.orchestrator_names import call_name, walk
+from mfx.engine.context import FileContext, ProjectContext
+from mfx.rule import Report
+
+
+@lru_cache(maxsize=256)
+def strings_of(module: cst.Module) -> Strings:
+    """The code strings of a module (cached: several rules ask for the same module)."""
+    return Strings(module)
+
+
+@lru_cache(maxsize=256)
+def calls_of(module: cst.Module) -> tuple[cst.Call, ...]:
+    return tuple(n for n in walk(module) if isinstance(n, cst.Call))
+
+
+def source_files(project: ProjectContext) -> Iterator[FileContext]:
+    for f in project:
+        if not f.is_test and not f.path.endswith("noxfile.py"):
+            yield f
+
+
+@dataclasses.dataclass
+class Builder:
+    file: FileContext
+    function: cst.FunctionDef
+    anchor: Fragment
+
+
+def builders(project: ProjectContext) -> list[Builder]:
+    """Every function of the project that builds a ``step`` command."""
+    out = []
+    for f in source_files(project):
+        for func, anchor in step_builders(strings_of(f.module)):
+            out.append(Builder(f, func, anchor))
+    return out
+
+
+def first_builder_per_file(project: ProjectContext) -> list[Builder]:
+    seen: set[str] = set()
+    out = []
+    for b in builders(project):
+        if b.file.path not in seen:
+            seen.add(b.file.path)
+            out.append(b)
+    return out
+
+
+def mentions_any(project: ProjectContext, words: Iterable[str]) -> bool:
+    """A code string of the project mentions one of ``words`` (options or env var names)."""
+    words = list(words)
+    for f in source_files(project):
+        strings = strings_of(f.module)
+        for w in words:
+            if strings.mentions(w):
+                return True
+    return False
+
+
+def calls_any(project: ProjectContext, names: Iterable[str]) -> bool:
+    """The project calls a function or method with one of these names."""
+    names = set(names)
+    for f in source_files(project):
+        if any(call_name(c) in names for c in calls_of(f.module)):
+            return True
+    return False
+
+
+def report_at(builder: Builder, message: str) -> Report:
+    return Report(node=builder.anchor.node, message=message, path=builder.file.path)

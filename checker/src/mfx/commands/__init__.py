@@ -1,0 +1,1 @@
+"""One module per ``mfx`` subcommand (imported only when that command runs)."""

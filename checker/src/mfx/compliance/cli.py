@@ -1,0 +1,87 @@
+"""``mfx compliance [--project DIR] [--report-dir DIR] [pytest args...]``.
+
+Runs pytest on the suite's own test package (inside mfx, never the CWD) with the plugin active,
+writes JUnit XML and the Markdown capability matrix to the report dir, and bounds every test
+with pytest-timeout. The exit code is pytest's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+SUITE = Path(__file__).resolve().parent
+DEFAULT_TEST_TIMEOUT = 900  # seconds per test, incl. the devstack start in the first one
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mfx compliance",
+        description="Run the mfx compliance suite against a live engine (the devstack is started and stopped for you).",
+        epilog="Any other argument is passed to pytest, e.g. -k test_retry, -x, --mfx-run-timeout 600.",
+    )
+    parser.add_argument("--project", default=".", help="extension repository with [tool.mfx.compliance] (default: .)")
+    parser.add_argument("--report-dir", default=None, help="where compliance.xml and compliance.md go (default: <project>/reports)")
+    return parser
+
+
+def pytest_args(project: Path, report_dir: Path, kind: str, extra: Sequence[str]) -> List[str]:
+    """The full pytest command line (also used by tests to check what the CLI runs)."""
+    return [
+        str(SUITE / "tests" / kind),
+        "--mfx-compliance",
+        f"--mfx-project={project}",
+        f"--mfx-report-md={report_dir / 'compliance.md'}",
+        f"--junitxml={report_dir / 'compliance.xml'}",
+        f"--rootdir={SUITE}",
+        "-c",
+        str(SUITE / "suite_pytest.toml"),
+        "-p",
+        "no:cacheprovider",
+        f"--timeout={DEFAULT_TEST_TIMEOUT}",
+        "-rfEs",
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        *extra,
+    ]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``mfx compliance``; returns pytest's exit code (2 on a usage error)."""
+    from .config import ConfigError, load
+
+    parser = build_parser()
+    args, extra = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    project = Path(args.project).resolve()
+    try:
+        cfg = load(project)
+    except ConfigError as exc:
+        sys.stderr.write(f"mfx compliance: {exc}\n")
+        return 2
+    tests = SUITE / "tests" / cfg.kind
+    if not tests.is_dir():
+        sys.stderr.write(f"mfx compliance: this mfx has no {cfg.kind} tests ({tests} is missing)\n")
+        return 2
+    report_dir = Path(args.report_dir).resolve() if args.report_dir else project / "reports"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    import importlib.util
+
+    for needed in ("pytest", "pytest_timeout", "metaflow"):  # pytest-timeout: the per-test bound is part of the contract
+        if importlib.util.find_spec(needed) is None:
+            sys.stderr.write(f"mfx compliance: {needed} is missing: pip install 'mfx[compliance]'\n")
+            return 2
+    import pytest
+    extra_args = list(extra)
+    import os
+
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        extra_args = ["-p", "mfx.compliance.plugin", "-p", "pytest_timeout", *extra_args]
+    code = pytest.main(pytest_args(project, report_dir, cfg.kind, extra_args))
+    sys.stdout.write(f"mfx compliance: reports in {report_dir} (compliance.md, compliance.xml)\n")
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Backend (step decorator) part of the compliance suite."""

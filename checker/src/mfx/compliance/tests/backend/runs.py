@@ -1,0 +1,148 @@
+"""Run our flows with ``Runner(flow, decospecs=[<decospec>])`` against the live backend.
+
+Every wait is bounded (``--mfx-run-timeout``): ``Runner.run()`` itself waits forever, so runs go
+through ``async_run`` + ``wait(timeout)``. Metaflow is imported inside functions: its
+configuration is frozen at import and the devstack environment is loaded first. Flow files are
+resolved from the mfx package, never from the CWD.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from mfx.compliance.expect import fail
+from mfx.compliance.plugin import Engine
+
+FLOWS = Path(__file__).resolve().parents[2] / "flows" / "backend"
+READ_TIMEOUT = 180  # seconds until the Runner's attribute file must appear
+
+
+def flow_file(name: str) -> str:
+    path = FLOWS / ("%s.py" % name)
+    if not path.is_file():
+        raise FileNotFoundError("compliance flow %s is missing from the mfx package" % path)
+    return str(path)
+
+
+@dataclass
+class RunResult:
+    """A finished (or timed out) run: the client's Run plus the launcher's output."""
+
+    flow: str
+    status: str  # successful | failed | timeout
+    returncode: Optional[int]
+    run: Any  # metaflow.Run (None if the run never started)
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + "\n" + self.stderr
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.output.strip().splitlines()[-lines:])
+
+
+class BackendRuns:
+    """Per-session runner bound to the backend under test; caches runs shared by several tests."""
+
+    def __init__(self, engine: Engine, workdir: Path) -> None:
+        self.engine = engine
+        self.workdir = workdir
+        self.cache: Dict[str, RunResult] = {}
+
+    @property
+    def plugin(self) -> str:
+        return self.engine.config.plugin
+
+    @property
+    def decospec(self) -> str:
+        return self.engine.config.decospec or self.engine.config.plugin
+
+    def run(
+        self,
+        flow: str,
+        decospecs: Optional[List[str]] = None,
+        resume: bool = False,
+        timeout: Optional[float] = None,
+        top_level: Optional[Dict[str, Any]] = None,
+        **run_kwargs: Any,
+    ) -> RunResult:
+        """Run (or resume) ``flow`` with the backend decorator on every step."""
+        from metaflow import Run, Runner
+
+        specs = [self.decospec] if decospecs is None else decospecs
+        limit = float(timeout or self.engine.run_timeout)
+        top = {"pylint": False, **(top_level or {})}
+        started = time.monotonic()
+
+        async def go() -> Any:
+            runner = Runner(
+                flow_file(flow), show_output=False, cwd=str(self.workdir), file_read_timeout=READ_TIMEOUT,
+                decospecs=specs, **top,
+            )
+            try:
+                if resume:
+                    executing = await runner.async_resume(**run_kwargs)
+                else:
+                    executing = await runner.async_run(**run_kwargs)
+                await executing.wait(timeout=limit)
+                return executing
+            finally:
+                runner.cleanup()
+
+        try:
+            executing = asyncio.run(go())
+        except Exception as exc:  # the run never produced its attribute file
+            raise fail("B2", "flow %s did not start: %s" % (flow, exc), fix="run `python %s run --with %s` by hand to see why" % (flow_file(flow), specs)) from None
+        run = None
+        try:
+            run = Run(executing.run.pathspec, _namespace_check=False)
+        except Exception:  # noqa: BLE001 - reported by the caller's assertions
+            run = getattr(executing, "run", None)
+        result = RunResult(
+            flow=flow,
+            status=executing.status,
+            returncode=executing.returncode,
+            run=run,
+            stdout=_read(executing, "stdout"),
+            stderr=_read(executing, "stderr"),
+            seconds=time.monotonic() - started,
+        )
+        self.engine.timings.append({"flow": flow, "kind": "backend", "seconds": round(result.seconds, 1), "status": result.status})
+        if result.status == "timeout":
+            raise fail("B20", "flow %s did not finish within %.0f s; launcher output:\n%s" % (flow, limit, result.tail()),
+                       fix="check that jobs start (engine queue) and that the trampoline exits when the job ends")
+        return result
+
+    def shared(self, flow: str, **kwargs: Any) -> RunResult:
+        """One run of ``flow`` shared by every test that inspects it."""
+        if flow not in self.cache:
+            self.cache[flow] = self.run(flow, **kwargs)
+        return self.cache[flow]
+
+
+def _read(executing: Any, stream: str) -> str:
+    try:
+        return getattr(executing, stream)
+    except OSError:
+        return ""
+
+
+def task(run: Any, step: str) -> Any:
+    """The (single) task of ``step``."""
+    return next(iter(run[step]))
+
+
+def artifact(run: Any, step: str, name: str) -> Any:
+    return getattr(task(run, step).data, name)
+
+
+def env_without_sysroot_local() -> Dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "METAFLOW_DATASTORE_SYSROOT_LOCAL"}

@@ -1,0 +1,134 @@
+"""One contract run (flows/backend/contract_flow.py) inspected through the Metaflow client."""
+
+from __future__ import annotations
+
+import pytest
+
+from mfx.compliance.expect import pitfall
+from mfx.compliance.tests.backend.runs import BackendRuns, RunResult, artifact, task
+
+FLOW = "contract_flow"
+
+
+@pytest.fixture(scope="module")
+def contract(bk: BackendRuns) -> RunResult:
+    result = bk.shared(FLOW)
+    assert result.status == "successful", pitfall(
+        "B5,B6,B7,B10,B11", "the contract flow failed on the backend; launcher output:\n%s" % result.tail(60),
+        fix="run flows/backend/contract_flow.py with --with <backend> and read the first task error",
+    )
+    return result
+
+
+@pytest.mark.capability("metadata")
+def test_metadata_visible(contract: RunResult, bk: BackendRuns) -> None:
+    run = contract.run
+    assert run.successful and run.finished, pitfall(
+        "B12", "the runtime exited 0 but the client sees successful=%s finished=%s" % (run.successful, run.finished),
+        fix="sync_local_metadata_to_datastore in the remote task_finished and sync_local_metadata_from_datastore in the trampoline",
+    )
+    meta = task(run, "start").metadata_dict
+    remote = [k for k in meta if k.startswith(bk.plugin + "-")]
+    assert remote, pitfall(
+        "B12", "metadata registered by the remote task_pre_step is missing (keys: %s)" % sorted(meta),
+        fix="register the job's metadata in task_pre_step and sync it back",
+    )
+    assert str(meta.get("attempt")) == "0", pitfall("B12", "attempt metadata is %r, expected '0'" % meta.get("attempt"))
+
+
+@pytest.mark.capability("env-vars")
+def test_env_vars_in_task(contract: RunResult) -> None:
+    env = artifact(contract.run, "start", "env")
+    assert env["runtime_environment"] not in (None, "", "local"), pitfall(
+        "B10", "METAFLOW_RUNTIME_ENVIRONMENT in the task is %r" % env["runtime_environment"],
+        fix="set METAFLOW_RUNTIME_ENVIRONMENT=<backend> in the job env",
+    )
+    assert not env["has_sysroot_local"], pitfall(
+        "B10", "METAFLOW_DATASTORE_SYSROOT_LOCAL reached the task", fix="never forward METAFLOW_DATASTORE_SYSROOT_LOCAL",
+    )
+    import os
+
+    expected_user = os.environ.get("METAFLOW_USER")
+    if expected_user:
+        assert artifact(contract.run, "start", "username") == expected_user, pitfall(
+            "B10", "current.username in the task is %r, launcher user %r" % (artifact(contract.run, "start", "username"), expected_user),
+            fix="forward METAFLOW_USER",
+        )
+    assert artifact(contract.run, "join", "env_var") == "env-ok", pitfall(
+        "B10", "@environment(vars=...) did not reach the task", fix="copy the environment decorator's vars into the job env",
+    )
+
+
+@pytest.mark.capability("artifacts")
+def test_artifacts_round_trip(contract: RunResult) -> None:
+    run = contract.run
+    assert artifact(run, "join", "total") == 12, pitfall("B11", "artifacts did not round-trip through the datastore")
+    assert artifact(run, "join", "greeting") == "hello-config", pitfall(
+        "B5", "the Config value did not reach the task", fix="rebuild the inner command with util.dict_to_cli_options(ctx.parent.parent.params)",
+    )
+    env = artifact(run, "start", "env")
+    root = env.get("extracted_root")
+    mf_file = artifact(run, "start", "metaflow_file")
+    assert root and mf_file.startswith(root), pitfall(
+        "B6", "the task imported metaflow from %s, not from the code package (%s)" % (mf_file, root),
+        fix="download the package with environment.get_package_commands(url, ds_type, package_metadata)",
+    )
+    import metaflow
+
+    assert artifact(run, "start", "metaflow_version") == metaflow.__version__, pitfall("B6", "the task runs another Metaflow version")
+
+
+@pytest.mark.capability("foreach")
+def test_foreach_and_join(contract: RunResult) -> None:
+    fan = list(contract.run["fan"])
+    assert len(fan) == 3 and len({t.id for t in fan}) == 3, pitfall("B7", "expected 3 distinct foreach tasks, got %s" % [t.id for t in fan])
+    assert sorted(t.data.doubled for t in fan) == [2, 4, 6], pitfall("B25", "foreach inputs were mixed up")
+    cwds = artifact(contract.run, "join", "fan_cwds")
+    assert len(set(cwds)) == 3, pitfall("B7", "foreach tasks shared a working dir: %s" % cwds, fix="a fresh working dir per attempt")
+
+
+@pytest.mark.capability("logs")
+def test_stdout_exactly_once(contract: RunResult) -> None:
+    for step, token in (("start", "mfx-token-start"), ("end", "mfx-token-end")):
+        out = task(contract.run, step).stdout or ""
+        assert out.count(token) == 1, pitfall(
+            "B17", "%s: token found %d times in task.stdout (expected once):\n%s" % (step, out.count(token), out[-800:]),
+            fix="capture with bash_capture_logs + save_logs and echo the datastore tail (not the raw job output)",
+        )
+
+
+@pytest.mark.capability("logs-live")
+def test_logs_live(contract: RunResult) -> None:
+    seen = artifact(contract.run, "live", "live_seen_after")
+    if seen == -1.0:
+        pytest.skip("not an S3 datastore: live log upload not checked")
+    assert seen is not None, pitfall(
+        "B17", "the step's output did not reach the datastore while the step ran (waited 90 s)",
+        fix="start Sidecar('save_logs_periodically') in the remote task_pre_step",
+    )
+
+
+@pytest.mark.capability("resources")
+def test_resources_merged(contract: RunResult, bk: BackendRuns) -> None:
+    attrs = artifact(contract.run, "live", "compute_attrs").get(bk.plugin)
+    assert attrs is not None, pitfall("B3", "the task does not carry the @%s decorator (found %s)" % (bk.plugin, artifact(contract.run, "live", "compute_attrs")))
+    try:
+        cpu, memory = float(attrs.get("cpu") or 0), float(attrs.get("memory") or 0)
+    except ValueError:
+        cpu = memory = 0.0
+    assert cpu >= 2 and memory >= 1500, pitfall(
+        "B19", "@resources(cpu=2, memory=1500) but the decorator kept cpu=%s memory=%s" % (attrs.get("cpu"), attrs.get("memory")),
+        fix="merge in step_init with compute_resource_attributes and write the result back to self.attributes",
+    )
+
+
+@pytest.mark.capability("resources-granted")
+def test_resources_granted(contract: RunResult) -> None:
+    granted = artifact(contract.run, "live", "granted")
+    cpus = granted.get("cpus") or granted.get("affinity")
+    assert cpus is not None and cpus >= 2, pitfall(
+        "B19", "@resources(cpu=2) but the job got %s CPUs (%s)" % (cpus, granted),
+        fix="merge @resources in step_init with compute_resource_attributes and pass it to the engine",
+    )
+    if granted.get("memory_mb") is not None:
+        assert granted["memory_mb"] >= 1500, pitfall("B19", "@resources(memory=1500) but the job got %s MB" % granted["memory_mb"])

@@ -1,0 +1,64 @@
+"""Step decorators the orchestrator must honour: @retry, @catch, @resources, @timeout (normal
+run) and decorators added at deploy time with Deployer(decospecs=[...])."""
+
+from __future__ import annotations
+
+import pytest
+
+from mfx.compliance.expect import pitfall
+from mfx.compliance.harness import Harness, task_data
+from mfx.compliance.tests.orchestrator.shared_runs import catch_run
+
+
+@pytest.mark.capability("retry")
+def test_retry_is_zero_based_with_one_task(h: Harness, mfx_tag: str) -> None:
+    from metaflow import Task
+
+    run = h.run("retry_flow", tags=[mfx_tag], test="retry").run
+    assert task_data(run, "start").plain_retry_count == 0, pitfall(
+        "O15", f"a step without @retry ran with retry_count={task_data(run, 'start').plain_retry_count}", fix="--retry-count is the 0-based attempt (native 1-based counters minus 1)"
+    )
+    tasks = list(run["flaky"])
+    assert len(tasks) == 1, pitfall("O15", f"the retried step has {len(tasks)} tasks", fix="keep the task id stable across attempts")
+    flaky = tasks[0]
+    assert flaky.data.succeeded_on == 1, pitfall("O15", f"succeeded on attempt {flaky.data.succeeded_on}, expected 1")
+    first = Task(flaky.pathspec, attempt=0, _namespace_check=False)
+    assert not first.successful, pitfall("O15", "no failed attempt 0 is recorded: the first attempt did not run with retry_count 0")
+
+
+@pytest.mark.capability("catch")
+def test_catch_runs_user_code_and_keeps_error(h: Harness) -> None:
+    run = catch_run(h).run
+    error = task_data(run, "join").doomed_error
+    assert "Intentional error" in error, pitfall(
+        "O16", f"@catch stored {error[:300]!r} instead of the user's exception", fix="pass --max-user-code-retries so attempt 0 runs the user code"
+    )
+
+
+@pytest.mark.capability("retry-with-catch")
+def test_retry_happens_before_catch(h: Harness) -> None:
+    run = catch_run(h).run
+    data = task_data(run, "join")
+    assert data.flaky_error is None and data.succeeded_on == 1, pitfall(
+        "O15,O16", f"@retry(times=1)+@catch: error={data.flaky_error!r}, succeeded_on={data.succeeded_on!r}", fix="native retries = user + error retries; --max-user-code-retries = user retries"
+    )
+
+
+@pytest.mark.capability("resources")
+def test_resources_do_not_break_run(h: Harness, mfx_tag: str) -> None:
+    run = h.run("resources_flow", tags=[mfx_tag], test="resources").run
+    assert task_data(run, "join").labels == ["medium", "small"], pitfall("O26", "@resources steps did not both run")
+
+
+@pytest.mark.capability("timeout-normal-run")
+def test_timeout_allows_normal_step(h: Harness, mfx_tag: str) -> None:
+    run = h.run("timeout_ok_flow", tags=[mfx_tag], test="timeout-normal-run").run
+    assert task_data(run, "start").done is True, pitfall("O17", "a step well within its @timeout did not complete")
+
+
+@pytest.mark.capability("dynamic-decorators")
+def test_decospecs_reach_tasks(h: Harness, mfx_tag: str) -> None:
+    run = h.run("flaky_once_flow", tags=[mfx_tag], test="dynamic-decorators", decospecs=["retry:times=1,minutes_between_retries=0"]).run
+    assert task_data(run, "flaky").attempt == 1, pitfall(
+        "O28", "the --with retry decorator did not reach the task", fix="pass --with <spec> for every dynamically added decorator on each step command"
+    )

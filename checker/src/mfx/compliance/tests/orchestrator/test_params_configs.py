@@ -1,0 +1,58 @@
+"""Parameters of every type, Configs in every task, @environment vars everywhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from mfx.compliance.expect import pitfall
+from mfx.compliance.harness import Harness, task_data
+
+PARAMS = {
+    "text": "hello world, with: punctuation/!",
+    "count": 42,
+    "ratio": 2.5,
+    "flag": False,
+    "payload": {"a": [1, 2], "b": None},
+    "retry_count": 42,
+}
+
+
+@pytest.mark.capability("parameters")
+def test_parameters_of_every_type_reach_tasks(h: Harness, mfx_tag: str) -> None:
+    run = h.run("params_flow", tags=[mfx_tag], params=PARAMS, test="parameters").run
+    seen = task_data(run, "start").seen
+    for name, value in PARAMS.items():
+        assert seen[name] == value and type(seen[name]) is type(value), pitfall(
+            "O7,O8,O9",
+            f"parameter {name!r}: task saw {seen[name]!r} ({type(seen[name]).__name__}), triggered with {value!r}",
+            fix="pass every parameter to init as --<name> <value> (JSON values json.dumps'd, False kept)",
+        )
+    assert seen["untouched"] == "kept-default", pitfall("O9", f"a parameter not given to trigger() became {seen['untouched']!r}")
+    assert task_data(run, "end").seen_in_end == {"count": 42, "flag": False}
+
+
+@pytest.mark.capability("configs")
+def test_config_reaches_every_task(h: Harness, mfx_tag: str) -> None:
+    override = {"project": "mfx_cfg_override", "size": 7}
+    env_override = {"MFX_FROM_CONFIG": "config-override"}
+    run = h.run("config_flow", tags=[mfx_tag], test="configs", config_value=[("cfg", override), ("env_cfg", env_override)]).run
+    assert "project:mfx_cfg_override" in run.tags, pitfall("O10,O11", f"run tags {sorted(run.tags)} lack the overridden project", fix="pass the config to init via METAFLOW_FLOW_CONFIG_VALUE")
+    end = run["end"].task
+    assert end.data.end_project == "mfx_cfg_override", pitfall(
+        "O11", f"the end task computed project {end.data.end_project!r}", fix="set METAFLOW_FLOW_CONFIG_VALUE (real JSON values, not kv. refs) for EVERY task"
+    )
+    assert "project:mfx_cfg_override" in end.system_tags, pitfall("O11", f"end task system tags {sorted(end.system_tags)}")
+    assert end.data.size == 7, pitfall("O11", f"config artifact size={end.data.size}")
+    assert end.data.from_config_env == "config-override", pitfall(
+        "O11,O12", f"config_expr-driven @environment var is {end.data.from_config_env!r}", fix="read @environment vars after config processing, per step"
+    )
+
+
+@pytest.mark.capability("environment-vars")
+def test_environment_vars_in_steps_and_foreach_bodies(h: Harness, mfx_tag: str) -> None:
+    run = h.run("env_flow", tags=[mfx_tag], test="environment-vars", config_value=[("body_env", {"MFX_BODY_CFG": "body-override"})]).run
+    assert task_data(run, "start").static == "static-value", pitfall("O12", "@environment var missing in the start task", fix="merge @environment vars into each task's env")
+    assert task_data(run, "join").body_values == ["body-override", "body-override"], pitfall(
+        "O11,O12", f"foreach body tasks saw {task_data(run, 'join').body_values}", fix="apply each step's @environment (config_expr evaluated) to every foreach split"
+    )
+    assert task_data(run, "end").end_value == "end-value", pitfall("O12", "@environment var missing in the end task")

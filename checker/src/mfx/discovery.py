@@ -1,0 +1,78 @@
+"""Which files ``mfx check PATHS`` looks at: every ``*.py`` below the paths, minus excludes."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from mfx.errors import UsageError
+
+
+def _excluded(relpath: str, patterns: Sequence[str]) -> bool:
+    """A pattern matches the relative path, or (without ``/``) any single component of it."""
+    parts = relpath.split("/")
+    for pat in patterns:
+        pat = pat.rstrip("/")
+        if pat.startswith("./"):
+            pat = pat[2:]
+        if "/" in pat:
+            if fnmatch.fnmatchcase(relpath, pat) or fnmatch.fnmatchcase(relpath, pat + "/*"):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pat) for part in parts):
+            return True
+    return False
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` with ``/``; files outside the root keep their absolute path."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def discover(paths: Iterable[str], root: Path, exclude: Sequence[str]) -> list[Path]:
+    """Every Python file to lint, sorted and de-duplicated (resolved absolute paths)."""
+    root = root.resolve()
+    found: dict[str, Path] = {}
+    for raw in paths:
+        start = Path(raw)
+        if not start.exists():
+            raise UsageError(f"{raw}: no such file or directory")
+        if start.is_file():
+            resolved = start.resolve()
+            rel = relative_to_root(resolved, root) if _inside(resolved, root) else resolved.name
+            if not _excluded(rel, exclude):
+                found[str(resolved)] = resolved
+            continue
+        base = start.resolve()
+        # Excludes are matched below the project root; a directory outside it is matched below
+        # itself (so `mfx check <venv>/site-packages/pkg` is not excluded by `site-packages`).
+        anchor = root if _inside(base, root) else base
+        for dirpath, dirnames, filenames in os.walk(base):
+            directory = Path(dirpath)
+            rel_dir = relative_to_root(directory, anchor)
+            kept = []
+            for d in sorted(dirnames):
+                rel = f"{rel_dir}/{d}" if rel_dir not in ("", ".") else d
+                if not _excluded(rel, exclude):
+                    kept.append(d)
+            dirnames[:] = kept
+            for name in filenames:
+                if not name.endswith(".py"):
+                    continue
+                rel = f"{rel_dir}/{name}" if rel_dir not in ("", ".") else name
+                if not _excluded(rel, exclude):
+                    full = directory / name
+                    found[str(full)] = full
+    return [found[k] for k in sorted(found)]

@@ -1,0 +1,196 @@
+"""MFX312: a call that can raise runs before ``sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)`` (B13)."""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Set
+
+import libcst as cst
+
+from mfx.analysis.backend_base import BackendFileRule, find_nodes
+from mfx.analysis.backend_model import BackendModel
+from mfx.analysis.backend_names import ImportMap, call_name
+from mfx.rule import Invalid, Valid
+
+SYNC = "sync_local_metadata_from_datastore"
+
+
+def is_disallow_retry_exit(imports: ImportMap, stmt: cst.CSTNode) -> bool:
+    """``sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)`` or ``sys.exit(202)`` as a statement."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    for small in stmt.body:
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            call = small.value
+            if imports.resolve(call.func) not in ("sys.exit", "exit", "os._exit") or not call.args:
+                continue
+            arg = call.args[0].value
+            full = imports.resolve(arg) if isinstance(arg, (cst.Name, cst.Attribute)) else None
+            if (full and full.endswith("METAFLOW_EXIT_DISALLOW_RETRY")) or (isinstance(arg, cst.Integer) and arg.value == "202"):
+                return True
+    return False
+
+
+def _unguarded_sync(node: cst.CSTNode) -> bool:
+    """True if ``node`` calls the sync outside any ``try`` body."""
+
+    class _V(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.depth = 0
+            self.hit = False
+
+        def visit_Try(self, n: cst.Try) -> bool:
+            n.body.visit(_Inner(self))
+            for h in n.handlers:
+                h.visit(self)
+            if n.orelse is not None:
+                n.orelse.visit(self)
+            if n.finalbody is not None:
+                n.finalbody.visit(self)
+            return False
+
+        def visit_Call(self, n: cst.Call) -> None:
+            if call_name(n) == SYNC and self.depth == 0:
+                self.hit = True
+
+    class _Inner(cst.CSTVisitor):
+        def __init__(self, outer: "_V") -> None:
+            self.outer = outer
+
+        def visit_Call(self, n: cst.Call) -> None:
+            pass
+
+    v = _V()
+    node.visit(v)
+    return v.hit
+
+
+class UnguardedSyncBeforeDisallowRetry(BackendFileRule):
+    """## What it does
+    In an ``except`` handler that ends with ``sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)``, flags a
+    preceding call to ``sync_local_metadata_from_datastore`` (directly, or through a function of
+    the same module whose body calls it outside a ``try``).
+
+    ## Why is this bad?
+    Exit code 202 tells the runtime "do not retry": it is meant for launch failures. But with
+    local metadata, when the first attempt fails to launch there is no completed attempt, the
+    sync raises ``DataException: No completed attempts``, the trampoline exits 1 instead of 202,
+    and the infrastructure failure is retried after all (pitfall B13). Metaflow's own
+    ``kubernetes_cli.py`` and ``batch_cli.py`` have this pattern; it is a real bug there too.
+
+    ## Example
+    ```python
+    except Exception:
+        traceback.print_exc()
+        _sync_metadata()
+        sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)
+    ```
+
+    ## Use instead
+    ```python
+    def _sync_metadata():
+        try:
+            sync_local_metadata_from_datastore(DATASTORE_LOCAL_DIR, task_ds)
+        except Exception as e:
+            echo("metadata sync failed: %s" % e)
+    ```
+    """
+
+    code = "MFX312"
+    name = "unguarded-sync-before-disallow-retry"
+    message = (
+        "this metadata sync can raise before `sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)` (no completed "
+        "attempt yet), turning a no-retry launch failure into a retried one: wrap the sync in try/except"
+    )
+    pitfalls = ("B13",)
+    applies_to_core = True
+
+    VALID = [
+        Valid(
+            """
+import sys, traceback
+from metaflow.exception import METAFLOW_EXIT_DISALLOW_RETRY
+from metaflow.metadata_provider.util import sync_local_metadata_from_datastore
+
+def step(ctx, launch):
+    def _sync_metadata():
+        try:
+            sync_local_metadata_from_datastore(".metaflow", ctx.task_ds)
+        except Exception:
+            pass
+    try:
+        launch()
+    except Exception:
+        traceback.print_exc()
+        _sync_metadata()
+        sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)
+    finally:
+        _sync_metadata()
+"""
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+import sys, traceback
+from metaflow.exception import METAFLOW_EXIT_DISALLOW_RETRY
+from metaflow.metadata_provider.util import sync_local_metadata_from_datastore
+
+def step(ctx, launch):
+    def _sync_metadata():
+        if ctx.metadata.TYPE == "local":
+            sync_local_metadata_from_datastore(".metaflow", ctx.task_ds)
+    try:
+        launch()
+    except Exception:
+        traceback.print_exc(chain=False)
+        _sync_metadata()
+        sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)
+""",
+            count=1,
+            note="kubernetes_cli.py's pattern",
+        ),
+        Invalid(
+            """
+import sys
+from metaflow.metadata_provider.util import sync_local_metadata_from_datastore
+
+def step(ctx, launch):
+    try:
+        launch()
+    except Exception:
+        sync_local_metadata_from_datastore(".metaflow", ctx.task_ds)
+        sys.exit(202)
+""",
+            count=1,
+        ),
+    ]
+
+    def check_model(self, model: BackendModel, module: cst.Module) -> None:
+        module_funcs = {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
+        seen: Set[int] = set()
+        for func in find_nodes(module, cst.FunctionDef):
+            local = {f.name.value: f for f in find_nodes(func.body, cst.FunctionDef)}
+            scope: Dict[str, cst.FunctionDef] = {**module_funcs, **local}
+            for handler in find_nodes(func.body, cst.ExceptHandler):
+                if id(handler) in seen:
+                    continue
+                seen.add(id(handler))
+                body = handler.body.body if isinstance(handler.body, cst.IndentedBlock) else []
+                if not body or not is_disallow_retry_exit(model.imports, body[-1]):
+                    continue
+                for stmt in body[:-1]:
+                    culprit = self._culprit(stmt, scope)
+                    if culprit is not None:
+                        self.report(culprit)
+
+    @staticmethod
+    def _culprit(stmt: cst.CSTNode, scope: Dict[str, cst.FunctionDef]) -> Optional[cst.Call]:
+        if isinstance(stmt, cst.Try):
+            return None
+        for call in find_nodes(stmt, cst.Call):
+            name = call_name(call)
+            if name == SYNC:
+                return call
+            if isinstance(call.func, cst.Name) and name in scope and _unguarded_sync(scope[name].body):
+                return call
+        return None
