@@ -13,7 +13,7 @@ output in `<name>.log`; every wait is bounded. `mfx compliance` runs `up`/`down`
 
 services.json: {"ports": [names], "env": {VAR: template}, "services": [{"name", "command": [...],
 "ready": {"tcp": "<port>"} | {"file": "<path>"} | {"command": [...]}, "timeout": s, "install_hint": "..."}],
-"todo": "message that makes `up` fail"}. Templates use {port[name]}, {state_dir}, {python},
+"mkdirs": [dirs to create], "todo": "message that makes `up` fail"}. Templates use {port[name]}, {state_dir}, {python},
 {project}.
 """
 
@@ -198,6 +198,8 @@ def up(state: Path, services_file: Path) -> Dict[str, str]:
         "project": str(PROJECT),
     }
     env = {k: str(v) for k, v in expand(spec.get("env", {}), ctx).items()}
+    for directory in expand(spec.get("mkdirs", []), ctx):
+        Path(directory).mkdir(parents=True, exist_ok=True)
     names = [s["name"] for s in spec["services"]]
     (state / "order.json").write_text(json.dumps(names), encoding="utf-8")
     try:

@@ -3,7 +3,7 @@
 import os
 import time
 
-from metaflow import FlowSpec, catch, current, environment, retry, step, timeout
+from metaflow import FlowSpec, catch, current, environment, resources, retry, step, timeout
 
 
 class PlumbingDecoratedFlow(FlowSpec):
@@ -14,6 +14,7 @@ class PlumbingDecoratedFlow(FlowSpec):
         self.items = [1, 2]
         self.next(self.body, foreach="items")
 
+    @resources(cpu=1, memory=512)
     @environment(vars={"PLUMBING_IN_FOREACH": "yes"})
     @step
     def body(self):

@@ -1,9 +1,12 @@
 """Foreach with a multi-step body, nested three levels deep (2 x 2 x 2 leaves)."""
 
-from metaflow import FlowSpec, step
+from metaflow import FlowSpec, Parameter, step
 
 
 class PlumbingNestedForeachFlow(FlowSpec):
+    middle_width = Parameter("middle_width", type=int, default=2)
+    inner_width = Parameter("inner_width", type=int, default=2)
+
     @step
     def start(self):
         self.outer = ["a", "b"]
@@ -12,13 +15,13 @@ class PlumbingNestedForeachFlow(FlowSpec):
     @step
     def outer_body(self):
         self.o = self.input
-        self.middle = [1, 2]
+        self.middle = [1, 2, 3][: self.middle_width]
         self.next(self.middle_body, foreach="middle")
 
     @step
     def middle_body(self):
         self.m = self.input
-        self.inner = ["x", "y"]
+        self.inner = ["x", "y", "z"][: self.inner_width]
         self.next(self.leaf, foreach="inner")
 
     @step

@@ -1,38 +1,44 @@
 """The orchestrator rules stay silent on Metaflow's own Argo Workflows and Step Functions.
 
-Both are reference implementations of the Deployer contract; a rule that fires on them is either
-wrong or must declare ``applies_to_core = False``.
+Both are reference implementations of the Deployer contract: a rule that fires on them is wrong,
+or declares ``applies_to_core = False`` because the finding is by design of core, or the finding
+is a documented true positive listed here.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from mfx.engine.runner import lint_sources
+#: (code, file name, line text fragment) of true findings on core, with the reason.
+KNOWN_TRUE_FINDINGS = {
+    # "@exit_hook ... is not currently supported." — Metaflow's deployer tests skip only on
+    # "not supported"/"not yet supported" (orchestrator-contract C.1), so this refusal would be
+    # reported as a failure instead of a skip.
+    ("MFX110", "step_functions.py"),
+    # Step Functions' TriggeredRun has no `status` (orchestrator-contract A.5); the rule does not
+    # apply to core because the base class does not require it.
+    ("MFX105", "step_functions_deployer_objects.py"),
+}
 
-from .conftest import ORCHESTRATOR_CODES, core_sources
 
-
-def _core_rules():
-    return [r for r in ORCHESTRATOR_CODES if getattr(r, "applies_to_core", True)]
+def _key(d):
+    return (d.code, d.path.rsplit("/", 1)[-1])
 
 
 @pytest.mark.parametrize("subdir", ["plugins/argo", "plugins/aws/step_functions"])
-def test_no_findings_on_core_orchestrators(subdir):
-    sources = core_sources(subdir)
-    assert len(sources) > 5, "the core sources were not found"
-    found = [
+def test_no_unexpected_findings_on_core(core_findings, subdir):
+    from conftest import orchestrator_rules
+
+    applies = {r.code for r in orchestrator_rules() if getattr(r, "applies_to_core", True)}
+    unexpected = [
         f"{d.code} {d.path}:{d.line} {d.message}"
-        for d in lint_sources(sources, _core_rules())
-        if d.code != "MFX000"
+        for d in core_findings[subdir]
+        if d.code in applies and _key(d) not in KNOWN_TRUE_FINDINGS
     ]
-    assert found == []
+    assert unexpected == []
 
 
-def test_rules_not_for_core_do_fire_on_core_only_where_documented():
-    """Rules marked ``applies_to_core = False`` are those whose findings on core are by design."""
-    skipped = {r.code for r in ORCHESTRATOR_CODES if not getattr(r, "applies_to_core", True)}
-    sources = core_sources("plugins/aws/step_functions")
-    codes = {d.code for d in lint_sources(sources, [r for r in ORCHESTRATOR_CODES if r.code in skipped])}
-    # Step Functions' TriggeredRun has no `status` (orchestrator-contract A.5).
-    assert "MFX105" in codes
+def test_known_core_findings_still_found(core_findings):
+    """The documented true positives are still detected (so the list above stays current)."""
+    found = {_key(d) for ds in core_findings.values() for d in ds}
+    assert KNOWN_TRUE_FINDINGS <= found

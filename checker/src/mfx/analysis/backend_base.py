@@ -7,7 +7,7 @@ from typing import Callable, Dict, List, Optional, Type, TypeVar
 import libcst as cst
 
 from mfx.analysis.backend_model import BackendModel, backend_model
-from mfx.analysis.backend_names import ImportMap, call_name, matches_qualified
+from mfx.analysis.backend_names import ImportMap, call_name, matches_qualified, walk
 from mfx.rule import Rule
 
 N = TypeVar("N", bound=cst.CSTNode)
@@ -15,16 +15,7 @@ N = TypeVar("N", bound=cst.CSTNode)
 
 def find_nodes(root: cst.CSTNode, kind: Type[N], where: Optional[Callable[[N], bool]] = None) -> List[N]:
     """All nodes of ``kind`` under ``root`` (root included), in source order."""
-    found: List[N] = []
-
-    class _V(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if isinstance(node, kind) and (where is None or where(node)):
-                found.append(node)
-            return True
-
-    root.visit(_V())
-    return found
+    return [n for n in walk(root) if isinstance(n, kind) and (where is None or where(n))]
 
 
 def calls_named(root: cst.CSTNode, *names: str) -> List[cst.Call]:
@@ -86,6 +77,22 @@ def ends_with_return(block: cst.BaseSuite) -> bool:
         return False
     last = body[-1]
     return isinstance(last, cst.SimpleStatementLine) and any(isinstance(s, cst.Return) for s in last.body)
+
+
+def is_disallow_retry_exit(imports: ImportMap, stmt: cst.CSTNode) -> bool:
+    """``sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)`` or ``sys.exit(202)`` as a statement."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    for small in stmt.body:
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            call = small.value
+            if imports.resolve(call.func) not in ("sys.exit", "exit", "os._exit") or not call.args:
+                continue
+            arg = call.args[0].value
+            full = imports.resolve(arg) if isinstance(arg, (cst.Name, cst.Attribute)) else None
+            if (full and full.endswith("METAFLOW_EXIT_DISALLOW_RETRY")) or (isinstance(arg, cst.Integer) and arg.value == "202"):
+                return True
+    return False
 
 
 class BackendFileRule(Rule):

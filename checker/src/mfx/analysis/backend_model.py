@@ -26,6 +26,7 @@ from mfx.analysis.backend_names import (
     positional,
     string_value,
     keyword,
+    walk,
 )
 
 STEP_DECORATOR_BASES = ("metaflow.decorators.StepDecorator", "metaflow.StepDecorator")
@@ -170,23 +171,21 @@ def _commands_assign(func: cst.FunctionDef) -> Optional[Tuple[cst.Assign, Option
     cli_param = params[1] if len(params) > 1 else None
 
     found: List[Tuple[cst.Assign, Optional[str]]] = []
-
-    class _V(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
-            for t in node.targets:
-                tgt = t.target
-                if (
-                    isinstance(tgt, cst.Attribute)
-                    and tgt.attr.value == "commands"
-                    and isinstance(tgt.value, cst.Name)
-                    and tgt.value.value == cli_param
-                ):
-                    group = None
-                    if isinstance(node.value, (cst.List, cst.Tuple)) and node.value.elements:
-                        group = string_value(node.value.elements[0].value)
-                    found.append((node, group))
-
-    func.body.visit(_V())
+    for node in walk(func.body):
+        if not isinstance(node, cst.Assign):
+            continue
+        for t in node.targets:
+            tgt = t.target
+            if (
+                isinstance(tgt, cst.Attribute)
+                and tgt.attr.value == "commands"
+                and isinstance(tgt.value, cst.Name)
+                and tgt.value.value == cli_param
+            ):
+                group = None
+                if isinstance(node.value, (cst.List, cst.Tuple)) and node.value.elements:
+                    group = string_value(node.value.elements[0].value)
+                found.append((node, group))
     return found[0] if found else None
 
 

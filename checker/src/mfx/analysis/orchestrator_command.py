@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import lru_cache
 from typing import Iterable, Iterator
 
 import libcst as cst
 
-from mfx.analysis.orchestrator_names import call_name, is_docstring
+from mfx.analysis.orchestrator_names import SCOPES, call_name, is_docstring, walk
 
 #: Calls whose string arguments are messages, not command parts.
 MESSAGE_CALLS = {
@@ -33,9 +34,10 @@ class Fragment:
     """A string literal used as code."""
 
     node: cst.BaseExpression
-    text: str  # literal value, quotes of generated code removed, PLACEHOLDER per f-string field
+    text: str  # literal value, punctuation of generated code blanked, PLACEHOLDER per f-string field
     fields: list[cst.BaseExpression]  # f-string expressions, in order
     function: cst.FunctionDef | None
+    raw: str = ""  # literal value as written (PLACEHOLDER per f-string field)
 
 
 @dataclasses.dataclass
@@ -46,6 +48,52 @@ class OptionUse:
     expr: cst.BaseExpression | None  # the expression that supplies the value, if traced
 
 
+class _StringVisitor(cst.CSTVisitor):
+    """One pass over a module: records parents and the string literals that are code."""
+
+    def __init__(self, strings: "Strings") -> None:
+        super().__init__()
+        self.strings = strings
+        self.stack: list[cst.CSTNode] = []
+        self.functions: list[cst.FunctionDef] = []
+        self.muted: list[bool] = [False]
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # Exact type tests: isinstance() against libcst's abstract classes dominates otherwise.
+        kind = type(node)
+        parent = self.stack[-1] if self.stack else None
+        muted = self.muted[-1]
+        if parent is not None:
+            self.strings.parents[node] = parent
+            parent_kind = type(parent)
+            if parent_kind in _MUTING_PARENTS or kind is cst.Decorator:
+                muted = True
+            elif parent_kind in _BODIES and kind is cst.SimpleStatementLine and is_docstring(node):
+                muted = True
+            elif parent_kind is cst.Call and node is not parent.func and call_name(parent) in MESSAGE_CALLS:
+                muted = True
+        if kind in _STRINGS and not muted:
+            frag = _fragment(node, self.functions[-1] if self.functions else None)  # type: ignore[arg-type]
+            if frag is not None:
+                self.strings.fragments.append(frag)
+        if kind is cst.FunctionDef:
+            self.functions.append(node)  # type: ignore[arg-type]
+        self.stack.append(node)  # on_leave runs even when the children are skipped
+        self.muted.append(muted)
+        return kind is not cst.SimpleString and kind is not cst.ConcatenatedString
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+        self.muted.pop()
+        if type(original_node) is cst.FunctionDef:
+            self.functions.pop()
+
+
+_MUTING_PARENTS = {cst.Raise, cst.Assert}
+_BODIES = {cst.Module, cst.IndentedBlock}
+_STRINGS = {cst.SimpleString, cst.ConcatenatedString, cst.FormattedString}
+
+
 class Strings:
     """All code string literals of one module, with enough structure to trace option values."""
 
@@ -53,46 +101,30 @@ class Strings:
         self.module = module
         self.fragments: list[Fragment] = []
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self._index: dict[int, list[Fragment]] | None = None
         self._collect(module, None, False)
 
     # -- collection ----------------------------------------------------------------------
-    def _collect(self, node: cst.CSTNode, func: cst.FunctionDef | None, muted: bool) -> None:
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
-            if not muted:
-                frag = _fragment(node, func)
-                if frag is not None:
-                    self.fragments.append(frag)
-            if not isinstance(node, cst.FormattedString):
-                return
-        if isinstance(node, cst.FunctionDef):
-            func = node
-        children = list(node.children)
-        for child in children:
-            self.parents[child] = node
-            child_muted = muted
-            if isinstance(node, (cst.Raise, cst.Assert)):
-                child_muted = True
-            elif isinstance(child, cst.Decorator):
-                child_muted = True
-            elif is_docstring(child) and isinstance(
-                node, (cst.Module, cst.IndentedBlock)
-            ):
-                child_muted = True
-            elif isinstance(node, cst.Call) and child is not node.func:
-                if call_name(node) in MESSAGE_CALLS:
-                    child_muted = True
-            self._collect(child, func, child_muted)
+    def _collect(self, module: cst.Module, func: cst.FunctionDef | None, muted: bool) -> None:
+        module.visit(_StringVisitor(self))
 
     # -- queries ---------------------------------------------------------------------------
     def in_function(self, func: cst.FunctionDef) -> list[Fragment]:
-        return [f for f in self.fragments if f.function is func]
+        return self._by_function().get(id(func), [])
 
     def functions(self) -> list[cst.FunctionDef]:
-        seen: list[cst.FunctionDef] = []
+        out: dict[int, cst.FunctionDef] = {}
         for f in self.fragments:
-            if f.function is not None and f.function not in seen:
-                seen.append(f.function)
-        return seen
+            if f.function is not None:
+                out.setdefault(id(f.function), f.function)
+        return list(out.values())
+
+    def _by_function(self) -> dict[int, list[Fragment]]:
+        if self._index is None:
+            self._index = {}
+            for f in self.fragments:
+                self._index.setdefault(id(f.function), []).append(f)
+        return self._index
 
     def option_uses(self, option: str, fragments: Iterable[Fragment] | None = None) -> list[OptionUse]:
         pattern = re.compile(r"(?<![\w-])" + re.escape(option) + r"(?![\w-])")
@@ -161,9 +193,13 @@ class Strings:
         return None
 
 
+_GENERATED_PUNCTUATION = str.maketrans({'"': " ", "'": " ", ",": " ", "[": " ", "]": " "})
+
+
 def _strip_generated_quotes(text: str) -> str:
-    # Generated code such as '"--retry-count"' or "'step'" — the quotes belong to the output.
-    return text.replace('"', " ").replace("'", " ")
+    """Blank out the punctuation of generated code (``'"--retry-count", "0",'``, ``["step",``):
+    templates of Python or YAML source hold command tokens inside quotes, commas and brackets."""
+    return text.translate(_GENERATED_PUNCTUATION)
 
 
 def _fragment(node: cst.BaseExpression, func: cst.FunctionDef | None) -> Fragment | None:
@@ -175,45 +211,46 @@ def _fragment(node: cst.BaseExpression, func: cst.FunctionDef | None) -> Fragmen
             else:
                 parts.append(PLACEHOLDER)
                 fields.append(part.expression)
-        return Fragment(node, _strip_generated_quotes("".join(parts)), fields, func)
+        raw = "".join(parts)
+        return Fragment(node, _strip_generated_quotes(raw), fields, func, raw)
     if isinstance(node, cst.ConcatenatedString):
-        texts, fields = [], []
+        texts, raws, fields = [], [], []
         for side in (node.left, node.right):
             sub = _fragment(side, func)
             if sub is None:
                 return None
             texts.append(sub.text)
+            raws.append(sub.raw)
             fields.extend(sub.fields)
-        return Fragment(node, "".join(texts), fields, func)
+        return Fragment(node, "".join(texts), fields, func, "".join(raws))
     try:
         value = node.evaluated_value  # type: ignore[union-attr]
     except Exception:  # pragma: no cover - malformed escapes
         return None
     if not isinstance(value, str):
         return None
-    return Fragment(node, _strip_generated_quotes(value), [], func)
+    return Fragment(node, _strip_generated_quotes(value), [], func, value)
 
 
 # -- expressions ---------------------------------------------------------------------------
 
 def assignments(func: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
     """Values assigned to the local ``name`` anywhere in ``func`` (not nested functions)."""
-    out: list[cst.BaseExpression] = []
+    return _assignment_index(func).get(name, [])
 
-    def visit(node: cst.CSTNode) -> None:
-        for child in node.children:
-            if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            if isinstance(child, cst.Assign):
-                for t in child.targets:
-                    if isinstance(t.target, cst.Name) and t.target.value == name:
-                        out.append(child.value)
-            elif isinstance(child, cst.AnnAssign) and isinstance(child.target, cst.Name):
-                if child.target.value == name and child.value is not None:
-                    out.append(child.value)
-            visit(child)
 
-    visit(func.body)
+@lru_cache(maxsize=4096)
+def _assignment_index(func: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]:
+    out: dict[str, list[cst.BaseExpression]] = {}
+    for node in walk(func.body, SCOPES):
+        kind = type(node)
+        if kind is cst.Assign:
+            for t in node.targets:  # type: ignore[attr-defined]
+                if type(t.target) is cst.Name:
+                    out.setdefault(t.target.value, []).append(node.value)  # type: ignore[attr-defined]
+        elif kind is cst.AnnAssign and type(node.target) is cst.Name:  # type: ignore[attr-defined]
+            if node.value is not None:  # type: ignore[attr-defined]
+                out.setdefault(node.target.value, []).append(node.value)  # type: ignore[attr-defined]
     return out
 
 
@@ -255,16 +292,15 @@ def expression_parts(expr: cst.CSTNode, func: cst.FunctionDef | None, depth: int
     stack: list[tuple[cst.CSTNode, int]] = [(expr, depth)]
     seen: set[int] = set()
     while stack:
-        node, d = stack.pop()
-        if id(node) in seen:
+        root, d = stack.pop()
+        if id(root) in seen:
             continue
-        seen.add(id(node))
-        yield node
-        if isinstance(node, cst.Name) and func is not None and d > 0:
-            for value in assignments(func, node.value):
-                stack.append((value, d - 1))
-        for child in node.children:
-            stack.append((child, d))
+        seen.add(id(root))
+        for node in walk(root):
+            yield node
+            if isinstance(node, cst.Name) and func is not None and d > 0:
+                for value in assignments(func, node.value):
+                    stack.append((value, d - 1))
 
 
 def is_step_builder(strings: Strings, func: cst.FunctionDef) -> Fragment | None:
@@ -286,3 +322,52 @@ def step_builders(strings: Strings) -> list[tuple[cst.FunctionDef, Fragment]]:
         if anchor is not None:
             out.append((func, anchor))
     return out
+
+
+# -- retry counters ------------------------------------------------------------------------
+
+#: Names of native attempt counters that start at 1 (Airflow try_number, Prefect run_count,
+#: AWS Batch job attempt, Temporal ``activity.info().attempt``).
+ONE_BASED_ATTRIBUTES = {"try_number", "run_count"}
+ONE_BASED_TEXT = re.compile(r"AWS_BATCH_JOB_ATTEMPT|try_number|run_count")
+
+
+def retry_value_is_one_based(use: OptionUse) -> bool:
+    """The ``--retry-count`` value comes from a 1-based counter with no ``- 1`` applied."""
+    if use.literal is not None:
+        return bool(ONE_BASED_TEXT.search(use.literal)) and not re.search(r"-\s*1\b", use.literal)
+    if use.expr is None:
+        return False
+    marker = subtract = False
+    for node in expression_parts(use.expr, use.fragment.function):
+        if isinstance(node, cst.Attribute):
+            if node.attr.value in ONE_BASED_ATTRIBUTES:
+                marker = True
+            elif node.attr.value == "attempt" and "info" in _dotted_text(node.value):
+                marker = True
+        elif isinstance(node, cst.Name) and node.value in ONE_BASED_ATTRIBUTES:
+            marker = True
+        elif isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
+            text = node.value
+            if ONE_BASED_TEXT.search(text):
+                marker = True
+            if re.search(r"-\s*1\b", text):
+                subtract = True
+        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract):
+            subtract = True
+        elif isinstance(node, cst.Subtract):
+            subtract = True
+    return marker and not subtract
+
+
+def _dotted_text(expr: cst.BaseExpression) -> str:
+    """``activity.info()`` → ``activity.info``; used only to recognise counter sources."""
+    if isinstance(expr, cst.Call):
+        expr = expr.func
+    parts = []
+    while isinstance(expr, cst.Attribute):
+        parts.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name):
+        parts.append(expr.value)
+    return ".".join(reversed(parts))

@@ -28,8 +28,14 @@ def strings_of(module: cst.Module) -> Strings:
 
 
 @lru_cache(maxsize=256)
+def nodes_of(module: cst.Module) -> tuple[cst.CSTNode, ...]:
+    """Every node of a module in document order (cached: one walk serves all rules)."""
+    return tuple(walk(module))
+
+
+@lru_cache(maxsize=256)
 def calls_of(module: cst.Module) -> tuple[cst.Call, ...]:
-    return tuple(n for n in walk(module) if isinstance(n, cst.Call))
+    return tuple(n for n in nodes_of(module) if type(n) is cst.Call)
 
 
 def source_files(project: ProjectContext) -> Iterator[FileContext]:
@@ -86,3 +92,44 @@ def calls_any(project: ProjectContext, names: Iterable[str]) -> bool:
 
 def report_at(builder: Builder, message: str) -> Report:
     return Report(node=builder.anchor.node, message=message, path=builder.file.path)
+
+
+def subscripts_with_key(project: ProjectContext, key: str) -> bool:
+    """The project reads ``<x>.attributes[key]`` or ``<x>.attributes.get(key)``."""
+    from mfx.analysis.orchestrator_names import string_value
+
+    for f in source_files(project):
+        if key not in f.source:
+            continue  # cheap pre-filter; the analysis below decides
+        for n in nodes_of(f.module):
+            if isinstance(n, cst.Subscript) and len(n.slice) == 1:
+                sub = n.slice[0].slice
+                if isinstance(sub, cst.Index) and string_value(sub.value) == key:
+                    if isinstance(n.value, cst.Attribute) and n.value.attr.value == "attributes":
+                        return True
+            if (
+                isinstance(n, cst.Call)
+                and isinstance(n.func, cst.Attribute)
+                and n.func.attr.value == "get"
+                and isinstance(n.func.value, cst.Attribute)
+                and n.func.value.attr.value == "attributes"
+                and n.args
+                and string_value(n.args[0].value) == key
+            ):
+                return True
+    return False
+
+
+def absent_reports(project: ProjectContext, present: bool, message: str) -> list[Report]:
+    """One report per file that builds a ``step`` command, when ``present`` is False."""
+    if present:
+        return []
+    return [report_at(b, message) for b in first_builder_per_file(project)]
+
+
+#: A minimal task-command builder, shared by the examples of the project-wide rules.
+EXAMPLE_BUILDER = '''
+def step_command(python, flow_file, node, run_id, task_id, attempt, retries):
+    return [python, flow_file, "--quiet", "step", node.name, "--run-id", run_id,
+            "--task-id", task_id, "--retry-count", attempt, "--max-user-code-retries", retries]
+'''

@@ -71,6 +71,8 @@ def run_check(args) -> int:
     if args.show_fixes and (args.fix) and args.output_format in ("concise", "full"):
         text += _show_fixes(outcome.fixed_counts, report)
     _emit(text, args.output_file)
+    if _report_load_errors():
+        return 2
     if args.exit_zero or not result.diagnostics:
         return EXIT_CLEAN
     return EXIT_FINDINGS
@@ -139,3 +141,12 @@ def _print_diff(outcome, root: Path, cwd: Path, args) -> int:
         return EXIT_FINDINGS
     print("No errors would be fixed.", file=sys.stderr)
     return EXIT_CLEAN
+
+
+def _report_load_errors() -> bool:
+    """Rule modules that failed to import were skipped: say so on stderr (exit 2)."""
+    runner = sys.modules.get("mfx.engine.runner")
+    errors = getattr(runner, "LOAD_ERRORS", {}) if runner is not None else {}
+    for name, message in sorted(errors.items()):
+        print(f"mfx: internal error: rule module {name} could not be loaded and was skipped: {message}", file=sys.stderr)
+    return bool(errors)

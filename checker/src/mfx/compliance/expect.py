@@ -74,7 +74,7 @@ TITLES = {
 def pitfall(pid: str, what: str, fix: Optional[str] = None) -> str:
     """The message of a failed check: ``[O15 <title>] what went wrong. Fix: what to do``."""
     ids = [p.strip() for p in pid.replace("/", ",").split(",") if p.strip()]
-    label = "; ".join(f"{p} {TITLES[p]}" if p in TITLES else p for p in ids)
+    label = "; ".join(f"{p} {TITLES[p]}" if p in TITLES else p for p in ids) or "no known pitfall"
     message = f"[{label}] {what}"
     if fix:
         message += f"\n  Fix: {fix}"

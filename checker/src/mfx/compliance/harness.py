@@ -9,8 +9,11 @@ first. Flow files are resolved from this package, never from the CWD.
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -22,6 +25,7 @@ STATUSES = {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 FAILED_STATUSES = {"FAILED", "TIMED_OUT", "ABORTED"}
 POLL = 1.0
 CREATE_TIMEOUT = 60  # O1: create must answer well within a minute
+SUCCEEDED_GRACE = 30.0  # a SUCCEEDED run must be visible and finished this soon after
 
 
 def flow_path(kind: str, name: str) -> str:
@@ -30,6 +34,31 @@ def flow_path(kind: str, name: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"compliance flow {path} is missing from the mfx package")
     return str(path)
+
+
+def keep_interrupt() -> None:
+    """Make Ctrl-C stop the suite again.
+
+    Metaflow's SubprocessManager (created by every Deployer) replaces the SIGINT handler with one
+    that only kills its child processes, so an interrupted suite would keep running (a hang for
+    the user). Chain it: kill the children, then raise KeyboardInterrupt.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    current = signal.getsignal(signal.SIGINT)
+    if getattr(current, "_mfx_chained", False):
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if callable(current):
+            try:
+                current(signum, frame)
+            except Exception:  # killing children is best effort; the interrupt is what matters
+                pass
+        raise KeyboardInterrupt
+
+    handler._mfx_chained = True  # type: ignore[attr-defined]
+    signal.signal(signal.SIGINT, handler)
 
 
 def _evict(flow_file: str) -> None:
@@ -87,6 +116,8 @@ class Harness:
         self.engine = engine
         self.kind = kind
         self.cache: Dict[str, Any] = {}
+        self.handles: Dict[str, Handle] = {}
+        self.session_tag = f"mfx-{uuid.uuid4().hex[:8]}"
 
     @property
     def impl(self) -> str:
@@ -103,6 +134,12 @@ class Harness:
         _evict(flow_file)
         top_level.setdefault("pylint", False)
         d = Deployer(flow_file, show_output=True, env=env, file_read_timeout=CREATE_TIMEOUT, **top_level)
+        try:
+            return self._impl(d)
+        finally:
+            keep_interrupt()
+
+    def _impl(self, d: Any) -> Any:
         method = self.engine.config.deployer_method
         if not hasattr(d, method):
             raise fail(
@@ -123,12 +160,14 @@ class Harness:
             deployed = impl.create(tags=list(tags))
         except Exception as exc:
             elapsed = time.monotonic() - started
-            pid = "O1" if elapsed >= CREATE_TIMEOUT - 1 else "O3"
-            raise fail(
-                pid,
-                f"create() of {flow} failed after {elapsed:.0f} s: {_short(exc)}\nCLI output (tail):\n{cli_output(impl)}",
-                fix="see the CLI output; every exit-0 path must write the attribute file",
-            ) from None
+            output = cli_output(impl)
+            if elapsed >= CREATE_TIMEOUT - 1:
+                pid, fix = "O1", "every exit-0 path of create must write the attribute file"
+            elif "No such command" in output or "no such option" in output.lower():
+                pid, fix = "O3,O4", "register exactly one CLI group named like TYPE"
+            else:
+                pid, fix = "", "the create CLI exited non-zero: see its output"
+            raise fail(pid, f"create() of {flow} failed after {elapsed:.0f} s: {_short(exc)}\nCLI output (tail):\n{output}", fix=fix) from None
         if not getattr(deployed, "name", None):
             raise fail("O1", "create() returned a deployment without a name", fix="write {'name','flow_name','metadata'} to the attribute file")
         return deployed
@@ -153,6 +192,7 @@ class Harness:
         seen: List[Optional[str]] = []
         run = None
         status: Optional[str] = None
+        succeeded_at: Optional[float] = None
         while time.monotonic() < deadline:
             status = _status(triggered)
             if not seen or seen[-1] != status:
@@ -163,8 +203,12 @@ class Harness:
             if status in FAILED_STATUSES:
                 run = triggered.run
                 break
-            if status == "SUCCEEDED" and run is not None and time.monotonic() - started > 30 and not run.finished:
-                raise fail("O20,O22", f"status is SUCCEEDED but Run {run.pathspec} never finished", fix="init must register start/end step metadata; status must not report success early")
+            if status == "SUCCEEDED":
+                succeeded_at = succeeded_at or time.monotonic()
+                if time.monotonic() - succeeded_at > SUCCEEDED_GRACE:
+                    if run is None:
+                        break  # reported below: the run the payload names does not exist (O2/O21)
+                    raise fail("O20,O22", f"status is SUCCEEDED but Run {run.pathspec} never finished", fix="init must register start/end step metadata; status must not report success early")
             time.sleep(POLL)
         elapsed = time.monotonic() - started
         if run is None:
@@ -179,7 +223,9 @@ class Harness:
             raise fail("O18", f"run {run.pathspec} failed (statuses seen: {seen})\n{task_errors(run)}", fix="see the failed task's stderr")
         outcome = Outcome(triggered, run, status, seen, 0.0, elapsed)
         if flow:
-            self.engine.timings.append({"flow": flow, "test": test, "trigger_seconds": 0.0, "run_seconds": elapsed})
+            self.engine.timings.append(
+                {"flow": flow, "test": test, "status": status, "trigger_seconds": 0.0, "run_seconds": run_duration(run), "observed_seconds": elapsed}
+            )
         return outcome
 
     def run(self, flow: str, *, tags: Iterable[str] = (), params: Optional[Dict[str, Any]] = None, env: Optional[Dict[str, str]] = None, test: str = "", **top_level: Any) -> Outcome:
@@ -198,14 +244,117 @@ class Harness:
         if key not in self.cache:
             try:
                 self.cache[key] = ("ok", make())
-            except BaseException as exc:  # noqa: B036 - re-raised below for every test that shares the run
-                if not isinstance(exc, Exception):
-                    raise
+            except Exception as exc:  # re-raised below for every test that shares the run
                 self.cache[key] = ("error", exc)
         state, value = self.cache[key]
         if state == "error":
             raise value
         return value
+
+    # -- launched runs: create + trigger early (prefetch), wait when the test asks -------------
+
+    def launch(self, spec: "Spec") -> "Handle":
+        """create + trigger ``spec`` once per session; a failure is kept for the test that needs it."""
+        if spec.key in self.handles:
+            return self.handles[spec.key]
+        handle = Handle(spec)
+        try:
+            handle.deployed = self.create(spec.flow, tags=spec.tags(self.session_tag), env=spec.env, **spec.top_level)
+            target = handle.deployed
+            if spec.recover:
+                target = self.recover(handle.deployed)
+                keep_interrupt()
+                handle.recovered = target
+            handle.triggered, handle.trigger_seconds = self.trigger(target, **spec.params)
+            handle.triggered_at = time.monotonic()
+        except Exception as exc:
+            handle.error = exc
+        self.handles[spec.key] = handle
+        return handle
+
+    def recover(self, deployed: Any) -> Any:
+        """``DeployedFlow.from_deployment(name, impl=TYPE)``, failing with pitfall O23."""
+        from metaflow.runner.deployer import DeployedFlow
+
+        try:
+            return DeployedFlow.from_deployment(deployed.name, impl=self.engine.config.deployer_method)
+        except Exception as exc:  # noqa: B902 - any failure here is the provider's
+            keep_interrupt()
+            raise fail("O23", f"from_deployment({deployed.name!r}) failed: {_short(exc)}", fix="override from_deployment; persist the real flow name and parameter info") from None
+
+    def finish(self, spec: "Spec", test: str = "") -> "Handle":
+        """Launch ``spec`` if nobody did yet, then wait for its end (once; the result is shared)."""
+        handle = self.launch(spec)
+        if handle.error is None and handle.outcome is None:
+            remaining = None
+            if spec.wait_timeout:
+                remaining = max(1.0, spec.wait_timeout - (time.monotonic() - handle.triggered_at))
+            try:
+                handle.outcome = self.wait(handle.triggered, expect_success=spec.expect_success, timeout=remaining, test=test or spec.key, flow=spec.flow)
+                handle.outcome.trigger_seconds = handle.trigger_seconds
+                handle.finished_after = time.monotonic() - handle.triggered_at
+                if self.engine.timings and self.engine.timings[-1]["flow"] == spec.flow:
+                    self.engine.timings[-1].update(trigger_seconds=handle.trigger_seconds, observed_seconds=handle.finished_after, key=spec.key)
+            except Exception as exc:
+                handle.error = exc
+        if handle.error is not None:
+            raise handle.error
+        return handle
+
+
+@dataclass
+class Spec:
+    """A run a test needs: which flow, how it is deployed and triggered, what end is expected."""
+
+    key: str
+    capability: str
+    flow: str
+    params: Dict[str, Any] = field(default_factory=dict)
+    top_level: Dict[str, Any] = field(default_factory=dict)
+    env: Optional[Dict[str, str]] = None
+    extra_tags: Tuple[str, ...] = ()
+    expect_success: bool = True
+    recover: bool = False  # trigger through DeployedFlow.from_deployment(name)
+    wait_timeout: Optional[float] = None  # seconds after trigger (default: --mfx-run-timeout)
+    order: int = 100  # prefetch order: long runs first so they overlap the rest
+
+    def tags(self, session_tag: str) -> List[str]:
+        return [f"{session_tag}-{self.key}", *self.extra_tags]
+
+
+@dataclass
+class Handle:
+    """A launched run; ``outcome`` once it ended, ``error`` if launching or waiting failed."""
+
+    spec: Spec
+    deployed: Any = None
+    recovered: Any = None
+    triggered: Any = None
+    trigger_seconds: float = 0.0
+    triggered_at: float = 0.0
+    finished_after: float = 0.0
+    outcome: Optional[Outcome] = None
+    error: Optional[Exception] = None
+
+    @property
+    def run(self) -> Any:
+        assert self.outcome is not None, "finish() the handle first"
+        return self.outcome.run
+
+
+def run_duration(run: Any) -> Optional[float]:
+    """Seconds from the run's registration (init) to its last task's end, from Metaflow metadata.
+
+    Comparable between an orchestrated run and a local ``Runner`` run of the same flow (bench);
+    None when the metadata lacks a timestamp (e.g. a task killed from outside).
+    """
+    try:
+        ends = [task.finished_at for step in run for task in step if task.finished_at is not None]
+        if run.created_at is None or not ends:
+            return None
+        return max(0.0, (max(ends) - run.created_at).total_seconds())
+    except Exception:  # timing is diagnostics only
+        return None
 
 
 def cli_output(impl: Any, limit: int = 4000) -> str:

@@ -11,7 +11,9 @@ once per session (fixture ``mfx_engine``) and writes the Markdown capability mat
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -183,9 +185,17 @@ class _Recorder:
         _record(self.config, report)
 
 
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if _state(session.config) is not None:
-        session.config.pluginmanager.register(_Recorder(session.config), "mfx-compliance-recorder")
+    if _state(session.config) is None:
+        return
+    session.config.pluginmanager.register(_Recorder(session.config), "mfx-compliance-recorder")
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (CI cancel, `timeout`) unwinds like Ctrl-C, so the devstack is still stopped.
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
 
 
 def _teardown_devstack(state: SuiteState) -> Optional[str]:

@@ -71,6 +71,10 @@ def rows(kind: str, declared: FrozenSet[str], results: Dict[str, CapabilityResul
     return out
 
 
+def _num(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def _md_row(row: dict) -> str:
     tests = "<br>".join(f"`{t['name']}` {t['outcome']}" + (f" ({t['reason']})" if t["reason"] else "") for t in row["tests"]) or "-"
     declared = "yes" if row["declared"] else "no"
@@ -109,8 +113,18 @@ def write(
         "",
     ]
     if timings:
-        lines += ["## Run times", "", "| flow | test | trigger s | run s |", "|---|---|---|---|"]
-        lines += [f"| {t['flow']} | {t['test']} | {t['trigger_seconds']:.1f} | {t['run_seconds']:.1f} |" for t in timings]
+        lines += [
+            "## Run times",
+            "",
+            "trigger: the `trigger()` call; run: init to the last task's end (Metaflow metadata); observed: trigger to the suite seeing the end.",
+            "",
+            "| flow | test | status | trigger s | run s | observed s |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {t['flow']} | {t['test']} | {t.get('status')} | {_num(t.get('trigger_seconds'))} | {_num(t.get('run_seconds'))} | {_num(t.get('observed_seconds'))} |"
+            for t in timings
+        ]
         lines.append("")
     md_path = Path(md_path)
     md_path.parent.mkdir(parents=True, exist_ok=True)

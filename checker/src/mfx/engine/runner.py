@@ -11,8 +11,8 @@ import importlib
 import re
 import pkgutil
 import traceback
-from contextlib import ExitStack
 from functools import lru_cache
+from collections.abc import Mapping as MappingABC
 from typing import Callable, Iterable, Mapping, Sequence
 
 import libcst as cst
@@ -50,6 +50,19 @@ def _rule_classes(module) -> list[RuleClass]:
     ]
 
 
+#: ``{module name: "ExcType: message"}`` for rule modules that failed to import. Such a rule is
+#: skipped (the others still run) and the CLI reports it and exits 2.
+LOAD_ERRORS: dict[str, str] = {}
+
+
+def _import_rule_module(name: str):
+    try:
+        return importlib.import_module(f"mfx.rules.{name}")
+    except Exception as exc:  # a broken rule module must not stop the other rules
+        LOAD_ERRORS[name] = f"{type(exc).__name__}: {exc}"
+        return None
+
+
 @lru_cache(maxsize=None)
 def all_rules() -> tuple[RuleClass, ...]:
     """Every rule class in ``mfx.rules``, sorted by code."""
@@ -57,7 +70,9 @@ def all_rules() -> tuple[RuleClass, ...]:
 
     found: list[RuleClass] = []
     for info in pkgutil.iter_modules(mfx.rules.__path__):
-        found.extend(_rule_classes(importlib.import_module(f"mfx.rules.{info.name}")))
+        module = _import_rule_module(info.name)
+        if module is not None:
+            found.extend(_rule_classes(module))
     return tuple(sorted(found, key=lambda r: r.code))
 
 
@@ -70,7 +85,10 @@ def load_rules(codes: Iterable[str]) -> tuple[RuleClass, ...]:
         name = modules.get(code)
         if name is None:
             continue
-        for cls in _rule_classes(importlib.import_module(f"mfx.rules.{name}")):
+        module = _import_rule_module(name)
+        if module is None:
+            continue
+        for cls in _rule_classes(module):
             if cls.code in wanted and cls not in found:
                 found.append(cls)
     return tuple(sorted(found, key=lambda r: r.code))
@@ -214,6 +232,29 @@ def lint_sources(
 
 # -- batched traversal ------------------------------------------------------------------------
 
+
+class LazyMetadata(MappingABC):
+    """``rule.metadata``: each provider is computed by the wrapper (which caches it for the
+    other rules of the file) the first time a rule reads it."""
+
+    def __init__(self, wrapper: MetadataWrapper, providers: Iterable[type]) -> None:
+        self._wrapper = wrapper
+        self._providers = tuple(providers)
+        self._resolved: dict = {}
+
+    def __getitem__(self, provider):
+        if provider not in self._providers:
+            raise KeyError(provider)
+        if provider not in self._resolved:
+            self._resolved[provider] = self._wrapper.resolve(provider)
+        return self._resolved[provider]
+
+    def __iter__(self):
+        return iter(self._providers)
+
+    def __len__(self) -> int:
+        return len(self._providers)
+
 _METHOD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
@@ -296,25 +337,23 @@ def _traverse(
             failures.append(internal_error(pf.path, rule, exc))
             return [], rule
     methods: dict[str, list[Callable]] = {}
-    with ExitStack() as stack:
-        for inst in instances:
-            if inst.METADATA_DEPENDENCIES:
-                try:
-                    stack.enter_context(inst.resolve(pf.wrapper))
-                except Exception as exc:  # a libcst metadata provider failed on this file
-                    failures.append(internal_error(pf.path, type(inst), exc))
-                    return [], type(inst)
-            for name in _visitor_method_names(type(inst)):
-                methods.setdefault(name, []).append(getattr(inst, name))
-        try:
-            pf.module.visit(_Batched(methods))
-        except Exception as exc:
-            culprit = _culprit(exc, instances)
-            if culprit is None:  # the traversal itself failed: no rule can run on this file
-                failures.append(internal_error(pf.path, None, exc))
-                return [], None
-            failures.append(internal_error(pf.path, type(culprit), exc))
-            return [], type(culprit)
+    for inst in instances:
+        if inst.METADATA_DEPENDENCIES:
+            # Resolved on first use, not up front: scope analysis costs several times the
+            # parse, and many files never reach the code that asks for it. A provider that
+            # fails then fails inside the asking rule, which is reported as MFX999.
+            inst.metadata = LazyMetadata(pf.wrapper, inst.get_inherited_dependencies())
+        for name in _visitor_method_names(type(inst)):
+            methods.setdefault(name, []).append(getattr(inst, name))
+    try:
+        pf.module.visit(_Batched(methods))
+    except Exception as exc:
+        culprit = _culprit(exc, instances)
+        if culprit is None:  # the traversal itself failed: no rule can run on this file
+            failures.append(internal_error(pf.path, None, exc))
+            return [], None
+        failures.append(internal_error(pf.path, type(culprit), exc))
+        return [], type(culprit)
     out: list[Diagnostic] = []
     for inst in instances:
         for rep in inst.reports:

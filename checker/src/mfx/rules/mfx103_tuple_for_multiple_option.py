@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from mfx.analysis.orchestrator_command import assignments
-from mfx.analysis.orchestrator_names import call_name
-from mfx.rule import Applicability, Fix, Invalid, Metadata, Rule, Valid
+from mfx.analysis.orchestrator_names import SCOPES, call_name, walk
+from mfx.rule import Applicability, Fix, Invalid, Rule, Valid
 
 
 class TupleForMultipleOption(Rule):
@@ -50,7 +50,6 @@ class TupleForMultipleOption(Rule):
     )
     pitfalls = ("O8",)
     fix = Applicability.SAFE
-    METADATA = frozenset({Metadata.QUALIFIED_NAMES, Metadata.PARENTS})
 
     VALID = [
         Valid(
@@ -147,6 +146,8 @@ def create(self, tags):
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if "get_lower_level_group" not in self.context.source:
+            return  # nothing to analyse (a cheap pre-filter; the analysis below decides)
         groups = self._group_names(node)
         for call in self._calls(node):
             func = call.func
@@ -160,26 +161,15 @@ def create(self, tags):
                 continue
             for arg in call.args:
                 if arg.keyword is not None:
-                    self._check_value(arg.value, node, 2)
+                    self._check_value(arg.value, node, 2, arg)
                 elif arg.star == "**" and isinstance(arg.value, cst.Name):
-                    for value in self._dict_values(node, arg.value.value):
-                        self._check_value(value, node, 2)
+                    for value, holder in self._dict_values(node, arg.value.value):
+                        self._check_value(value, node, 2, holder)
 
     # -- helpers -----------------------------------------------------------------------
     @staticmethod
     def _calls(func: cst.FunctionDef) -> list[cst.Call]:
-        out: list[cst.Call] = []
-
-        def visit(n: cst.CSTNode) -> None:
-            for child in n.children:
-                if isinstance(child, (cst.FunctionDef, cst.ClassDef)):
-                    continue
-                if isinstance(child, cst.Call):
-                    out.append(child)
-                visit(child)
-
-        visit(func.body)
-        return out
+        return [n for n in walk(func.body, SCOPES) if isinstance(n, cst.Call)]
 
     def _group_names(self, func: cst.FunctionDef) -> set[str]:
         names = set()
@@ -191,64 +181,78 @@ def create(self, tags):
     @staticmethod
     def _assigns(func: cst.FunctionDef) -> list[tuple[cst.BaseExpression, str]]:
         out = []
-
-        def visit(n: cst.CSTNode) -> None:
-            for child in n.children:
-                if isinstance(child, (cst.FunctionDef, cst.ClassDef)):
-                    continue
-                if isinstance(child, cst.Assign):
-                    for t in child.targets:
-                        if isinstance(t.target, cst.Name):
-                            out.append((child.value, t.target.value))
-                visit(child)
-
-        visit(func.body)
+        for n in walk(func.body, SCOPES):
+            if isinstance(n, cst.Assign):
+                out.extend((n.value, t.target.value) for t in n.targets if isinstance(t.target, cst.Name))
         return out
 
-    def _dict_values(self, func: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
-        """Values stored in the dict ``name`` inside ``func``."""
-        out: list[cst.BaseExpression] = []
+    def _dict_values(self, func: cst.FunctionDef, name: str) -> list[tuple[cst.BaseExpression, cst.CSTNode]]:
+        """(value, node holding it) for the values stored in the dict ``name`` inside ``func``."""
+        out: list[tuple[cst.BaseExpression, cst.CSTNode]] = []
         for value in assignments(func, name):
             if isinstance(value, cst.Dict):
-                out.extend(el.value for el in value.elements if isinstance(el, cst.DictElement))
+                out.extend((el.value, el) for el in value.elements if isinstance(el, cst.DictElement))
             elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
-                out.extend(a.value for a in value.args if a.keyword is not None)
+                out.extend((a.value, a) for a in value.args if a.keyword is not None)
 
-        def visit(n: cst.CSTNode) -> None:
-            for child in n.children:
-                if isinstance(child, (cst.FunctionDef, cst.ClassDef)):
-                    continue
-                if isinstance(child, cst.Assign):
-                    for t in child.targets:
-                        tgt = t.target
-                        if isinstance(tgt, cst.Subscript) and isinstance(tgt.value, cst.Name) and tgt.value.value == name:
-                            out.append(child.value)
-                if isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute):
-                    f = child.func
-                    if isinstance(f.value, cst.Name) and f.value.value == name and f.attr.value == "update":
-                        out.extend(a.value for a in child.args if a.keyword is not None)
-                visit(child)
-
-        visit(func.body)
+        for child in walk(func.body, SCOPES):
+            if isinstance(child, cst.Assign):
+                for t in child.targets:
+                    tgt = t.target
+                    if isinstance(tgt, cst.Subscript) and isinstance(tgt.value, cst.Name) and tgt.value.value == name:
+                        out.append((child.value, child))
+            if isinstance(child, cst.Call) and isinstance(child.func, cst.Attribute):
+                f = child.func
+                if isinstance(f.value, cst.Name) and f.value.value == name and f.attr.value == "update":
+                    out.extend((a.value, a) for a in child.args if a.keyword is not None)
         return out
 
-    def _check_value(self, value: cst.BaseExpression, func: cst.FunctionDef, depth: int) -> None:
+    def _check_value(
+        self, value: cst.BaseExpression, func: cst.FunctionDef, depth: int, holder: cst.CSTNode | None
+    ) -> None:
         if isinstance(value, cst.Tuple):
-            # The tuple's own parentheses lie outside its position: replace it within its parent.
-            parent = self.parent(value)
+            # The tuple's parentheses and the holder's comma lie outside the tuple's position:
+            # rewrite the holder (argument, dict entry or assignment) instead.
             fix = None
-            if parent is not None:
-                new_parent = parent.deep_replace(value, cst.List(elements=value.elements))
-                if hasattr(new_parent, "comma"):  # the separator lies outside the position too
-                    new_parent = new_parent.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-                fix = Fix(parent, new_parent, Applicability.SAFE, "Use a list")
+            if isinstance(holder, (cst.Arg, cst.DictElement, cst.Assign)):
+                changes: dict = {"value": cst.List(elements=value.elements)}
+                if isinstance(holder, cst.Assign):
+                    changes["semicolon"] = cst.MaybeSentinel.DEFAULT
+                else:
+                    changes["comma"] = cst.MaybeSentinel.DEFAULT
+                fix = Fix(holder, holder.with_changes(**changes), Applicability.SAFE, "Use a list")
             self.report(value, fix=fix)
         elif (
             isinstance(value, cst.Call)
             and isinstance(value.func, cst.Name)
-            and "builtins.tuple" in self.qualified_names(value.func)
+            and value.func.value == "tuple"
+            and not self._shadowed("tuple", func)
         ):
             self.report(value, fix=Fix(value.func, cst.Name("list"), Applicability.SAFE, "Use list(...)"))
         elif isinstance(value, cst.Name) and depth > 0:
-            for assigned in assignments(func, value.value):
-                self._check_value(assigned, func, depth - 1)
+            for assign in self._assign_nodes(func, value.value):
+                self._check_value(assign.value, func, depth - 1, assign)
+
+    def _shadowed(self, name: str, func: cst.FunctionDef) -> bool:
+        """``name`` is bound in the module or the function (so it is not the builtin)."""
+        bound = {p.name.value for p in (*func.params.params, *func.params.kwonly_params, *func.params.posonly_params)}
+        for scope in (self.context.module, func.body):
+            for n in walk(scope):
+                if isinstance(n, (cst.FunctionDef, cst.ClassDef)) and n.name.value == name:
+                    bound.add(name)
+                elif isinstance(n, cst.Assign):
+                    bound.update(t.target.value for t in n.targets if isinstance(t.target, cst.Name))
+                elif isinstance(n, cst.ImportAlias):
+                    target = n.asname.name if n.asname is not None else n.name
+                    if isinstance(target, cst.Name):
+                        bound.add(target.value)
+        return name in bound
+
+    @staticmethod
+    def _assign_nodes(func: cst.FunctionDef, name: str) -> list[cst.Assign]:
+        return [
+            n
+            for n in walk(func.body)
+            if isinstance(n, cst.Assign)
+            and any(isinstance(t.target, cst.Name) and t.target.value == name for t in n.targets)
+        ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import orchestrator_commands, parameter_names
-from mfx.analysis.orchestrator_names import dotted
+from mfx.analysis.orchestrator_names import SCOPES, dotted, walk
 from mfx.rule import Invalid, Rule, Valid
 
 _PARAM = "deployer_attribute_file"
@@ -157,17 +157,7 @@ def create(obj, only_json=False):
     @staticmethod
     def _ordered(body: cst.CSTNode) -> list[cst.CSTNode]:
         """Document-order walk that skips nested functions and classes."""
-        out: list[cst.CSTNode] = []
-
-        def visit(n: cst.CSTNode) -> None:
-            out.append(n)
-            for child in n.children:
-                if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                    continue
-                visit(child)
-
-        visit(body)
-        return out
+        return walk(body, SCOPES)
 
     @staticmethod
     def _is_write(n: cst.CSTNode) -> bool:

@@ -6,62 +6,21 @@ from typing import Dict, Optional, Set
 
 import libcst as cst
 
-from mfx.analysis.backend_base import BackendFileRule, find_nodes
+from mfx.analysis.backend_base import BackendFileRule, find_nodes, is_disallow_retry_exit
 from mfx.analysis.backend_model import BackendModel
-from mfx.analysis.backend_names import ImportMap, call_name
+from mfx.analysis.backend_names import call_name, walk
 from mfx.rule import Invalid, Valid
 
 SYNC = "sync_local_metadata_from_datastore"
 
 
-def is_disallow_retry_exit(imports: ImportMap, stmt: cst.CSTNode) -> bool:
-    """``sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)`` or ``sys.exit(202)`` as a statement."""
-    if not isinstance(stmt, cst.SimpleStatementLine):
-        return False
-    for small in stmt.body:
-        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-            call = small.value
-            if imports.resolve(call.func) not in ("sys.exit", "exit", "os._exit") or not call.args:
-                continue
-            arg = call.args[0].value
-            full = imports.resolve(arg) if isinstance(arg, (cst.Name, cst.Attribute)) else None
-            if (full and full.endswith("METAFLOW_EXIT_DISALLOW_RETRY")) or (isinstance(arg, cst.Integer) and arg.value == "202"):
-                return True
-    return False
-
-
 def _unguarded_sync(node: cst.CSTNode) -> bool:
-    """True if ``node`` calls the sync outside any ``try`` body."""
-
-    class _V(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.depth = 0
-            self.hit = False
-
-        def visit_Try(self, n: cst.Try) -> bool:
-            n.body.visit(_Inner(self))
-            for h in n.handlers:
-                h.visit(self)
-            if n.orelse is not None:
-                n.orelse.visit(self)
-            if n.finalbody is not None:
-                n.finalbody.visit(self)
-            return False
-
-        def visit_Call(self, n: cst.Call) -> None:
-            if call_name(n) == SYNC and self.depth == 0:
-                self.hit = True
-
-    class _Inner(cst.CSTVisitor):
-        def __init__(self, outer: "_V") -> None:
-            self.outer = outer
-
-        def visit_Call(self, n: cst.Call) -> None:
-            pass
-
-    v = _V()
-    node.visit(v)
-    return v.hit
+    """True if ``node`` calls the sync outside the body of any ``try``."""
+    guarded = set()
+    for t in walk(node):
+        if isinstance(t, cst.Try):
+            guarded.update(id(c) for c in walk(t.body) if isinstance(c, cst.Call))
+    return any(isinstance(c, cst.Call) and call_name(c) == SYNC and id(c) not in guarded for c in walk(node))
 
 
 class UnguardedSyncBeforeDisallowRetry(BackendFileRule):

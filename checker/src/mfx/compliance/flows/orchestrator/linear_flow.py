@@ -12,6 +12,7 @@ class MfxLinearFlow(FlowSpec):
 
     @step
     def middle(self):
+        print("mfx-stdout-token")  # must reach task.stdout: the orchestrator saves task logs
         self.words = self.words + ["middle"]
         self.next(self.end)
 

@@ -93,12 +93,13 @@ class BackendRuns:
                 else:
                     executing = await runner.async_run(**run_kwargs)
                 await executing.wait(timeout=limit)
-                return executing
+                # read the launcher's output before cleanup() deletes its log files
+                return executing, _read(executing, "stdout"), _read(executing, "stderr")
             finally:
                 runner.cleanup()
 
         try:
-            executing = asyncio.run(go())
+            executing, stdout, stderr = asyncio.run(go())
         except Exception as exc:  # the run never produced its attribute file
             raise fail("B2", "flow %s did not start: %s" % (flow, exc), fix="run `python %s run --with %s` by hand to see why" % (flow_file(flow), specs)) from None
         run = None
@@ -111,11 +112,13 @@ class BackendRuns:
             status=executing.status,
             returncode=executing.returncode,
             run=run,
-            stdout=_read(executing, "stdout"),
-            stderr=_read(executing, "stderr"),
+            stdout=stdout,
+            stderr=stderr,
             seconds=time.monotonic() - started,
         )
-        self.engine.timings.append({"flow": flow, "kind": "backend", "seconds": round(result.seconds, 1), "status": result.status})
+        self.engine.timings.append(
+            {"flow": flow, "test": "resume" if resume else "run", "trigger_seconds": 0.0, "run_seconds": result.seconds}
+        )
         if result.status == "timeout":
             raise fail("B20", "flow %s did not finish within %.0f s; launcher output:\n%s" % (flow, limit, result.tail()),
                        fix="check that jobs start (engine queue) and that the trampoline exits when the job ends")

@@ -9,6 +9,7 @@ import pytest
 
 from mfx.compliance.expect import pitfall
 from mfx.compliance.harness import Harness, task_data
+from mfx.compliance.tests.orchestrator.specs import SPECS
 
 
 def _step_ids(run: Any) -> List[str]:
@@ -28,14 +29,14 @@ def _endpoints(run: Any, start: str, end: str) -> None:
 
 
 @pytest.mark.capability("branch")
-def test_static_split_and_join(h: Harness, mfx_tag: str) -> None:
-    run = h.run("branch_flow", tags=[mfx_tag], test="branch").run
+def test_static_split_and_join(h: Harness) -> None:
+    run = h.finish(SPECS["branch"]).run
     assert task_data(run, "join").labels == ["left", "right"], pitfall("O18", "the join did not get one input per branch")
 
 
 @pytest.mark.capability("split-in-branch")
-def test_split_inside_branch(h: Harness, mfx_tag: str) -> None:
-    run = h.run("split_in_branch_flow", tags=[mfx_tag], test="split-in-branch").run
+def test_split_inside_branch(h: Harness) -> None:
+    run = h.finish(SPECS["split_in_branch"]).run
     data = task_data(run, "outer_join")
     assert data.labels == ["a", "b"], pitfall("O18", f"outer join labels {data.labels}", fix="match each join to its own split (matching_join)")
     assert data.subs == ["x", "y"], pitfall("O18", f"inner join saw {data.subs}")
@@ -43,38 +44,38 @@ def test_split_inside_branch(h: Harness, mfx_tag: str) -> None:
 
 
 @pytest.mark.capability("foreach")
-def test_foreach_fans_out_and_joins_in_order(h: Harness, mfx_tag: str) -> None:
-    run = h.run("foreach_flow", tags=[mfx_tag], test="foreach").run
+def test_foreach_fans_out_and_joins_in_order(h: Harness) -> None:
+    run = h.finish(SPECS["foreach"]).run
     assert _task_count(run, "body") == 3, pitfall("O18", f"{_task_count(run, 'body')} body tasks for 3 items", fix="one task per split, --split-index 0..n-1")
     assert sorted(t.index for t in run["body"]) == [0, 1, 2], pitfall("O18", "foreach split indexes are not 0, 1, 2")
     assert task_data(run, "join").values == [30, 10, 20], pitfall("O18", f"join saw {task_data(run, 'join').values}", fix="give the join every split's path")
 
 
 @pytest.mark.capability("multi-body-foreach")
-def test_foreach_with_two_body_steps(h: Harness, mfx_tag: str) -> None:
-    run = h.run("multi_body_foreach_flow", tags=[mfx_tag], test="multi-body-foreach").run
+def test_foreach_with_two_body_steps(h: Harness) -> None:
+    run = h.finish(SPECS["multi_body"]).run
     assert _task_count(run, "first") == 3 and _task_count(run, "second") == 3, pitfall("O18", "body steps do not have one task per item")
     assert task_data(run, "join").texts == ["a12", "b12", "c12"], pitfall("O18", f"join saw {task_data(run, 'join').texts}")
 
 
 @pytest.mark.capability("nested-foreach")
-def test_nested_foreach_2x2(h: Harness, mfx_tag: str) -> None:
-    run = h.run("nested_foreach_flow", tags=[mfx_tag], test="nested-foreach-2x2").run
+def test_nested_foreach_2x2(h: Harness) -> None:
+    run = h.finish(SPECS["nested2"]).run
     assert _task_count(run, "inner") == 4, pitfall("O18", f"{_task_count(run, 'inner')} inner tasks, expected 4")
     assert task_data(run, "outer_join").pairs == ["p1", "p2", "q1", "q2"], pitfall("O18", f"outer join saw {task_data(run, 'outer_join').pairs}")
 
 
 @pytest.mark.capability("nested-foreach")
-def test_nested_foreach_3_levels(h: Harness, mfx_tag: str) -> None:
-    run = h.run("nested_foreach_3level_flow", tags=[mfx_tag], test="nested-foreach-3").run
+def test_nested_foreach_3_levels(h: Harness) -> None:
+    run = h.finish(SPECS["nested3"]).run
     assert _task_count(run, "three") == 8, pitfall("O18", f"{_task_count(run, 'three')} leaf tasks, expected 8")
     expected = [a + b + c for a in "ab" for b in "cd" for c in "ef"]
     assert task_data(run, "join1").paths == expected, pitfall("O18", f"join1 saw {task_data(run, 'join1').paths}")
 
 
 @pytest.mark.capability("switch")
-def test_switch_runs_only_chosen_branch(h: Harness, mfx_tag: str) -> None:
-    run = h.run("switch_flow", tags=[mfx_tag], params={"route": "low"}, test="switch").run
+def test_switch_runs_only_chosen_branch(h: Harness) -> None:
+    run = h.finish(SPECS["switch"]).run
     assert "high" not in _step_ids(run) and _task_count(run, "low") == 1, pitfall(
         "O25", f"steps that ran: {_step_ids(run)}", fix="read the chosen case from the task's transition, run only that branch"
     )
@@ -82,16 +83,16 @@ def test_switch_runs_only_chosen_branch(h: Harness, mfx_tag: str) -> None:
 
 
 @pytest.mark.capability("custom-step-names")
-def test_custom_start_and_end_names(h: Harness, mfx_tag: str) -> None:
-    run = h.run("custom_names_flow", tags=[mfx_tag], test="custom-step-names").run
+def test_custom_start_and_end_names(h: Harness) -> None:
+    run = h.finish(SPECS["custom_names"]).run
     assert _step_ids(run) == ["begin", "finish", "process"], pitfall("O20", f"steps {_step_ids(run)}", fix="use graph start_step/end_step, never 'start'/'end'")
     assert task_data(run, "finish").trail == ["begin", "process", "finish"]
     _endpoints(run, "begin", "finish")
 
 
 @pytest.mark.capability("single-step")
-def test_single_step_flow(h: Harness, mfx_tag: str) -> None:
-    run = h.run("single_step_flow", tags=[mfx_tag], test="single-step").run
+def test_single_step_flow(h: Harness) -> None:
+    run = h.finish(SPECS["single_step"]).run
     assert _step_ids(run) == ["only"], pitfall("O20", f"steps {_step_ids(run)}")
     assert task_data(run, "only").answer == 42
     _endpoints(run, "only", "only")

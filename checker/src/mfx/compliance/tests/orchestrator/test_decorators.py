@@ -7,14 +7,14 @@ import pytest
 
 from mfx.compliance.expect import pitfall
 from mfx.compliance.harness import Harness, task_data
-from mfx.compliance.tests.orchestrator.shared_runs import catch_run
+from mfx.compliance.tests.orchestrator.specs import SPECS
 
 
 @pytest.mark.capability("retry")
-def test_retry_is_zero_based_with_one_task(h: Harness, mfx_tag: str) -> None:
+def test_retry_is_zero_based_with_one_task(h: Harness) -> None:
     from metaflow import Task
 
-    run = h.run("retry_flow", tags=[mfx_tag], test="retry").run
+    run = h.finish(SPECS["retry"]).run
     assert task_data(run, "start").plain_retry_count == 0, pitfall(
         "O15", f"a step without @retry ran with retry_count={task_data(run, 'start').plain_retry_count}", fix="--retry-count is the 0-based attempt (native 1-based counters minus 1)"
     )
@@ -28,7 +28,7 @@ def test_retry_is_zero_based_with_one_task(h: Harness, mfx_tag: str) -> None:
 
 @pytest.mark.capability("catch")
 def test_catch_runs_user_code_and_keeps_error(h: Harness) -> None:
-    run = catch_run(h).run
+    run = h.finish(SPECS["catch"]).run
     error = task_data(run, "join").doomed_error
     assert "Intentional error" in error, pitfall(
         "O16", f"@catch stored {error[:300]!r} instead of the user's exception", fix="pass --max-user-code-retries so attempt 0 runs the user code"
@@ -37,7 +37,7 @@ def test_catch_runs_user_code_and_keeps_error(h: Harness) -> None:
 
 @pytest.mark.capability("retry-with-catch")
 def test_retry_happens_before_catch(h: Harness) -> None:
-    run = catch_run(h).run
+    run = h.finish(SPECS["catch"]).run
     data = task_data(run, "join")
     assert data.flaky_error is None and data.succeeded_on == 1, pitfall(
         "O15,O16", f"@retry(times=1)+@catch: error={data.flaky_error!r}, succeeded_on={data.succeeded_on!r}", fix="native retries = user + error retries; --max-user-code-retries = user retries"
@@ -45,20 +45,20 @@ def test_retry_happens_before_catch(h: Harness) -> None:
 
 
 @pytest.mark.capability("resources")
-def test_resources_do_not_break_run(h: Harness, mfx_tag: str) -> None:
-    run = h.run("resources_flow", tags=[mfx_tag], test="resources").run
+def test_resources_do_not_break_run(h: Harness) -> None:
+    run = h.finish(SPECS["resources"]).run
     assert task_data(run, "join").labels == ["medium", "small"], pitfall("O26", "@resources steps did not both run")
 
 
 @pytest.mark.capability("timeout-normal-run")
-def test_timeout_allows_normal_step(h: Harness, mfx_tag: str) -> None:
-    run = h.run("timeout_ok_flow", tags=[mfx_tag], test="timeout-normal-run").run
+def test_timeout_allows_normal_step(h: Harness) -> None:
+    run = h.finish(SPECS["timeout_ok"]).run
     assert task_data(run, "start").done is True, pitfall("O17", "a step well within its @timeout did not complete")
 
 
 @pytest.mark.capability("dynamic-decorators")
-def test_decospecs_reach_tasks(h: Harness, mfx_tag: str) -> None:
-    run = h.run("flaky_once_flow", tags=[mfx_tag], test="dynamic-decorators", decospecs=["retry:times=1,minutes_between_retries=0"]).run
+def test_decospecs_reach_tasks(h: Harness) -> None:
+    run = h.finish(SPECS["dynamic"]).run
     assert task_data(run, "flaky").attempt == 1, pitfall(
         "O28", "the --with retry decorator did not reach the task", fix="pass --with <spec> for every dynamically added decorator on each step command"
     )

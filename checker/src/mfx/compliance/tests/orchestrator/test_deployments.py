@@ -3,58 +3,40 @@ parameters), get_triggered_run, and resume."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from mfx.compliance.expect import pitfall
 from mfx.compliance.harness import Harness, task_data
-
-RT_VALUES = {"label": "recovered", "number": 7, "scale": 0.25, "enabled": True, "extra": {"x": [1]}}
-
-
-def _recovered(h: Harness, tag: str):
-    """Deploy MfxRoundtripFlow on a @project branch with a config override, recover it by name, run it."""
-    from metaflow.runner.deployer import DeployedFlow
-
-    branch = f"rt{uuid.uuid4().hex[:6]}"
-    deployed = h.create("roundtrip_flow", tags=[tag], branch=branch, config_value=[("cfg", {"project": "mfx_rt_override", "batch_size": 32})])
-    try:
-        recovered = DeployedFlow.from_deployment(deployed.name, impl=h.engine.config.deployer_method)
-    except Exception as exc:
-        raise AssertionError(
-            pitfall("O23", f"from_deployment({deployed.name!r}) failed: {type(exc).__name__}: {exc}", fix="override from_deployment; persist the real flow name and parameter info")
-        ) from None
-    assert recovered.name == deployed.name, pitfall("O23", f"recovered name {recovered.name!r} != {deployed.name!r}")
-    assert recovered.flow_name == "MfxRoundtripFlow", pitfall("O23", f"recovered flow_name {recovered.flow_name!r}", fix="store flow_name in the deployment record")
-    triggered, _ = h.trigger(recovered, **RT_VALUES)
-    outcome = h.wait(triggered, test="from-deployment", flow="roundtrip_flow")
-    return deployed.name, branch, outcome
+from mfx.compliance.tests.orchestrator.specs import RT_BRANCH, RT_VALUES, SPECS
 
 
 @pytest.mark.capability("from-deployment")
-def test_from_deployment_round_trip(h: Harness, mfx_tag: str) -> None:
-    _, branch, outcome = h.shared("roundtrip", lambda: _recovered(h, mfx_tag))
-    run = outcome.run
+def test_from_deployment_round_trip(h: Harness) -> None:
+    handle = h.finish(SPECS["roundtrip"])
+    recovered = handle.recovered
+    assert recovered.name == handle.deployed.name, pitfall("O23", f"recovered name {recovered.name!r} != {handle.deployed.name!r}")
+    assert recovered.flow_name == "MfxRoundtripFlow", pitfall("O23", f"recovered flow_name {recovered.flow_name!r}", fix="store flow_name in the deployment record")
+    run = handle.run
     values = task_data(run, "start").values
     assert values == list(RT_VALUES.values()), pitfall("O23,O9", f"recovered deployment ran with {values}", fix="persist each parameter's type so the fake flow file rebuilds it")
     end = task_data(run, "end")
-    assert end.branch == f"test.{branch}", pitfall("O23,O13", f"recovered run computed branch {end.branch!r}, expected 'test.{branch}'")
+    assert end.branch == f"test.{RT_BRANCH}", pitfall("O23,O13", f"recovered run computed branch {end.branch!r}, expected 'test.{RT_BRANCH}'")
     assert end.project == "mfx_rt_override" and end.batch_size == 32, pitfall(
         "O23,O11", f"the config did not reach the recovered deployment's tasks (project={end.project!r}, batch_size={end.batch_size!r})", fix="store the config values in the deployment"
     )
 
 
 @pytest.mark.capability("get-triggered-run")
-def test_get_triggered_run(h: Harness, mfx_tag: str) -> None:
+def test_get_triggered_run(h: Harness) -> None:
     from metaflow.runner.deployer import DeployedFlow
 
-    identifier, _, outcome = h.shared("roundtrip", lambda: _recovered(h, mfx_tag))
-    run_id = outcome.run.id
+    handle = h.finish(SPECS["roundtrip"])
+    identifier, run_id = handle.deployed.name, handle.run.id
     try:
         again = DeployedFlow.get_triggered_run(identifier, run_id, impl=h.engine.config.deployer_method)
     except Exception as exc:
         raise AssertionError(pitfall("O23", f"get_triggered_run({identifier!r}, {run_id!r}) failed: {type(exc).__name__}: {exc}", fix="override get_triggered_run as a classmethod")) from None
+    assert again.pathspec == handle.triggered.pathspec, pitfall("O23", f"pathspec {again.pathspec!r}, expected {handle.triggered.pathspec!r}")
     assert again.run is not None and again.run.id == run_id, pitfall("O23", f"get_triggered_run(...).run is {again.run!r}, expected run {run_id}")
     status = again.status
     assert status is not None and str(status).upper() == "SUCCEEDED", pitfall("O22,O23", f"recovered TriggeredRun.status is {status!r}")

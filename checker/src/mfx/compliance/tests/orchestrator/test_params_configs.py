@@ -6,20 +6,12 @@ import pytest
 
 from mfx.compliance.expect import pitfall
 from mfx.compliance.harness import Harness, task_data
-
-PARAMS = {
-    "text": "hello world, with: punctuation/!",
-    "count": 42,
-    "ratio": 2.5,
-    "flag": False,
-    "payload": {"a": [1, 2], "b": None},
-    "retry_count": 42,
-}
+from mfx.compliance.tests.orchestrator.specs import PARAMS, SPECS
 
 
 @pytest.mark.capability("parameters")
-def test_parameters_of_every_type_reach_tasks(h: Harness, mfx_tag: str) -> None:
-    run = h.run("params_flow", tags=[mfx_tag], params=PARAMS, test="parameters").run
+def test_parameters_of_every_type_reach_tasks(h: Harness) -> None:
+    run = h.finish(SPECS["params"]).run
     seen = task_data(run, "start").seen
     for name, value in PARAMS.items():
         assert seen[name] == value and type(seen[name]) is type(value), pitfall(
@@ -32,10 +24,8 @@ def test_parameters_of_every_type_reach_tasks(h: Harness, mfx_tag: str) -> None:
 
 
 @pytest.mark.capability("configs")
-def test_config_reaches_every_task(h: Harness, mfx_tag: str) -> None:
-    override = {"project": "mfx_cfg_override", "size": 7}
-    env_override = {"MFX_FROM_CONFIG": "config-override"}
-    run = h.run("config_flow", tags=[mfx_tag], test="configs", config_value=[("cfg", override), ("env_cfg", env_override)]).run
+def test_config_reaches_every_task(h: Harness) -> None:
+    run = h.finish(SPECS["config"]).run
     assert "project:mfx_cfg_override" in run.tags, pitfall("O10,O11", f"run tags {sorted(run.tags)} lack the overridden project", fix="pass the config to init via METAFLOW_FLOW_CONFIG_VALUE")
     end = run["end"].task
     assert end.data.end_project == "mfx_cfg_override", pitfall(
@@ -49,8 +39,8 @@ def test_config_reaches_every_task(h: Harness, mfx_tag: str) -> None:
 
 
 @pytest.mark.capability("environment-vars")
-def test_environment_vars_in_steps_and_foreach_bodies(h: Harness, mfx_tag: str) -> None:
-    run = h.run("env_flow", tags=[mfx_tag], test="environment-vars", config_value=[("body_env", {"MFX_BODY_CFG": "body-override"})]).run
+def test_environment_vars_in_steps_and_foreach_bodies(h: Harness) -> None:
+    run = h.finish(SPECS["env"]).run
     assert task_data(run, "start").static == "static-value", pitfall("O12", "@environment var missing in the start task", fix="merge @environment vars into each task's env")
     assert task_data(run, "join").body_values == ["body-override", "body-override"], pitfall(
         "O11,O12", f"foreach body tasks saw {task_data(run, 'join').body_values}", fix="apply each step's @environment (config_expr evaluated) to every foreach split"

@@ -37,8 +37,9 @@ class LocalProcessEngine(BackendEngine):
         os.makedirs(jobdir, exist_ok=False)
         with open(os.path.join(jobdir, "job.sh"), "w") as f:
             f.write(script)
-        # `timeout` is the job-side hard limit; the exit code lands in a file, written atomically.
-        wrapper = "timeout -s KILL %d bash %s > %s 2>&1; echo $? > %s.tmp; mv %s.tmp %s" % (
+        # `timeout` is the job-side hard limit; the exit code lands in a file, written atomically;
+        # then whatever the job left behind in its process group (e.g. a log sidecar) is killed.
+        wrapper = "timeout --foreground -s KILL %d bash %s > %s 2>&1; echo $? > %s.tmp; mv %s.tmp %s; kill -KILL -- -$$" % (
             int(time_limit),
             shlex.quote(os.path.join(jobdir, "job.sh")),
             shlex.quote(os.path.join(jobdir, "output.log")),

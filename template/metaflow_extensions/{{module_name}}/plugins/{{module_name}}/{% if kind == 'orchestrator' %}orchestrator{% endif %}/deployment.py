@@ -50,8 +50,20 @@ class DeploymentRecord:
 
     @property
     def schedule(self) -> Optional[Dict[str, Any]]:
-        """The flow's @schedule as compiled into the plan ({"cron", "timezone"}) or None."""
-        return self.plan.get("schedule") or None
+        """The flow's @schedule, or None: {"cron": 5-field cron, "timezone": IANA name or None,
+        "source": Metaflow's own expression}.
+
+        Metaflow writes AWS-style 6-field expressions ("0 * * * ? *"); most engines take the
+        classic 5 fields, so the year field is dropped and "?" becomes "*".
+        """
+        compiled = self.plan.get("schedule") or None
+        if not compiled or not compiled.get("cron"):
+            return None
+        return {
+            "cron": five_field_cron(compiled["cron"]),
+            "timezone": compiled.get("timezone"),
+            "source": compiled["cron"],
+        }
 
     def project_kwargs(self) -> Dict[str, Any]:
         """Deployer top-level kwargs that recreate the @project branch (branch/production).
@@ -103,6 +115,14 @@ class DeploymentRecord:
         return cls.from_dict(data)
 
 
+def five_field_cron(expression: str) -> str:
+    """"0 0 ? * SUN *" -> "0 0 * * SUN": first five fields, "?" (AWS "no value") as "*"."""
+    fields = expression.split()
+    if len(fields) < 5:
+        raise DeploymentRecordError("@schedule cron %r has fewer than 5 fields" % expression)
+    return " ".join(fields[:5]).replace("?", "*")
+
+
 def parameter_info(flow: Any) -> Dict[str, Dict[str, Any]]:
     """Parameter descriptions for `generate_fake_flow_file_contents` (metaflow/runner/deployer.py).
 
@@ -113,9 +133,12 @@ def parameter_info(flow: Any) -> Dict[str, Dict[str, Any]]:
     for var_name, param in flow._get_parameters():
         if getattr(param, "IS_CONFIG_PARAMETER", False):
             continue
-        kwargs = getattr(param, "kwargs", {})
+        # Explicit constructor arguments live in _override_kwargs until Parameter.init() has run
+        # (the CLI runs it; a plain imported class has not).
+        kwargs = {k: v for k, v in getattr(param, "_override_kwargs", {}).items() if v is not None}
+        kwargs.update(getattr(param, "kwargs", {}) or {})
         ptype = kwargs.get("type")
-        type_name = _type_name(param, ptype)
+        type_name = _type_name(param, ptype, kwargs.get("default"))
         entry: Dict[str, Any] = {
             "name": param.name,
             "python_var_name": var_name,
@@ -130,12 +153,11 @@ def parameter_info(flow: Any) -> Dict[str, Dict[str, Any]]:
     return info
 
 
-def _type_name(param: Any, ptype: Any) -> str:
+def _type_name(param: Any, ptype: Any, default: Any) -> str:
     """The type spelling the fake flow file understands: str/int/float/bool/JSON/FilePath."""
     if type(param).__name__ == "IncludeFile":
         return "FilePath"
     if ptype is None:
-        default = getattr(param, "kwargs", {}).get("default")
         ptype = type(default) if isinstance(default, (int, float, bool)) else str
     if getattr(ptype, "name", None) == "JSON" or type(ptype).__name__ == "JSONTypeClass":
         return "JSON"

@@ -26,14 +26,21 @@ class NotSupported(PlumbingError):
 
     headline = "Not supported"
 
-    def __init__(self, feature: str, detail: str = "", hint: str = "") -> None:
+    def __init__(self, feature: str = "", detail: str = "", hint: str = "") -> None:
         self.feature = feature
+        if not feature:  # cooperative __init__ from a subclass that sets its own message
+            super().__init__()
+            return
+        super().__init__(self.message_for(feature, detail, hint))
+
+    @staticmethod
+    def message_for(feature: str, detail: str = "", hint: str = "") -> str:
         msg = "%s is not supported by this orchestrator" % feature
         if detail:
             msg += ": %s" % detail
         if hint:
             msg += ". %s" % hint
-        super().__init__(msg)
+        return msg
 
 
 class PlanError(PlumbingError):

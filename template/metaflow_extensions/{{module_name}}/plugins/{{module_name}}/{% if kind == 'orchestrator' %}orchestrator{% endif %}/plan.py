@@ -34,8 +34,8 @@ try:  # a Metaflow-style exception prints as a clean CLI error, no traceback
         headline = "Not supported"
 
         def __init__(self, feature: str, detail: str = "", hint: str = "") -> None:
-            NotSupported.__init__(self, feature, detail, hint)
-            MetaflowException.__init__(self, str(self.args[0]))
+            MetaflowException.__init__(self, NotSupported.message_for(feature, detail, hint))
+            self.feature = feature
 
 except ImportError:  # pragma: no cover
     NotSupportedException = NotSupported  # type: ignore[misc,assignment]
@@ -60,8 +60,9 @@ def _refuse(feature: str, detail: str = "", capability: Optional[str] = None) ->
     raise NotSupportedException(feature, detail, hint)
 
 
-def _overrides_runtime_hook(deco: Any) -> bool:
-    hook = getattr(type(deco), "runtime_step_cli", None)
+def needs_local_runtime(deco_cls: type) -> bool:
+    """Does this decorator class act through ``runtime_step_cli`` (local runtime only)?"""
+    hook = getattr(deco_cls, "runtime_step_cli", None)
     return hook is not None and hook is not StepDecorator.runtime_step_cli
 
 
@@ -82,7 +83,7 @@ def check_supported(flow: Any, graph: Any, environment: Any, supported: FrozenSe
             if deco.name in _CONDA_DECORATORS:
                 if "conda" not in supported:
                     _refuse("@%s (step %r)" % (deco.name, name), capability="conda")
-            elif deco.name not in _HOOKS_HANDLED and _overrides_runtime_hook(deco):
+            elif deco.name not in _HOOKS_HANDLED and needs_local_runtime(type(deco)):
                 # @kubernetes, @batch and other compute decorators only act through the local
                 # runtime's runtime_step_cli hook; a scheduler's step command never calls it.
                 _refuse(
@@ -160,11 +161,15 @@ def _environment_vars(decorators: Iterable[Any]) -> Dict[str, str]:
     return env
 
 
-def _step_details(flow: Any, graph: Any, name: str) -> Dict[str, Any]:
+def _step_details(flow: Any, graph: Any, name: str, environment: Any, ds_type: str) -> Dict[str, Any]:
     node = graph[name]
     decos = list(node.decorators)
     budget = retry_budget(decos)
     return {
+        # @conda/@pypi: the step's own interpreter and the shell commands that create it (O27);
+        # for the local environment these are this interpreter and nothing.
+        "executable": environment.executable(name, sys.executable),
+        "bootstrap": list(environment.bootstrap_commands(name, ds_type) or []),
         "retry": budget,
         "max_user_code_retries": budget["user_code_retries"],
         "time_limit_seconds": int(get_run_time_limit_for_task(decos)),
@@ -286,7 +291,9 @@ def _sysroot_env(obj: Any) -> Dict[str, str]:
     if ds_type == "local":
         # the local sysroot is the directory that holds .metaflow (local_storage.py)
         sysroot = os.path.dirname(root) if os.path.basename(root) == ".metaflow" else root
-        env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = sysroot
+        # every task (and the cards it writes) must use the deploy-time root, not search up
+        # from its working directory (O21); B10 is about compute backends, not orchestrators
+        env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = sysroot  # noqa: MFX309
     else:
         env["METAFLOW_DATASTORE_SYSROOT_%s" % ds_type.upper()] = root
     from metaflow import metaflow_config as cfg
@@ -366,7 +373,9 @@ def compile_plan(
     check_supported(flow, graph, obj.environment, supported)
     steps = graph_shapes.describe_steps(graph)
     for name in steps:
-        steps[name].update(_step_details(flow, graph, name))
+        steps[name].update(
+            _step_details(flow, graph, name, obj.environment, obj.flow_datastore.TYPE)
+        )
     configs = configs_of(flow)
     return {
         "schema": PLAN_SCHEMA,

@@ -45,6 +45,32 @@ def _step_node(plan: Dict[str, Any], step: str) -> Dict[str, Any]:
         raise PlanError("step %r is not in the plan of flow %s" % (step, plan.get("flow_name")))
 
 
+def interpreter(plan: Dict[str, Any], step: str, python: Optional[str] = None) -> str:
+    """The step's interpreter: the environment's own one for @conda/@pypi steps (O27)."""
+    own = _step_node(plan, step).get("executable")
+    if own and own != plan.get("python"):
+        return own
+    return python or plan.get("python") or sys.executable
+
+
+def shell_wrapped(plan: Dict[str, Any], step: str, argv: List[str]) -> Optional[List[str]]:
+    """``bash -c`` form when the step needs its environment bootstrapped first, else None.
+
+    The bootstrap commands come from ``environment.bootstrap_commands`` (O27) and the
+    interpreter may be a shell expression such as ``$MF_ARCH/<id>/bin/python -s``.
+    """
+    import shlex
+
+    node = _step_node(plan, step)
+    bootstrap = node.get("bootstrap") or []
+    head = argv[0]
+    if not bootstrap and "$" not in head and " " not in head:
+        return None
+    script = ["set -e", "flush_mflogs() { :; }"] + list(bootstrap)
+    script.append("exec %s %s" % (head, " ".join(shlex.quote(a) for a in argv[1:])))
+    return ["bash", "-c", "\n".join(script)]
+
+
 def needs_config_file(plan: Dict[str, Any]) -> bool:
     """True when a config has a custom parser: its value then travels in a config file."""
     return any(c.get("needs_file") for c in (plan.get("configs") or {}).values())
@@ -58,11 +84,16 @@ def config_file_contents(plan: Dict[str, Any]) -> str:
 
 
 def _head(
-    plan: Dict[str, Any], step: str, python: Optional[str], config_file: Optional[str]
+    plan: Dict[str, Any],
+    step: str,
+    python: Optional[str],
+    config_file: Optional[str],
+    own_interpreter: bool = True,
 ) -> List[str]:
     """``<python> <flow.py> --with... <flow-decorator options> <common top-level options>``."""
     node = _step_node(plan, step)
-    argv = [python or plan.get("python") or sys.executable, plan["flow_file"]]
+    exe = interpreter(plan, step, python) if own_interpreter else (python or plan.get("python") or sys.executable)
+    argv = [exe, plan["flow_file"]]
     for spec in node.get("decospecs", []):  # dynamic decorators travel with --with (O28)
         argv += ["--with", spec]
     argv += list(plan["top_level_args"])  # --branch/--production (O13), roots (O21)
@@ -101,7 +132,8 @@ def _base_env(plan: Dict[str, Any], step: Optional[str], run_id: str) -> Dict[st
 def parameter_args(plan: Dict[str, Any], params: Dict[str, Any]) -> List[str]:
     """``--<name> <value>`` for each given parameter (O9).
 
-    JSON parameters are encoded exactly once with ``json.dumps``; ``None`` is dropped (the
+    Values are Python values or the strings a user would type after ``--<name>``. JSON
+    parameters: a str is JSON text, anything else is encoded once with ``json.dumps``; ``None`` is dropped (the
     flow's default applies); config parameters are never passed here (O10) -- they travel in
     METAFLOW_FLOW_CONFIG_VALUE. Unknown names are an error, not silently dropped.
     """
@@ -122,7 +154,13 @@ def parameter_args(plan: Dict[str, Any], params: Dict[str, Any]) -> List[str]:
         if value is None:
             continue
         if declared[name].get("is_json"):
-            text = json.dumps(value)
+            # a str is JSON text already (what the CLI's --<name> takes, and what the trigger
+            # command forwards); any other value is encoded exactly once (O9)
+            text = value if isinstance(value, str) else json.dumps(value)
+            try:
+                json.loads(text)
+            except ValueError:
+                raise PlanError("parameter %r expects JSON text, got %r" % (name, value))
         elif isinstance(value, bool):
             text = "true" if value else "false"
         else:
@@ -141,7 +179,8 @@ def init_command(
     config_file: Optional[str] = None,
 ) -> Command:
     """argv and env of the run's ``init`` (writes the ``_parameters`` task, O20)."""
-    argv = _head(plan, plan["start_step"], python, config_file)
+    # init runs on the host interpreter: it only persists parameters (no user code)
+    argv = _head(plan, plan["start_step"], python, config_file, own_interpreter=False)
     argv += ["init", "--run-id", run_id, "--task-id", params_task_id]
     argv += _tag_args(plan)
     argv += parameter_args(plan, params or {})

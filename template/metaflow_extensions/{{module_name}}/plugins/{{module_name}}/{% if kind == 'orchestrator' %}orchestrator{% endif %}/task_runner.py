@@ -215,6 +215,8 @@ def run_task(
             )
         else:
             raise PlanError("unknown task kind %r" % (kind,))
+        if kind == "step":
+            argv = task_command.shell_wrapped(plan, task_spec["step"], argv) or argv
         out_file = os.path.join(workdir, "outputs.json")
         env[OUTPUT_FILE_ENV] = out_file
         code, tail = run_process(
@@ -223,7 +225,8 @@ def run_task(
         if cancel is not None and cancel.is_set():
             raise TaskFailed(code if code else -15, task_spec.get("pathspec", ""), "cancelled")
         if code != 0:
-            raise TaskFailed(code, task_spec.get("pathspec", ""), " | ".join(tail[-3:]))
+            last = [line.strip() for line in tail if line.strip()][-3:]
+            raise TaskFailed(code, task_spec.get("pathspec", ""), " | ".join(last))
         if kind == "step" and os.path.exists(out_file):
             with open(out_file, encoding="utf-8") as f:
                 outputs.update(json.load(f))

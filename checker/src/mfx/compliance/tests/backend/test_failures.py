@@ -1,0 +1,53 @@
+"""Launch failures, @catch and @timeout on the backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from mfx.compliance.expect import pitfall
+from mfx.compliance.tests.backend.runs import BackendRuns, RunResult, task
+
+NO_SUCH_QUEUE = "mfx-no-such-queue"
+
+
+@pytest.mark.capability("launch-failure")
+def test_launch_failure_not_retried(bk: BackendRuns) -> None:
+    result = bk.run("linear_flow", decospecs=["%s:queue=%s" % (bk.decospec, NO_SUCH_QUEUE), "retry:times=2,minutes_between_retries=0"], timeout=240)
+    assert result.status == "failed", pitfall("B14", "a job submitted to a non-existent queue succeeded?\n%s" % result.tail())
+    assert "This failed task will not be retried" in result.output, pitfall(
+        "B13,B14", "the launch failure was not reported with exit 202; launcher output:\n%s" % result.tail(),
+        fix="exit METAFLOW_EXIT_DISALLOW_RETRY when submit fails, and never let the metadata sync raise first",
+    )
+    assert "(retry)" not in result.output, pitfall("B13", "the launch failure was retried:\n%s" % result.tail())
+
+
+@pytest.fixture(scope="module")
+def caught(bk: BackendRuns) -> RunResult:
+    result = bk.shared("catch_timeout_flow")
+    assert result.status == "successful", pitfall(
+        "B18,B23", "the @catch/@timeout flow failed; launcher output:\n%s" % result.tail(60),
+        fix="let Metaflow's own timeout fire (hard limit = @timeout + slack) and guard remote-only hooks",
+    )
+    return result
+
+
+@pytest.mark.capability("timeout")
+def test_timeout_fires_in_task(caught: RunResult) -> None:
+    err = getattr(task(caught.run, "boom").data, "timeout_error", None)
+    assert err is not None and "timed out" in str(err), pitfall(
+        "B18", "@timeout(seconds=10) did not end the step with Metaflow's timeout (caught: %r)" % (err,),
+        fix="the job's hard limit must be @timeout plus slack so the in-task alarm fires first",
+    )
+    timed_attempt0 = task(caught.run, "timed")
+    assert "timed out" in (timed_attempt0.stderr or "") or "timed out" in caught.output, pitfall(
+        "B18", "no 'timed out' message in the logs", fix="keep the job alive until Metaflow's TimeoutException is logged",
+    )
+
+
+@pytest.mark.capability("catch")
+def test_catch_records_user_error(caught: RunResult) -> None:
+    err = getattr(task(caught.run, "end").data, "boom_error", None)
+    assert err is not None and "Intentional error" in str(err), pitfall(
+        "B23", "@catch did not record the user's error (got %r)" % (err,),
+        fix="guard remote-only work in task_* hooks with the workload env var so the local fallback attempt works",
+    )

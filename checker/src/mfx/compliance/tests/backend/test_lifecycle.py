@@ -1,0 +1,76 @@
+"""Registration, datastore requirement, resume and orphan cleanup."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mfx.compliance.expect import pitfall
+from mfx.compliance.tests.backend.runs import BackendRuns, flow_file, task
+
+
+@pytest.mark.capability("registration")
+def test_step_help_and_datastores(bk: BackendRuns) -> None:
+    flow = flow_file("linear_flow")
+    for args, pid in (([bk.plugin, "step", "--help"], "B2"), (["--datastore", "s3", "show"], "B2,B21")):
+        try:
+            proc = subprocess.run([sys.executable, flow, "--no-pylint", *args], capture_output=True, text=True, timeout=120, cwd=str(bk.workdir))
+        except subprocess.TimeoutExpired:
+            raise AssertionError(pitfall(pid, "`%s` did not finish in 120 s" % " ".join(args))) from None
+        assert proc.returncode == 0, pitfall(
+            pid, "`python flow.py %s` exited %d:\n%s" % (" ".join(args), proc.returncode, proc.stderr[-1500:]),
+            fix="a root click group with exactly one sub-group named like the plugin; never call process_plugins()",
+        )
+
+
+@pytest.mark.capability("local-datastore-rejected")
+def test_local_datastore_rejected(bk: BackendRuns) -> None:
+    result = bk.run("linear_flow", top_level={"datastore": "local"}, timeout=180)
+    assert result.status == "failed", pitfall("B1", "the backend accepted --datastore=local", fix="raise in step_init when flow_datastore.TYPE == 'local'")
+    assert bk.plugin in result.output and "Submitted" not in result.output, pitfall(
+        "B1", "the refusal must come before any task starts and name @%s:\n%s" % (bk.plugin, result.tail()),
+    )
+
+
+@pytest.mark.capability("resume")
+def test_resume_on_backend(bk: BackendRuns) -> None:
+    first = bk.run("resume_flow")
+    assert first.status == "failed", pitfall("B4", "resume_flow should fail on its first run:\n%s" % first.tail())
+    resumed = bk.run("resume_flow", resume=True, origin_run_id=first.run.id)
+    assert resumed.status == "successful", pitfall(
+        "B4", "resume failed on the backend:\n%s" % resumed.tail(60),
+        fix="accept --clone-run-id (and every other option the runtime passes) in the trampoline",
+    )
+    assert task(resumed.run, "end").data.value == 42
+
+
+@pytest.mark.capability("orphan-cleanup")
+def test_no_orphan_jobs(bk: BackendRuns) -> None:
+    from metaflow import S3
+
+    result = bk.run("orphan_flow", timeout=420)
+    assert result.status == "failed", pitfall("B20", "orphan_flow should fail:\n%s" % result.tail())
+
+    def beat() -> str:
+        with S3(run=result.run) as s3:
+            obj = s3.get("heartbeat", return_missing=True)
+            return obj.text if obj.exists else ""
+
+    first = beat()
+    assert first, pitfall("B20", "the sleeping sibling never ran (no heartbeat):\n%s" % result.tail())
+    deadline = time.monotonic() + 60
+    last = first
+    while time.monotonic() < deadline:
+        time.sleep(12)
+        now = beat()
+        if now == last:
+            return
+        last = now
+    raise AssertionError(pitfall(
+        "B20", "a job of the failed run still writes its heartbeat 60 s after the run ended",
+        fix="cancel the job from a watchdog that survives the trampoline's SIGKILL, or give jobs a lease",
+    ))

@@ -1,0 +1,96 @@
+"""MFX201: the task command passes a constant ``--retry-count``."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from mfx.analysis.orchestrator_command import constant
+from mfx.analysis.orchestrator_project import strings_of
+from mfx.rule import Invalid, Rule, Valid
+
+
+class RetryCountHardCoded(Rule):
+    """## What it does
+    Flags a ``--retry-count`` option of a task command whose value is a constant: in the same
+    string (``"--retry-count=0"``, ``"--retry-count 0"``, generated code ``'"0"'``), as the next
+    list element, as a ``%``/f-string operand, or through a local variable that only ever holds
+    that constant.
+
+    ## Why is this bad?
+    ``--retry-count`` is the 0-based attempt of the task. Metaflow decides from it whether
+    ``@retry`` has attempts left, whether ``@catch`` handles the failure and whether ``@timeout``
+    applies; with a constant every retry looks like the first attempt and ``@retry``/``@catch``
+    never behave as declared (pitfall O15). Pass the scheduler's native 0-based attempt (for
+    example ``{{retries}}``) — a constant is only right when the step has no retries, which a
+    conditional expression makes explicit.
+
+    ## Example
+    ```python
+    cmd = ["step", name, "--run-id", run_id, "--task-id", task_id, "--retry-count=0"]
+    ```
+
+    ## Use instead
+    ```python
+    retry_count = "{{retries}}" if total_retries else 0
+    cmd = ["step", name, "--run-id", run_id, "--task-id", task_id, "--retry-count %s" % retry_count]
+    ```
+    """
+
+    code = "MFX201"
+    name = "retry-count-hard-coded"
+    message = (
+        "`--retry-count` is the constant {value}: pass the scheduler's 0-based attempt number so "
+        "@retry, @catch and @timeout see retries"
+    )
+    pitfalls = ("O15",)
+
+    VALID = [
+        Valid(
+            """
+def step_cmd(node, run_id, task_id, total_retries):
+    retry_count = "{{retries}}" if total_retries else 0
+    return ["step", node.name, "--run-id %s" % run_id, "--task-id %s" % task_id,
+            "--retry-count %s" % retry_count]
+
+def sfn(node):
+    # "--retry-count=0" would be wrong
+    return "step %s --retry-count $((AWS_BATCH_JOB_ATTEMPT-1))" % node.name
+"""
+        ),
+        Valid(
+            """
+def help_text():
+    raise ValueError("--retry-count 0 is not allowed")
+""",
+            note="messages are not commands",
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+def step_cmd(node, run_id):
+    return ["step", node.name, "--run-id", run_id, "--retry-count=0"]
+""",
+            count=1,
+        ),
+        Invalid(
+            """
+def generated(node):
+    lines = ['"step"', '"--retry-count"', '"0"']
+    attempt = 0
+    more = ["--retry-count", str(attempt), f"--retry-count {0}", "--retry-count=%d" % 0]
+    return lines, more
+""",
+            count=4,
+            note="generated code, traced variable, f-string, % operand",
+        ),
+    ]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        if "--retry-count" not in self.context.source:
+            return  # cheap pre-filter; the analysis below decides
+        strings = strings_of(node)
+        for use in strings.option_uses("--retry-count"):
+            value = use.literal if use.literal is not None else constant(use.expr, use.fragment.function)
+            if value is not None and value.strip().isdigit():
+                self.report(use.fragment.node, self.message.format(value=value.strip()))

@@ -1,0 +1,90 @@
+"""MFX204: ``--tag`` placed among the top-level options, before ``step``/``init``."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from mfx.analysis.orchestrator_project import strings_of
+from mfx.rule import Invalid, Rule, Valid
+
+_TAG = re.compile(r"(?<![\w-])--tag(?![\w-])")
+
+
+class TagBeforeSubcommand(Rule):
+    """## What it does
+    Flags ``--tag`` written before the ``step`` or ``init`` sub-command in the same command
+    string or the same list display.
+
+    ## Why is this bad?
+    ``--tag`` is an option of ``init``, ``step`` and ``run`` only; Metaflow's top level has no
+    such option, so the task fails with ``no such option: --tag`` (pitfall O29). Tags given to
+    ``create(tags=...)`` belong after the sub-command of every ``init`` and ``step``.
+
+    ## Example
+    ```python
+    cmd = [python, flow_file, "--quiet", "--tag", tag, "step", name, "--run-id", run_id]
+    ```
+
+    ## Use instead
+    ```python
+    cmd = [python, flow_file, "--quiet", "step", name, "--run-id", run_id, "--tag", tag]
+    ```
+
+    ## Known problems
+    Commands assembled from several lists (``top + ["--tag", t] + step``) are not checked.
+    """
+
+    code = "MFX204"
+    name = "tag-before-subcommand"
+    message = (
+        "`--tag` comes before the `step`/`init` sub-command: Metaflow has no top-level --tag; "
+        "put it after the sub-command"
+    )
+    pitfalls = ("O29",)
+
+    VALID = [
+        Valid(
+            """
+def cmds(tags, name, run_id):
+    step = ["step", name, "--run-id %s" % run_id]
+    step.extend("--tag %s" % t for t in tags)
+    init = "python flow.py --quiet init --run-id %s --tag %s" % (run_id, tags[0])
+    return step, init
+"""
+        )
+    ]
+    INVALID = [
+        Invalid(
+            """
+def cmds(tag, name, run_id):
+    a = ["python", "flow.py", "--quiet", "--tag", tag, "step", name, "--run-id", run_id]
+    b = f"python flow.py --tag {tag} init --run-id {run_id}"
+    return a, b
+""",
+            count=2,
+        )
+    ]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        if "--tag" not in self.context.source:
+            return  # cheap pre-filter; the analysis below decides
+        strings = strings_of(node)
+        by_node = {f.node: f for f in strings.fragments}
+        for frag in strings.fragments:
+            tokens = frag.text.split()
+            tag_at = next((i for i, t in enumerate(tokens) if _TAG.match(t)), None)
+            sub_at = next((i for i, t in enumerate(tokens) if t in ("step", "init")), None)
+            if tag_at is not None and sub_at is not None and tag_at < sub_at:
+                self.report(frag.node)
+        lists = {id(n): n for n in strings.parents.values() if isinstance(n, (cst.List, cst.Tuple))}
+        for lst in lists.values():
+            texts = []
+            for el in lst.elements:
+                frag = by_node.get(el.value)
+                texts.append(frag.text.strip() if frag is not None else None)
+            tag_at = next((i for i, t in enumerate(texts) if t is not None and _TAG.match(t)), None)
+            sub_at = next((i for i, t in enumerate(texts) if t in ("step", "init")), None)
+            if tag_at is not None and sub_at is not None and tag_at < sub_at:
+                self.report(lst.elements[tag_at].value)

@@ -1,0 +1,118 @@
+"""MFX212: the start or end step recognised by the literal names ``"start"``/``"end"``."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from mfx.analysis.orchestrator_names import dotted, string_value, walk
+from mfx.rule import Invalid, Rule, Valid
+
+_NAMES = {"start", "end"}
+
+
+class LiteralStartEndStep(Rule):
+    """## What it does
+    Flags a comparison of a step name (``node.name``, ``step_name``, ``step`` …) with the string
+    ``"start"`` or ``"end"``, and a graph lookup ``graph["start"]``/``graph["end"]``.
+
+    ## Why is this bad?
+    Flows may name their first and last steps freely with ``@step(start=True)`` /
+    ``@step(end=True)``. An orchestrator that looks for ``"start"`` never runs ``init`` or gives
+    the first step its ``_parameters`` input, and the run never finishes (pitfalls O18, O20).
+    ``graph.start_step`` and ``graph.end_step`` hold the real names.
+
+    ## Example
+    ```python
+    if node.name == "start":
+        cmds.append(init_cmd)
+    ```
+
+    ## Use instead
+    ```python
+    if node.name == graph.start_step:
+        cmds.append(init_cmd)
+    ```
+    """
+
+    code = "MFX212"
+    name = "literal-start-end-step"
+    message = (
+        "step recognised by the literal name {name!r}: flows may rename it with "
+        "@step(start=True)/@step(end=True); use `graph.start_step` / `graph.end_step`"
+    )
+    pitfalls = ("O18", "O20")
+
+    VALID = [
+        Valid(
+            """
+def compile(graph, node, step_name):
+    if step_name == graph.end_step and step_name != "end":
+        pass  # an alias for custom end steps
+    if node.name == graph.start_step or step_name == graph.end_step:
+        pass
+    if node.type == "end":
+        pass
+    mode = "start"
+    if mode == "start":
+        pass
+"""
+        )
+    ]
+    INVALID = [
+        Invalid(
+            """
+def compile(self, node, step_name):
+    if node.name == "start":
+        pass
+    if "end" != step_name:
+        pass
+    first = self.graph["start"]
+""",
+            count=3,
+        )
+    ]
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._excused: set[int] = set()
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        # `name == graph.end_step and name != "end"` knows about custom names: not a finding.
+        names = walk(node)
+        if any(isinstance(n, cst.Name) and n.value in ("start_step", "end_step") for n in names):
+            self._excused.update(id(n) for n in names if isinstance(n, cst.Comparison))
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        if id(node) in self._excused:
+            return
+        if len(node.comparisons) != 1:
+            return
+        comp = node.comparisons[0]
+        if not isinstance(comp.operator, (cst.Equal, cst.NotEqual)):
+            return
+        for step_side, str_side in ((node.left, comp.comparator), (comp.comparator, node.left)):
+            value = string_value(str_side)
+            if value in _NAMES and self._is_step_name(step_side):
+                self.report(node, self.message.format(name=value))
+                return
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        name = dotted(node.value) or ""
+        if name.split(".")[-1] not in ("graph", "_graph") or len(node.slice) != 1:
+            return
+        sub = node.slice[0].slice
+        if isinstance(sub, cst.Index):
+            value = string_value(sub.value)
+            if value in _NAMES:
+                self.report(node, self.message.format(name=value))
+
+    @staticmethod
+    def _is_step_name(expr: cst.BaseExpression) -> bool:
+        name = dotted(expr)
+        if name is None:
+            return False
+        last = name.split(".")[-1]
+        if isinstance(expr, cst.Attribute) and last == "name":
+            owner = (dotted(expr.value) or "").split(".")[-1]
+            return owner in ("node", "step", "n", "current_node", "parent", "child") or "node" in owner or "step" in owner
+        return last in ("step_name", "step", "node_name", "stepname")

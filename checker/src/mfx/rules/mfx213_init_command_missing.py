@@ -1,0 +1,64 @@
+"""MFX213: tasks are launched but ``init`` is never run."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, source_files, strings_of
+from mfx.rule import Invalid, ProjectRule, Report, Valid
+
+#: ``init`` followed by its options inside one command string.
+_INIT = re.compile(r"(^|\s)init\s+--")
+
+
+class InitCommandMissing(ProjectRule):
+    """## What it does
+    Flags a project that builds Metaflow ``step`` commands but no ``init`` command (a list
+    element ``"init"``, or ``init --...`` inside a command string).
+
+    ## Why is this bad?
+    ``init`` registers the run and writes the ``_parameters`` task: the parameter values, and
+    the ``start_step``/``end_step`` metadata that ``Run.successful``, ``Run.finished`` and
+    ``Run.end_task`` depend on. Without it parameters are lost, the start step has no valid
+    input path and custom start/end names are ignored (pitfall O20). Run it once per run before
+    the start step, guarded so that a retried start task does not run it again.
+
+    ## Example
+    ```python
+    cmds = [step_command(node) for node in graph]
+    ```
+
+    ## Use instead
+    ```python
+    init = [python, flow_file, *top, "init", "--run-id", run_id, "--task-id", params_task_id]
+    ```
+    """
+
+    code = "MFX213"
+    name = "init-command-missing"
+    message = (
+        "tasks are launched but no `init` command is ever built: run `init --run-id R --task-id P` "
+        "once per run and start from `R/_parameters/P`"
+    )
+    pitfalls = ("O20",)
+
+    VALID = [
+        Valid(
+            {
+                "orch/compiler.py": EXAMPLE_BUILDER,
+                "orch/init.py": 'def init(top, rid):\n    return top + ["init", "--run-id", rid, "--task-id", "params"]\n',
+            }
+        ),
+    ]
+    INVALID = [
+        Invalid({"orch/compiler.py": EXAMPLE_BUILDER + '\nNOTE = "run init first"\n'}, count=1),
+    ]
+
+    def check(self) -> Iterable[Report]:
+        present = any(
+            frag.text.strip() == "init" or _INIT.search(frag.text)
+            for f in source_files(self.context)
+            for frag in strings_of(f.module).fragments
+        )
+        return absent_reports(self.context, present, self.message)

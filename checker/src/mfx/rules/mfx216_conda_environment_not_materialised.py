@@ -1,0 +1,62 @@
+"""MFX216: tasks are launched with a fixed interpreter instead of the environment's."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, calls_any
+from mfx.rule import Invalid, ProjectRule, Report, Valid
+
+
+class CondaEnvironmentNotMaterialised(ProjectRule):
+    """## What it does
+    Flags a project that builds Metaflow ``step`` commands but never calls the environment's
+    ``executable(...)`` nor ``bootstrap_commands(...)``.
+
+    ## Why is this bad?
+    ``@conda``/``@pypi`` steps need their own interpreter: the environment returns it from
+    ``environment.executable(step_name)`` once ``environment.bootstrap_commands(step_name,
+    datastore_type)`` has created it. Running ``step`` with the host Python and
+    ``--environment conda`` imports the host's packages or fails with ``ModuleNotFoundError``
+    (pitfall O27). If the orchestrator cannot do this, reject ``@conda``/``@pypi`` at deploy
+    time with a "not supported" message.
+
+    ## Example
+    ```python
+    cmd = [sys.executable, flow_file, "step", node.name, ...]
+    ```
+
+    ## Use instead
+    ```python
+    pre = environment.bootstrap_commands(node.name, flow_datastore.TYPE)
+    cmd = [environment.executable(node.name), flow_file, "step", node.name, ...]
+    ```
+    """
+
+    code = "MFX216"
+    name = "conda-environment-not-materialised"
+    message = (
+        "tasks never use `environment.executable(step)` / `environment.bootstrap_commands(...)`: "
+        "@conda and @pypi steps then run with the host interpreter"
+    )
+    pitfalls = ("O27",)
+
+    VALID = [
+        Valid(
+            {
+                "orch/compiler.py": EXAMPLE_BUILDER,
+                "orch/entry.py": (
+                    "def entry(environment, node, ds):\n"
+                    "    return environment.bootstrap_commands(node.name, ds.TYPE), environment.executable(node.name)\n"
+                ),
+            }
+        ),
+    ]
+    INVALID = [
+        Invalid({"orch/compiler.py": "import sys\n" + EXAMPLE_BUILDER + "PY = sys.executable\n"}, count=1),
+    ]
+
+    def check(self) -> Iterable[Report]:
+        return absent_reports(
+            self.context, calls_any(self.context, ["executable", "bootstrap_commands"]), self.message
+        )

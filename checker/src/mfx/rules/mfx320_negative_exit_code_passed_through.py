@@ -1,0 +1,127 @@
+"""MFX320: a process exit code is passed to ``sys.exit`` without handling death by signal (B26)."""
+
+from __future__ import annotations
+
+from typing import Set
+
+import libcst as cst
+
+from mfx.analysis.backend_base import BackendFileRule, find_nodes
+from mfx.analysis.backend_model import BackendModel
+from mfx.analysis.backend_names import dotted_of_node
+from mfx.rule import Invalid, Valid
+
+EXIT_ATTRS = frozenset({"returncode", "exit_code", "exitcode", "exit_status"})
+
+
+def _is_exit_attr(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Attribute) and node.attr.value in EXIT_ATTRS
+
+
+class NegativeExitCodePassedThrough(BackendFileRule):
+    """## What it does
+    Flags ``sys.exit(code)`` where ``code`` is a process's ``returncode``/``exit_code`` (directly
+    or through a local variable of the same function) and the function never checks it for a
+    negative value or maps it to ``128 + signal``.
+
+    ## Why is this bad?
+    A negative return code means the process died from a signal (``-9`` after an OOM kill).
+    ``sys.exit(-9)`` exits with 247 and ``sys.exit(-1)`` with 255, so the signal is lost and,
+    depending on the platform, a killed task can even look successful (pitfall B26;
+    metaflow-sandbox).
+
+    ## Example
+    ```python
+    exit_code = result.exit_code
+    if exit_code != 0:
+        sys.exit(exit_code)
+    ```
+
+    ## Use instead
+    ```python
+    exit_code = result.exit_code
+    if exit_code < 0:
+        exit_code = 128 - exit_code   # 128 + signal number
+    if exit_code != 0:
+        sys.exit(exit_code)
+    ```
+    """
+
+    code = "MFX320"
+    name = "negative-exit-code-passed-through"
+    message = (
+        "a negative exit code (death by signal) is passed straight to sys.exit, which turns -9 into "
+        "247 and -1 into 255: map `code < 0` to `128 - code` first"
+    )
+    pitfalls = ("B26",)
+    applies_to_core = True
+
+    VALID = [
+        Valid(
+            """
+import sys
+
+def finish(result):
+    code = result.exit_code
+    if code < 0:
+        code = 128 - code
+    if code:
+        sys.exit(code)
+
+def finish2(proc):
+    sys.exit(128 + abs(proc.returncode) if proc.returncode < 0 else proc.returncode)
+"""
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+import sys
+
+def wait(self):
+    exit_code = self._result.exit_code
+    self.cleanup()
+    if exit_code != 0:
+        sys.exit(exit_code)
+
+def wait2(proc):
+    proc.wait()
+    sys.exit(proc.returncode)
+""",
+            count=2,
+        ),
+    ]
+
+    def check_model(self, model: BackendModel, module: cst.Module) -> None:
+        for func in find_nodes(module, cst.FunctionDef):
+            tainted: Set[str] = set()
+            for a in find_nodes(func.body, cst.Assign):
+                if _is_exit_attr(a.value):
+                    for t in a.targets:
+                        if isinstance(t.target, cst.Name):
+                            tainted.add(t.target.value)
+            for call in find_nodes(func.body, cst.Call):
+                if model.imports.resolve(call.func) != "sys.exit" or not call.args:
+                    continue
+                arg = call.args[0].value
+                key = None
+                if isinstance(arg, cst.Name) and arg.value in tainted:
+                    key = arg.value
+                elif _is_exit_attr(arg):
+                    key = dotted_of_node(arg)
+                if key is None or self._handles_negative(func, key):
+                    continue
+                self.report(call)
+
+    @staticmethod
+    def _handles_negative(func: cst.FunctionDef, key: str) -> bool:
+        for cmp in find_nodes(func.body, cst.Comparison):
+            if dotted_of_node(cmp.left) == key and any(
+                isinstance(c.operator, (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual))
+                for c in cmp.comparisons
+            ):
+                return True
+        for op in find_nodes(func.body, cst.BinaryOperation):
+            if any(isinstance(side, cst.Integer) and side.value == "128" for side in (op.left, op.right)):
+                return True
+        return False

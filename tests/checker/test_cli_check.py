@@ -1,0 +1,139 @@
+"""`mfx check`: exit codes, selection, configuration, discovery, usage errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DEPLOYER_BUG, run_inprocess, run_subprocess
+
+
+def test_finding_exit_1_and_concise_line(project: Path):
+    res = run_subprocess(["check", "--no-cache"], project)
+    assert res.code == 1, res
+    assert "pkg/deployer.py:6:9: MFX101 " in res.out
+    assert "Found 1 error." in res.out
+    assert res.err == ""
+
+
+def test_clean_exit_0(project: Path):
+    res = run_inprocess(["check", "--no-cache", "pkg/clean.py"], project)
+    assert res.code == 0, res
+    assert "All checks passed!" in res.out
+
+
+def test_exit_zero(project: Path):
+    res = run_inprocess(["check", "--no-cache", "--exit-zero"], project)
+    assert res.code == 0 and "MFX101" in res.out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--select", "NOPE"],
+        ["check", "--ignore", "MFX9999"],
+        ["check", "--select", "MFX8"],  # a valid prefix that matches no rule
+        ["check", "--output-format", "xml"],
+        ["check", "--bogus"],
+        ["check", "does-not-exist"],
+        ["check", "--jobs", "-3"],
+        ["rule", "MFX998"],
+        ["rule"],
+    ],
+)
+def test_usage_errors_exit_2_one_line(project: Path, args):
+    res = run_subprocess(args, project)
+    assert res.code == 2, res
+    assert res.err.startswith("mfx") and len(res.err.strip().splitlines()) == 1, res.err
+    assert "Traceback" not in res.err
+
+
+def test_select_ignore_cli(project: Path):
+    assert run_inprocess(["check", "--no-cache", "--ignore", "MFX101"], project).code == 0
+    assert run_inprocess(["check", "--no-cache", "--ignore", "MFX1"], project).code == 0
+    assert run_inprocess(["check", "--no-cache", "--select", "MFX2"], project).code == 0
+    assert run_inprocess(["check", "--no-cache", "--select", "MFX2", "--extend-select", "MFX101"], project).code == 1
+    # The more specific selector wins: ignore MFX1 but select MFX101.
+    assert run_inprocess(["check", "--no-cache", "--select", "MFX101", "--ignore", "MFX1"], project).code == 1
+    assert run_inprocess(["check", "--no-cache", "--select", "ALL", "--ignore", "MFX101"], project).code == 0
+    # Lower case and comma lists are accepted.
+    assert run_inprocess(["check", "--no-cache", "--select", "mfx2,mfx101"], project).code == 1
+
+
+def test_pyproject_config_and_cli_override(project: Path):
+    (project / "pyproject.toml").write_text('[tool.mfx]\nignore = ["MFX101"]\n')
+    assert run_inprocess(["check", "--no-cache"], project).code == 0
+    # A command-line --select replaces the configured selection (the config's ignore stays in its layer).
+    assert run_inprocess(["check", "--no-cache", "--select", "MFX101"], project).code == 1
+    (project / "pyproject.toml").write_text('[tool.mfx]\nselect = ["MFX2"]\n')
+    assert run_inprocess(["check", "--no-cache"], project).code == 0
+    assert run_inprocess(["check", "--no-cache", "--extend-select", "MFX101"], project).code == 1
+
+
+def test_per_file_ignores_and_exclude(project: Path):
+    (project / "pyproject.toml").write_text('[tool.mfx.per-file-ignores]\n"pkg/deploy*.py" = ["MFX1"]\n')
+    assert run_inprocess(["check", "--no-cache"], project).code == 0
+    (project / "pyproject.toml").write_text('[tool.mfx.per-file-ignores]\n"deployer.py" = ["MFX101"]\n')
+    assert run_inprocess(["check", "--no-cache"], project).code == 0, "a glob without / matches the base name"
+    (project / "pyproject.toml").write_text('[tool.mfx]\nexclude = ["pkg/deployer.py"]\n')
+    assert run_inprocess(["check", "--no-cache"], project).code == 0
+    (project / "pyproject.toml").write_text('[tool.mfx]\nexclude = ["pkg"]\n')
+    assert run_inprocess(["check", "--no-cache"], project).code == 0
+
+
+def test_config_flag_and_bad_config(project: Path, tmp_path: Path):
+    other = tmp_path / "elsewhere.toml"
+    other.write_text('[tool.mfx]\nignore = ["MFX101"]\n')
+    assert run_inprocess(["check", "--no-cache", "--config", str(other)], project).code == 0
+    for bad in ('[tool.mfx]\nselect = "MFX1"\nbogus = 1\n', '[tool.mfx]\nselect = [1]\n', "[tool.mfx\n", '[tool.mfx]\nignore = ["XYZ1"]\n'):
+        (project / "pyproject.toml").write_text(bad)
+        res = run_subprocess(["check", "--no-cache"], project)
+        assert res.code == 2 and "Traceback" not in res.err and res.err.count("\n") == 1, (bad, res)
+
+
+def test_default_excludes(project: Path):
+    for d in (".venv", "build", "node_modules", ".mfx_cache", "__pycache__"):
+        (project / d).mkdir()
+        (project / d / "bad.py").write_text(DEPLOYER_BUG)
+    res = run_inprocess(["check", "--no-cache", "--statistics"], project)
+    assert res.out.startswith("1\tMFX101"), res
+
+
+def test_syntax_error_is_a_diagnostic(project: Path):
+    (project / "pkg" / "broken.py").write_text("def f(:\n    pass\n")
+    (project / "pkg" / "latin.py").write_bytes(b"# -*- coding: latin-1 -*-\nname = '\xe9'\n")
+    (project / "pkg" / "binary.py").write_bytes(b"\xff\xfe\x00garbage\x00")
+    res = run_subprocess(["check", "--no-cache"], project)
+    assert res.code == 1 and "Traceback" not in res.err, res
+    assert "pkg/broken.py:1:7: MFX000 SyntaxError" in res.out
+    assert "pkg/binary.py:1:1: MFX000" in res.out
+    assert "latin.py" not in res.out
+
+
+def test_statistics(project: Path):
+    res = run_inprocess(["check", "--no-cache", "--statistics"], project)
+    assert res.code == 1 and res.out.splitlines()[0] == "1\tMFX101\tdeployer-kwargs-assigned"
+
+
+def test_rule_docs_command(project: Path):
+    res = run_inprocess(["rule", "MFX101"], project)
+    assert res.code == 0 and "deployer-kwargs-assigned (MFX101)" in res.out and "Why is this bad?" in res.out
+    res = run_inprocess(["rule", "mfx101", "--format", "md"], project)
+    assert res.out.splitlines()[1] == "# deployer-kwargs-assigned (MFX101)"
+    res = run_inprocess(["rule", "--all"], project)
+    assert res.code == 0 and "(MFX000)" in res.out and "(MFX999)" in res.out
+
+
+def test_compliance_dispatch_never_tracebacks(project: Path):
+    res = run_subprocess(["compliance", "--help"], project)
+    assert "Traceback" not in res.err
+
+
+def test_jobs_parallel_same_as_serial(tmp_path: Path):
+    # Enough files and bytes to use the process pool.
+    for i in range(8):
+        (tmp_path / f"m{i}.py").write_text(DEPLOYER_BUG + "\n" + "x = 1\n" * 5000)
+    serial = run_inprocess(["check", "--no-cache", "-j", "1"], tmp_path)
+    parallel = run_inprocess(["check", "--no-cache", "-j", "2"], tmp_path)
+    assert serial.code == parallel.code == 1
+    assert serial.out == parallel.out and serial.out.count("MFX101") == 8
