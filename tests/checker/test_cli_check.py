@@ -132,7 +132,8 @@ def test_compliance_dispatch_never_tracebacks(project: Path):
 def test_jobs_parallel_same_as_serial(tmp_path: Path):
     # Enough files and bytes to use the process pool.
     for i in range(8):
-        (tmp_path / f"m{i}.py").write_text(DEPLOYER_BUG + "\n" + "x = 1\n" * 5000)
+        # A long string literal is many bytes but one token: cheap to parse and to visit.
+        (tmp_path / f"m{i}.py").write_text(DEPLOYER_BUG + "\nDATA = '" + "x" * 30000 + "'\n")
     serial = run_inprocess(["check", "--no-cache", "-j", "1"], tmp_path)
     parallel = run_inprocess(["check", "--no-cache", "-j", "2"], tmp_path)
     assert serial.code == parallel.code == 1

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support.generate import make_venv, render, run
 
 SUITE_TIMEOUT = 1200  # CI budget for the suite is 15 minutes; the margin covers a slow machine

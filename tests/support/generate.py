@@ -37,6 +37,38 @@ def render(dst: Path, vcs_ref: str = "HEAD", src: Path | None = None, **answers:
     return dst
 
 
+_SNAPSHOT: Path | None = None
+
+
+def template_snapshot() -> Path:
+    """A plain (non-git) copy of copier.yml + template/, made once per test session.
+
+    Copier clones a git source for every copy; rendering from a plain directory skips that,
+    which matters for the answer matrix (hundreds of renders). Tests that need template
+    versions (update tests) use :func:`render` with a git source instead.
+    """
+    global _SNAPSHOT
+    if _SNAPSHOT is None:
+        import tempfile
+
+        dst = Path(tempfile.mkdtemp(prefix="mfx-template-")) / "template-src"
+        dst.mkdir(parents=True)
+        shutil.copy2(REPO / "copier.yml", dst / "copier.yml")
+        shutil.copytree(REPO / "template", dst / "template", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        _SNAPSHOT = dst
+    return _SNAPSHOT
+
+
+def render_snapshot(dst: Path, **answers: object) -> Path:
+    """Render from :func:`template_snapshot` (fast; no version recorded in the answers)."""
+    import copier
+
+    copier.run_copy(
+        str(template_snapshot()), str(dst), data=dict(answers), defaults=True, unsafe=True, quiet=True, overwrite=True
+    )
+    return dst
+
+
 def uv() -> str:
     found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
     if not Path(found).exists():

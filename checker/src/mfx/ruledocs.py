@@ -130,7 +130,12 @@ def sections(doc: str) -> dict[str, str]:
 
 def _summary(doc: str) -> str:
     body = sections(doc).get("What it does", "") or doc
-    text = " ".join(body.split())
+    first: list[str] = []
+    for line in body.splitlines():  # the first paragraph, before any list or code block
+        if not line.strip() or line.lstrip().startswith(("* ", "- ", "```")):
+            break
+        first.append(line)
+    text = " ".join(" ".join(first).split()) or " ".join(body.split())
     match = re.match(r"(.+?\.)(\s|$)", text)
     return (match.group(1) if match else text)[:300]
 

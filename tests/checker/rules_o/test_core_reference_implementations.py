@@ -8,6 +8,8 @@ is a documented true positive listed here.
 from __future__ import annotations
 
 import pytest
+from mfx.engine.runner import lint_sources
+from orchestrator_support import core_sources, orchestrator_rules
 
 #: (code, file name, line text fragment) of true findings on core, with the reason.
 KNOWN_TRUE_FINDINGS = {
@@ -21,14 +23,23 @@ KNOWN_TRUE_FINDINGS = {
 }
 
 
+@pytest.fixture(scope="module")
+def core_findings():
+    """Findings of the orchestrator rules on core Argo Workflows and Step Functions, linted once."""
+    out = {}
+    for sub in ("plugins/argo", "plugins/aws/step_functions"):
+        sources = core_sources(sub)
+        assert len(sources) > 5, f"core sources of {sub} not found"
+        out[sub] = lint_sources(sources, orchestrator_rules())
+    return out
+
+
 def _key(d):
     return (d.code, d.path.rsplit("/", 1)[-1])
 
 
 @pytest.mark.parametrize("subdir", ["plugins/argo", "plugins/aws/step_functions"])
 def test_no_unexpected_findings_on_core(core_findings, subdir):
-    from conftest import orchestrator_rules
-
     applies = {r.code for r in orchestrator_rules() if getattr(r, "applies_to_core", True)}
     unexpected = [
         f"{d.code} {d.path}:{d.line} {d.message}"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 import libcst as cst
 
@@ -51,7 +51,7 @@ class OptionUse:
 class _StringVisitor(cst.CSTVisitor):
     """One pass over a module: records parents and the string literals that are code."""
 
-    def __init__(self, strings: "Strings") -> None:
+    def __init__(self, strings: Strings) -> None:
         super().__init__()
         self.strings = strings
         self.stack: list[cst.CSTNode] = []
@@ -66,11 +66,7 @@ class _StringVisitor(cst.CSTVisitor):
         if parent is not None:
             self.strings.parents[node] = parent
             parent_kind = type(parent)
-            if parent_kind in _MUTING_PARENTS or kind is cst.Decorator:
-                muted = True
-            elif parent_kind in _BODIES and kind is cst.SimpleStatementLine and is_docstring(node):
-                muted = True
-            elif parent_kind is cst.Call and node is not parent.func and call_name(parent) in MESSAGE_CALLS:
+            if parent_kind in _MUTING_PARENTS or kind is cst.Decorator or parent_kind in _BODIES and kind is cst.SimpleStatementLine and is_docstring(node) or parent_kind is cst.Call and node is not parent.func and call_name(parent) in MESSAGE_CALLS:
                 muted = True
         if kind in _STRINGS and not muted:
             frag = _fragment(node, self.functions[-1] if self.functions else None)  # type: ignore[arg-type]
@@ -154,10 +150,11 @@ class Strings:
         rest = frag.text[end:]
         if rest[:1] in ("=", " ", "\t") and rest[1:].strip():
             token = rest[1:].lstrip().split()[0]
-            if token == PLACEHOLDER or token.startswith(PLACEHOLDER):
+            if PLACEHOLDER in token:  # an f-string field, possibly after a literal prefix
                 index = frag.text[:end].count(PLACEHOLDER)
                 expr = frag.fields[index] if index < len(frag.fields) else None
-                return OptionUse(option, frag, None, expr)
+                literal = token if token != PLACEHOLDER else None
+                return OptionUse(option, frag, literal, expr)
             if re.match(r"%[-#0 +]*\d*(\.\d+)?[sdirf]", token):
                 return OptionUse(option, frag, None, self._percent_operand(frag, end))
             if "{" in token and "{{" not in token:
@@ -225,7 +222,7 @@ def _fragment(node: cst.BaseExpression, func: cst.FunctionDef | None) -> Fragmen
         return Fragment(node, "".join(texts), fields, func, "".join(raws))
     try:
         value = node.evaluated_value  # type: ignore[union-attr]
-    except Exception:  # pragma: no cover - malformed escapes
+    except (ValueError, SyntaxError):  # pragma: no cover - malformed escapes
         return None
     if not isinstance(value, str):
         return None
@@ -334,16 +331,14 @@ ONE_BASED_TEXT = re.compile(r"AWS_BATCH_JOB_ATTEMPT|try_number|run_count")
 
 def retry_value_is_one_based(use: OptionUse) -> bool:
     """The ``--retry-count`` value comes from a 1-based counter with no ``- 1`` applied."""
-    if use.literal is not None:
+    if use.literal is not None and use.expr is None:
         return bool(ONE_BASED_TEXT.search(use.literal)) and not re.search(r"-\s*1\b", use.literal)
     if use.expr is None:
         return False
     marker = subtract = False
     for node in expression_parts(use.expr, use.fragment.function):
         if isinstance(node, cst.Attribute):
-            if node.attr.value in ONE_BASED_ATTRIBUTES:
-                marker = True
-            elif node.attr.value == "attempt" and "info" in _dotted_text(node.value):
+            if node.attr.value in ONE_BASED_ATTRIBUTES or node.attr.value == "attempt" and "info" in _dotted_text(node.value):
                 marker = True
         elif isinstance(node, cst.Name) and node.value in ONE_BASED_ATTRIBUTES:
             marker = True
@@ -353,9 +348,7 @@ def retry_value_is_one_based(use: OptionUse) -> bool:
                 marker = True
             if re.search(r"-\s*1\b", text):
                 subtract = True
-        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract):
-            subtract = True
-        elif isinstance(node, cst.Subtract):
+        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) or isinstance(node, cst.Subtract):
             subtract = True
     return marker and not subtract
 

@@ -8,7 +8,7 @@ re-binding tracking); rules use it only to *identify* things, and skip what does
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 

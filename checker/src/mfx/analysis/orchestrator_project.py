@@ -10,8 +10,8 @@ tasks is never checked. Test files are ignored on both sides.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 import libcst as cst
 

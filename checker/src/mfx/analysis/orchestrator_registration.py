@@ -8,7 +8,7 @@ a leading ``.`` is relative to the config module's package (orchestrator-contrac
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -58,9 +58,7 @@ def desc_entries(file: FileContext, desc: str) -> list[DescEntry]:
         for small in stmt.body:
             if isinstance(small, cst.Assign) and any(
                 isinstance(t.target, cst.Name) and t.target.value == desc for t in small.targets
-            ):
-                add(small.value)
-            elif isinstance(small, cst.AugAssign) and dotted(small.target) == desc:
+            ) or isinstance(small, cst.AugAssign) and dotted(small.target) == desc:
                 add(small.value)
             elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
                 func = small.value.func

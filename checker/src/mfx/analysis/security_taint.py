@@ -52,6 +52,11 @@ _LOCAL_PROCESS = (
     "asyncio.create_subprocess",
     "multiprocessing.",
     "pty.spawn",
+    "metaflow.Runner",
+    "metaflow.Deployer",
+    "metaflow.NBRunner",
+    "metaflow.NBDeployer",
+    "metaflow.runner.",
 )
 ENV_KEYWORDS = frozenset({"env", "envs", "environment", "env_vars", "environment_variables", "container_env", "envvars"})
 
@@ -209,9 +214,24 @@ _FLOW_NODES = (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, c
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
+_OWN_NODES: Dict[int, Tuple[cst.CSTNode, List[cst.CSTNode]]] = {}
+
+
+def own_nodes(body: cst.CSTNode) -> List[cst.CSTNode]:
+    """Every node of ``body`` outside functions/classes nested in it (cached per node)."""
+    hit = _OWN_NODES.get(id(body))
+    if hit is not None and hit[0] is body:
+        return hit[1]
+    nodes = [n for n in walk(body, lambda n: isinstance(n, _SCOPES)) if n is not body]
+    if len(_OWN_NODES) > 4096:
+        _OWN_NODES.clear()
+    _OWN_NODES[id(body)] = (body, nodes)
+    return nodes
+
+
 def collect_flow_nodes(body: cst.CSTNode) -> List[cst.CSTNode]:
     """Assignments, loops and calls of ``body``, not of functions nested in it."""
-    return [n for n in walk(body, lambda n: isinstance(n, _SCOPES)) if isinstance(n, _FLOW_NODES) and n is not body]
+    return [n for n in own_nodes(body) if isinstance(n, _FLOW_NODES)]
 
 
 # -- sources -------------------------------------------------------------------------------------
@@ -382,7 +402,7 @@ def _functions(module: cst.Module) -> List[cst.FunctionDef]:
 
 def _calls(func: cst.FunctionDef) -> List[cst.Call]:
     """Calls in ``func`` but not in functions nested inside it (those are analysed on their own)."""
-    return [n for n in walk(func, lambda n: isinstance(n, (cst.FunctionDef, cst.ClassDef))) if isinstance(n, cst.Call)]
+    return [n for n in own_nodes(func) if isinstance(n, cst.Call)]
 
 
 def _string_lists(module: cst.Module) -> Dict[str, List[str]]:
@@ -402,4 +422,4 @@ def _string_lists(module: cst.Module) -> Dict[str, List[str]]:
 
 
 def _returns(func: cst.FunctionDef) -> List[cst.Return]:
-    return [n for n in walk(func, lambda n: isinstance(n, _SCOPES)) if isinstance(n, cst.Return) and n.value is not None]
+    return [n for n in own_nodes(func) if isinstance(n, cst.Return) and n.value is not None]

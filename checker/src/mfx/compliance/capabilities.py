@@ -106,7 +106,6 @@ _BACKEND: Tuple[Capability, ...] = (
     _back("mutator", REQUIRED, "the decorator can be added by a StepMutator", "B22"),
     _back("orphan-cleanup", REQUIRED, "no job is left running after a failed run", "B20"),
     _back("resources-granted", OPTIONAL, "the job really gets the requested CPUs / memory (as the engine reports them)", "B19"),
-    _back("uv-environment", OPTIONAL, "--environment=uv bootstraps the task's environment remotely", "B8", "B11", "B24"),
 )
 
 # Keyed by (kind, id): the two kinds reuse ids such as "foreach" or "retry" with different checks.

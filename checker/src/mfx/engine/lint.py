@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 import os
 import sys
 from pathlib import Path
@@ -119,14 +121,25 @@ def _has_project_rules(codes: Sequence[str]) -> bool:
 def _lint_many(items: list[tuple[str, str]], settings: Settings, jobs: int, keep_parsed: dict | None):
     """Yield (relpath, diagnostics, ok); a process pool when there is enough work."""
     total = sum(len(t) for _, t in items)
+    done: set[str] = set()
     if jobs > 1 and len(items) >= PARALLEL_MIN_FILES and total >= PARALLEL_MIN_BYTES:
         method = "fork" if sys.platform.startswith("linux") else "spawn"
-        ctx = multiprocessing.get_context(method)
         ordered = sorted(items, key=lambda it: -len(it[1]))  # big files first: better balance
-        with ctx.Pool(min(jobs, len(items)), initializer=_init_worker, initargs=(settings.enabled, settings.per_file_ignores)) as pool:
-            yield from pool.imap_unordered(_worker, ordered, chunksize=1)
-        return
+        try:
+            with ProcessPoolExecutor(
+                max_workers=min(jobs, len(items)),
+                mp_context=multiprocessing.get_context(method),
+                initializer=_init_worker,
+                initargs=(settings.enabled, settings.per_file_ignores),
+            ) as pool:
+                for relpath, diagnostics, ok in pool.map(_worker, ordered, chunksize=1):
+                    done.add(relpath)
+                    yield relpath, diagnostics, ok
+        except BrokenProcessPool:
+            pass  # a worker died (e.g. a native crash): the rest is linted here, one by one
     for relpath, text in items:
+        if relpath in done:
+            continue
         diagnostics, ok = lint_text(relpath, text, settings.enabled, settings.per_file_ignores, keep_parsed)
         yield relpath, diagnostics, ok
 

@@ -11,6 +11,7 @@ import importlib
 import re
 import pkgutil
 import traceback
+import warnings
 from functools import lru_cache
 from collections.abc import Mapping as MappingABC
 from typing import Callable, Iterable, Mapping, Sequence
@@ -140,7 +141,9 @@ def syntax_error(path: str, exc: BaseException, source: str | None = None) -> Di
 
 def _cpython_error(source: str) -> tuple[int, int, str] | None:
     try:
-        compile(source, "<mfx>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():  # e.g. "'int' object is not callable" SyntaxWarnings
+            warnings.simplefilter("ignore")
+            compile(source, "<mfx>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         return exc.lineno or 1, max(1, exc.offset or 1), exc.msg or "invalid syntax"
     except (ValueError, RecursionError, MemoryError):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import VENDORED_CLICK, add_command_calls, click_nodes
-from mfx.analysis.orchestrator_registration import all_desc_entries, find_definition, resolve_target
+from mfx.analysis.orchestrator_registration import (
+    all_desc_entries,
+    find_definition,
+    resolve_target,
+)
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("my-orch", ".my_orch.cli.cli")]\n'

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from mfx.analysis.orchestrator_cli import DEPLOYED_FLOW, decorator_names, methods, subclasses
+from mfx.analysis.orchestrator_cli import (
+    DEPLOYED_FLOW,
+    decorator_names,
+    methods,
+    subclasses,
+)
 from mfx.analysis.orchestrator_names import top_level_classes
 from mfx.rule import Invalid, Rule, Valid
 

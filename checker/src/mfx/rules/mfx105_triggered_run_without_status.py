@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from mfx.analysis.orchestrator_cli import TRIGGERED_RUN, class_constant, methods, subclasses
+from mfx.analysis.orchestrator_cli import (
+    TRIGGERED_RUN,
+    class_constant,
+    methods,
+    subclasses,
+)
 from mfx.rule import Invalid, Rule, Valid
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import commands_named
-from mfx.analysis.orchestrator_names import call_name, dotted, import_map, keyword, qualify, walk
+from mfx.analysis.orchestrator_names import (
+    dotted,
+    import_map,
+    keyword,
+    qualify,
+    walk,
+)
 from mfx.rule import Invalid, Rule, Valid
 
 _SESSION_VALUES = {"os.setsid", "os.setpgrp"}

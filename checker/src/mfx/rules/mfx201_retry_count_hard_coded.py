@@ -91,6 +91,6 @@ def generated(node):
             return  # cheap pre-filter; the analysis below decides
         strings = strings_of(node)
         for use in strings.option_uses("--retry-count"):
-            value = use.literal if use.literal is not None else constant(use.expr, use.fragment.function)
+            value = use.literal if use.expr is None else constant(use.expr, use.fragment.function)
             if value is not None and value.strip().isdigit():
                 self.report(use.fragment.node, self.message.format(value=value.strip()))

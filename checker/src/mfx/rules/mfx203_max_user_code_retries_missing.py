@@ -32,6 +32,11 @@ class MaxUserCodeRetriesMissing(Rule):
     cmd = ["step", node.name, "--run-id", run_id, "--task-id", task_id,
            "--retry-count", attempt, "--max-user-code-retries", str(user_retries)]
     ```
+
+    ## Known problems
+    A task-command builder is recognised by literal option names (the token ``step`` with
+    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
+    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
     """
 
     code = "MFX203"

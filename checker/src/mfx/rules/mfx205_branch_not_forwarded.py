@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, calls_any, mentions_any
+from mfx.analysis.orchestrator_project import (
+    EXAMPLE_BUILDER,
+    absent_reports,
+    calls_any,
+    mentions_any,
+)
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -37,6 +42,11 @@ class BranchNotForwarded(ProjectRule):
         opts.update(deco.get_top_level_options())
     top = list(dict_to_cli_options(opts)) + ["--quiet", "--metadata=%s" % md.TYPE]
     ```
+
+    ## Known problems
+    A task-command builder is recognised by literal option names (the token ``step`` with
+    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
+    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
     """
 
     code = "MFX205"

@@ -74,9 +74,8 @@ def top(obj):
         if "--branch" not in self.context.source:
             return  # cheap pre-filter; the analysis below decides
         for use in strings_of(node).option_uses("--branch"):
-            if use.literal is not None:
-                if re.match(r"(test|prod|user)\.", use.literal):
-                    self.report(use.fragment.node)
+            if use.literal is not None and re.match(r"(test|prod|user)\.", use.literal):
+                self.report(use.fragment.node)
                 continue
             if use.expr is None:
                 continue

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, subscripts_with_key
+from mfx.analysis.orchestrator_project import (
+    EXAMPLE_BUILDER,
+    absent_reports,
+    subscripts_with_key,
+)
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -30,6 +34,11 @@ class EnvironmentVarsNotInjected(ProjectRule):
         if deco.name == "environment":
             env.update(deco.attributes["vars"])
     ```
+
+    ## Known problems
+    A task-command builder is recognised by literal option names (the token ``step`` with
+    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
+    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
     """
 
     code = "MFX209"

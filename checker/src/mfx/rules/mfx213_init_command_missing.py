@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
-from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, source_files, strings_of
+from mfx.analysis.orchestrator_project import (
+    EXAMPLE_BUILDER,
+    absent_reports,
+    source_files,
+    strings_of,
+)
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 #: ``init`` followed by its options inside one command string.
@@ -33,6 +38,11 @@ class InitCommandMissing(ProjectRule):
     ```python
     init = [python, flow_file, *top, "init", "--run-id", run_id, "--task-id", params_task_id]
     ```
+
+    ## Known problems
+    A task-command builder is recognised by literal option names (the token ``step`` with
+    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
+    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
     """
 
     code = "MFX213"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, mentions_any
+from mfx.analysis.orchestrator_project import (
+    EXAMPLE_BUILDER,
+    absent_reports,
+    mentions_any,
+)
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _CHANNELS = [
@@ -37,6 +41,11 @@ class DatastoreRootNotForwarded(ProjectRule):
     ```python
     top = ["--quiet", "--datastore=%s" % ds.TYPE, "--datastore-root=%s" % ds.datastore_root]
     ```
+
+    ## Known problems
+    A task-command builder is recognised by literal option names (the token ``step`` with
+    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
+    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
     """
 
     code = "MFX214"

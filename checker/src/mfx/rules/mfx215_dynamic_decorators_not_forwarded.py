@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, calls_any
 from mfx.rule import Invalid, ProjectRule, Report, Valid
@@ -29,6 +29,11 @@ class DynamicDecoratorsNotForwarded(ProjectRule):
     top = ["--with=%s" % d.make_decorator_spec() for d in node.decorators
            if not d.statically_defined and d.inserted_by is None]
     ```
+
+    ## Known problems
+    A task-command builder is recognised by literal option names (the token ``step`` with
+    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
+    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
     """
 
     code = "MFX215"

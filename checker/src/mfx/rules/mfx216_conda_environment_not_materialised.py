@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, calls_any
 from mfx.rule import Invalid, ProjectRule, Report, Valid
@@ -31,6 +31,11 @@ class CondaEnvironmentNotMaterialised(ProjectRule):
     pre = environment.bootstrap_commands(node.name, flow_datastore.TYPE)
     cmd = [environment.executable(node.name), flow_file, "step", node.name, ...]
     ```
+
+    ## Known problems
+    A task-command builder is recognised by literal option names (the token ``step`` with
+    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
+    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
     """
 
     code = "MFX216"

@@ -20,9 +20,9 @@ def _is_exit_attr(node: cst.BaseExpression) -> bool:
 
 class NegativeExitCodePassedThrough(BackendFileRule):
     """## What it does
-    Flags ``sys.exit(code)`` where ``code`` is a process's ``returncode``/``exit_code`` (directly
-    or through a local variable of the same function) and the function never checks it for a
-    negative value or maps it to ``128 + signal``.
+    In a module that uses Metaflow, flags ``sys.exit(code)`` where ``code`` is a process's
+    ``returncode``/``exit_code`` (directly or through a local variable of the same function) and
+    the function never checks it for a negative value or maps it to ``128 + signal``.
 
     ## Why is this bad?
     A negative return code means the process died from a signal (``-9`` after an OOM kill).
@@ -60,6 +60,7 @@ class NegativeExitCodePassedThrough(BackendFileRule):
         Valid(
             """
 import sys
+from metaflow.exception import METAFLOW_EXIT_DISALLOW_RETRY
 
 def finish(result):
     code = result.exit_code
@@ -72,11 +73,21 @@ def finish2(proc):
     sys.exit(128 + abs(proc.returncode) if proc.returncode < 0 else proc.returncode)
 """
         ),
+        Valid(
+            """
+import subprocess, sys
+
+def main():
+    sys.exit(subprocess.run(["make"]).returncode)
+""",
+            note="not Metaflow code",
+        ),
     ]
     INVALID = [
         Invalid(
             """
 import sys
+from metaflow import util
 
 def wait(self):
     exit_code = self._result.exit_code
@@ -93,6 +104,8 @@ def wait2(proc):
     ]
 
     def check_model(self, model: BackendModel, module: cst.Module) -> None:
+        if not any(full.split(".")[0] in ("metaflow", "metaflow_extensions") for full in model.imports.names.values()):
+            return  # a trampoline or executor of a backend imports Metaflow
         for func in find_nodes(module, cst.FunctionDef):
             tainted: Set[str] = set()
             for a in find_nodes(func.body, cst.Assign):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from mfx.analysis.backend_base import BackendFileRule, find_nodes
@@ -13,8 +15,9 @@ _OTHER_MECHANISMS = ("signal.signal", "ctypes.CDLL", "prctl.set_pdeathsig", "os.
 
 class AtexitOnlyCleanup(BackendFileRule):
     """## What it does
-    In a module that uses Metaflow, flags ``atexit.register(...)`` when the module has no other
-    cleanup mechanism (no ``signal.signal``, no parent-death signal, no new process group).
+    In a module that uses Metaflow, flags ``atexit.register(...)`` of a callable that kills or
+    cancels something (``lambda: self.job.kill()``, ``best_effort_kill``) when the module has no
+    other cleanup mechanism (no ``signal.signal``, no parent-death signal, no new process group).
 
     ## Why is this bad?
     When one task fails, Metaflow's runtime waits 5 seconds and then SIGKILLs the other
@@ -69,6 +72,16 @@ atexit.register(print, "bye")
 """,
             note="not Metaflow code",
         ),
+        Valid(
+            """
+import atexit
+from metaflow.exception import MetaflowException
+
+def start(client):
+    atexit.register(_clean_client, client)
+""",
+            note="cleaning a local client is not killing a remote job",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -92,5 +105,11 @@ class Slurm:
         if any(model.imports.resolve(c.func) in _OTHER_MECHANISMS for c in calls):
             return
         for c in calls:
-            if model.imports.resolve(c.func) == "atexit.register":
+            if model.imports.resolve(c.func) == "atexit.register" and c.args and self._stops_a_job(c):
                 self.report(c)
+
+    @staticmethod
+    def _stops_a_job(call: cst.Call) -> bool:
+        """The registered callable (a name, a method or a lambda body) kills or cancels something."""
+        words = [n.value for n in find_nodes(call.args[0].value, cst.Name)]
+        return any(re.search(r"kill|cancel|terminate|delete|stop|scancel", w, re.IGNORECASE) for w in words)

@@ -20,12 +20,16 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _VAR_NAME = re.compile(r"^[A-Z][A-Z0-9_]+$")
+#: Characters of API keys, tokens and base64 secrets (no spaces, brackets, regex syntax).
+_TOKEN_CHARS = re.compile(r"^[A-Za-z0-9+/=_\-.~:]+$")
 
 
 def looks_like_secret_value(value: str) -> bool:
-    """A literal that could be a real credential, not a placeholder, a variable name, a message,
-    a URL or a path."""
-    if len(value) < 8 or any(c.isspace() for c in value):
+    """A literal that could be a real credential: at least 12 characters of a token alphabet with
+    both letters and digits; not a placeholder, a variable name, a message, a URL or a path."""
+    if len(value) < 12 or not _TOKEN_CHARS.match(value):
+        return False
+    if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
         return False
     if _PLACEHOLDER.search(value) or _VAR_NAME.match(value):
         return False
@@ -71,6 +75,9 @@ import os
 
 TOKEN_ENV = "GITHUB_TOKEN"
 TOKEN_HELP = "Invalid token provided"
+TOKEN_STORAGE_ROOT = "mf.airflow"
+RELOAD_POLICY_TOKEN = "[METAFLOW_RELOAD_TOKEN]"
+secret_name_pattern = r"^[a-zA-Z][a-zA-Z0-9-]{0,126}$"
 API_KEY_PLACEHOLDER = "<your-api-key>"
 PASSWORD = os.environ.get("DB_PASSWORD", "")
 

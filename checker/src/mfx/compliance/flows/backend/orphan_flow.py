@@ -7,7 +7,7 @@ run has ended the heartbeat must stop changing.
 
 import time
 
-from metaflow import S3, FlowSpec, current, step
+from metaflow import S3, FlowSpec, step
 
 HEARTBEAT = "heartbeat"
 

@@ -12,7 +12,6 @@ from typing import Iterator
 import pytest
 
 from mfx.compliance.expect import fail
-
 from mfx.compliance.tests.backend.runs import BackendRuns
 
 

@@ -100,8 +100,8 @@ class BackendRuns:
 
         try:
             executing, stdout, stderr = asyncio.run(go())
-        except Exception as exc:  # the run never produced its attribute file
-            raise fail("B2", "flow %s did not start: %s" % (flow, exc), fix="run `python %s run --with %s` by hand to see why" % (flow_file(flow), specs)) from None
+        except Exception as exc:  # noqa: BLE001 - the run ended before it was created (e.g. refused)
+            return RunResult(flow, "failed", None, None, "", str(exc), time.monotonic() - started)
         run = None
         try:
             run = Run(executing.run.pathspec, _namespace_check=False)

@@ -12,8 +12,10 @@ FLOW = "contract_flow"
 
 @pytest.fixture(scope="module")
 def contract(bk: BackendRuns) -> RunResult:
-    result = bk.shared(FLOW)
-    assert result.status == "successful", pitfall(
+    # a Config value that differs from the flow's default: only a correctly rebuilt inner command
+    # (util.dict_to_cli_options) carries it to the task (B5)
+    result = bk.shared(FLOW, top_level={"config_value": [("cfg", {"greeting": "from-the-launcher"})]})
+    assert result.status == "successful" and result.run is not None, pitfall(
         "B5,B6,B7,B10,B11", "the contract flow failed on the backend; launcher output:\n%s" % result.tail(60),
         fix="run flows/backend/contract_flow.py with --with <backend> and read the first task error",
     )
@@ -63,7 +65,7 @@ def test_env_vars_in_task(contract: RunResult) -> None:
 def test_artifacts_round_trip(contract: RunResult) -> None:
     run = contract.run
     assert artifact(run, "join", "total") == 12, pitfall("B11", "artifacts did not round-trip through the datastore")
-    assert artifact(run, "join", "greeting") == "hello-config", pitfall(
+    assert artifact(run, "join", "greeting") == "from-the-launcher", pitfall(
         "B5", "the Config value did not reach the task", fix="rebuild the inner command with util.dict_to_cli_options(ctx.parent.parent.params)",
     )
     env = artifact(run, "start", "env")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -39,7 +38,7 @@ def test_local_datastore_rejected(bk: BackendRuns) -> None:
 @pytest.mark.capability("resume")
 def test_resume_on_backend(bk: BackendRuns) -> None:
     first = bk.run("resume_flow")
-    assert first.status == "failed", pitfall("B4", "resume_flow should fail on its first run:\n%s" % first.tail())
+    assert first.status == "failed" and first.run is not None, pitfall("B4", "resume_flow should start, then fail:\n%s" % first.tail())
     resumed = bk.run("resume_flow", resume=True, origin_run_id=first.run.id)
     assert resumed.status == "successful", pitfall(
         "B4", "resume failed on the backend:\n%s" % resumed.tail(60),
@@ -53,7 +52,7 @@ def test_no_orphan_jobs(bk: BackendRuns) -> None:
     from metaflow import S3
 
     result = bk.run("orphan_flow", timeout=420)
-    assert result.status == "failed", pitfall("B20", "orphan_flow should fail:\n%s" % result.tail())
+    assert result.status == "failed" and result.run is not None, pitfall("B20", "orphan_flow should start, then fail:\n%s" % result.tail())
 
     def beat() -> str:
         with S3(run=result.run) as s3:
@@ -74,3 +73,15 @@ def test_no_orphan_jobs(bk: BackendRuns) -> None:
         "B20", "a job of the failed run still writes its heartbeat 60 s after the run ended",
         fix="cancel the job from a watchdog that survives the trampoline's SIGKILL, or give jobs a lease",
     ))
+
+
+@pytest.mark.capability("mutator")
+def test_added_by_a_step_mutator(bk: BackendRuns) -> None:
+    result = bk.run("mutator_flow", decospecs=[], top_level={"config_value": [("backend", {"spec": bk.decospec})]})
+    assert result.status == "successful" and result.run is not None, pitfall(
+        "B22", "a flow whose StepMutator adds @%s failed:\n%s" % (bk.plugin, result.tail()),
+        fix="do not override __init__ (or accept inserted_by); put defaults in init()",
+    )
+    seen = task(result.run, "start").data.runtime_environment
+    assert seen not in (None, "", "local"), pitfall("B22", "the mutator-added decorator did not run the step remotely (%r)" % seen)
+

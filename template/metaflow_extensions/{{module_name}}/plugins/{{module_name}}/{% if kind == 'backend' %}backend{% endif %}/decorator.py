@@ -16,10 +16,12 @@ from typing import Any, Optional
 from metaflow.decorators import StepDecorator
 from metaflow.exception import MetaflowException
 from metaflow.metadata_provider import MetaDatum
-from metaflow.metaflow_config import FEAT_ALWAYS_UPLOAD_CODE_PACKAGE
+from metaflow.metadata_provider.util import sync_local_metadata_to_datastore
+from metaflow.metaflow_config import DATASTORE_LOCAL_DIR, FEAT_ALWAYS_UPLOAD_CODE_PACKAGE
+from metaflow.plugins.aws.aws_utils import compute_resource_attributes
 
 from ..names import PLUGIN_NAME
-from . import metadata_sync, resources, settings
+from . import resources, settings
 
 # Other compute decorators: a step runs on one backend only.
 COMPUTE_DECORATORS = ("batch", "kubernetes", "slurm", "nvidia", "nvct", "snowpark", "skypilot_step")
@@ -49,6 +51,7 @@ class BackendDecorator(StepDecorator):
 
     name = PLUGIN_NAME
     defaults = {"cpu": None, "memory": None, "gpu": None, "queue": None, "executor": "engine"}
+    resource_defaults = resources.RESOURCE_DEFAULTS
 
     # @conda / @pypi resolve packages for the job's platform, not the submitter's (B9).
     supports_conda_environment = True
@@ -85,8 +88,9 @@ class BackendDecorator(StepDecorator):
         self.step = step
         self.flow_datastore = flow_datastore
         self.environment = environment
-        # Written back so both the trampoline options and the --with spec carry the merge (B19).
-        self.attributes.update(resources.merge_resources(decos, self))
+        # The larger of @resources and our own cpu/memory/gpu (values live in deco.attributes),
+        # written back so the trampoline options and the --with spec carry the merge (B19).
+        self.attributes.update(compute_resource_attributes(decos, self, self.resource_defaults))
         self.run_time_limit = resources.hard_time_limit(decos, settings.timeout_slack())
 
     # -- launcher only --------------------------------------------------------------------------
@@ -144,9 +148,9 @@ class BackendDecorator(StepDecorator):
         self._sidecar.start()
 
     def task_finished(self, step_name: str, flow: Any, graph: Any, is_task_ok: bool, retry_count: int, max_retries: int) -> None:
-        if settings.WORKLOAD_ENV in os.environ and hasattr(self, "metadata"):
+        if settings.WORKLOAD_ENV in os.environ and hasattr(self, "metadata") and self.metadata.TYPE == "local":
             # The launcher's client reads local metadata: ship ours back through the datastore (B12).
-            metadata_sync.push_from_task(self.metadata, getattr(self, "task_datastore", None))
+            sync_local_metadata_to_datastore(DATASTORE_LOCAL_DIR, self.task_datastore)
         sidecar = getattr(self, "_sidecar", None)
         if sidecar is not None:
             try:

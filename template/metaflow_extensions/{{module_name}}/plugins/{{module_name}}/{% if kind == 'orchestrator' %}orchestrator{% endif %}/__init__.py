@@ -17,12 +17,14 @@ Interface (stable; the deployer, CLI and engine code build on it)
     next, in, matching_join, split_parents, foreach_param, switch_cases, condition, recursive,
     join_kind (none|static|foreach|switch-merge), join_split, join_inputs, retry{
     user_code_retries, error_retries, minutes_between_retries}, max_user_code_retries,
-    time_limit_seconds, resources, env, decospecs, has_catch, decorators}}, parameters[{name,
+    time_limit_seconds, resources, env, decospecs, has_catch, decorators, executable,
+    bootstrap}}, parameters[{name,
     python_var_name, type, is_json, default, required, description}], configs{name: {value,
     plain, needs_file}}, top_level_args, env, metadata, datastore{type, root}, tags, namespace,
     schedule{cron, timezone}|None, triggers, project{name, branch, production, branch_name,
     flow_name}|None, capabilities_used``.
 ``task_command.init_command(plan, run_id, params_task_id, params) -> (argv, env)``
+    ``params``: Python values or CLI strings; for JSON parameters a str is JSON text.
 ``task_command.step_command(plan, step, run_id, task_id, input_paths, split_index, retry_count)
 -> (argv, env)``
     The exact command lines of the orchestrator contract (C.2) and their environments.
@@ -37,7 +39,7 @@ Interface (stable; the deployer, CLI and engine code build on it)
 ``task_runner.run_task(task_spec, retry_count, *, log=print, cancel=None) -> dict``
     Runs attempt ``retry_count`` (0-based) of a task as a subprocess in its own session; raises
     ``errors.TaskFailed(exit_code)`` / ``errors.TaskTimedOut``.
-``local_driver.run_plan_locally(plan, run_id, params, *, max_parallel=2) -> dict``
+``local_driver.run_plan_locally(plan, run_id, params, *, max_parallel=2, log=print) -> dict``
     Reference driver without an engine: thread pool + native retries.
 ``internal_decorator.InternalDecorator``
     Register it in ``STEP_DECORATORS_DESC`` as ``(names.INTERNAL_DECORATOR, ".<module>.orchestrator.internal_decorator.InternalDecorator")``.

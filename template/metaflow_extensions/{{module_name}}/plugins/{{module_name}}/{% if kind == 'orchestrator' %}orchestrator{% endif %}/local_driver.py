@@ -10,6 +10,7 @@ attempt numbers -- pitfalls O15, O16). Tests use it to run real flows through th
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, Optional
@@ -32,15 +33,16 @@ def run_with_retries(
     *,
     log: Log = print,
     sleep: Callable[[float], None] = time.sleep,
+    cancel: Optional[threading.Event] = None,
 ) -> Dict[str, Any]:
     """Run a task until it succeeds or its attempts are used up; attempt numbers are 0-based."""
     total = attempts_allowed(task_spec)
     wait = 60.0 * float((task_spec.get("retry") or {}).get("minutes_between_retries", 0) or 0)
     for attempt in range(total):
         try:
-            return task_runner.run_task(task_spec, attempt, log=log)
+            return task_runner.run_task(task_spec, attempt, log=log, cancel=cancel)
         except TaskFailed as failure:
-            if attempt + 1 >= total:
+            if attempt + 1 >= total or (cancel is not None and cancel.is_set()):
                 raise
             log(
                 "[%s] attempt %d of %d failed (%s); retrying%s"
@@ -65,18 +67,27 @@ def run_plan_locally(
     max_parallel: int = 2,
     log: Log = print,
 ) -> Dict[str, Any]:
-    """Run the whole flow as ``run_id`` here; returns the executor's result, raises on failure."""
+    """Run the whole flow as ``run_id`` here; returns the executor's result, raises on failure.
+
+    Interrupted (e.g. Ctrl-C), it kills the running tasks' process groups before returning.
+    """
     pool = ThreadPoolExecutor(max_workers=max(1, int(max_parallel)), thread_name_prefix="task")
+    cancel = threading.Event()
 
     async def main() -> Dict[str, Any]:
         loop = asyncio.get_running_loop()
 
         async def run_task(spec: Dict[str, Any]) -> Dict[str, Any]:
-            return await loop.run_in_executor(pool, lambda: run_with_retries(spec, log=log))
+            return await loop.run_in_executor(
+                pool, lambda: run_with_retries(spec, log=log, cancel=cancel)
+            )
 
         return await execute_plan(plan, run_id, params or {}, run_task)
 
     try:
         return asyncio.run(main())
+    except BaseException:
+        cancel.set()
+        raise
     finally:
         pool.shutdown(wait=True)

@@ -70,6 +70,7 @@ def run_process(
     prefix: str = "",
     cwd: Optional[str] = None,
     cancel: Optional[threading.Event] = None,
+    pathspec: str = "",
 ) -> "tuple[int, List[str]]":
     """Run ``argv`` in a new session; stream its output; kill the group past ``time_limit``.
 
@@ -121,7 +122,7 @@ def run_process(
         raise
     reader.join(timeout=_KILL_GRACE_SECONDS)
     if timed_out:
-        raise TaskTimedOut(time_limit, prefix.strip(" []"))
+        raise TaskTimedOut(time_limit, pathspec or prefix.strip(" []"))
     return proc.returncode, list(tail)
 
 
@@ -220,7 +221,14 @@ def run_task(
         out_file = os.path.join(workdir, "outputs.json")
         env[OUTPUT_FILE_ENV] = out_file
         code, tail = run_process(
-            argv, env, time_limit=limit, log=log, prefix=prefix, cwd=cwd, cancel=cancel
+            argv,
+            env,
+            time_limit=limit,
+            log=log,
+            prefix=prefix,
+            cwd=cwd,
+            cancel=cancel,
+            pathspec=task_spec.get("pathspec", ""),
         )
         if cancel is not None and cancel.is_set():
             raise TaskFailed(code if code else -15, task_spec.get("pathspec", ""), "cancelled")

@@ -1,12 +1,12 @@
-"""Shared fixtures for the orchestrator-rule tests (pitfalls O1–O31)."""
+"""Helpers shared by the orchestrator-rule tests (pitfalls O1–O31).
+
+Not a conftest.py: tests/checker/conftest.py is imported by name elsewhere."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from mfx.engine.runner import all_rules, lint_sources
+from mfx.engine.runner import all_rules
 
 
 def orchestrator_rules():
@@ -34,12 +34,3 @@ def core_sources(*subdirs: str) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="session")
-def core_findings():
-    """Findings of the orchestrator rules on core Argo Workflows and Step Functions, linted once."""
-    out = {}
-    for sub in ("plugins/argo", "plugins/aws/step_functions"):
-        sources = core_sources(sub)
-        assert len(sources) > 5, f"core sources of {sub} not found"
-        out[sub] = lint_sources(sources, orchestrator_rules())
-    return out

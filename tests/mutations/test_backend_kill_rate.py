@@ -1,0 +1,217 @@
+"""Mutation check (backend): re-introducing a compute-backend pitfall into the Slurm preset is caught.
+
+Each ``backend/*.patch`` is a small unified diff against a freshly generated Slurm preset (paths
+relative to the generated repo root) whose first line is
+``# mfx-mutation: pitfall=B12 expect=test_metadata_visible`` (the pitfall and the compliance
+tests that must fail) and whose second line says what it breaks.
+
+One devstack (munge + slurmctld + slurmd + moto) serves everything. The plumbing is imported
+fresh by every trampoline and task (the code package carries the editable extension), so no
+restart is needed between mutants. Mutants run in parallel, each worker owning a copy of the
+generated repo with its own editable venv: apply the patch, run the named tests
+(``MFX_DEVSTACK_ENV``), revert. The baseline run on an unmutated copy runs alongside; a mutant is
+evaluable only through tests that pass on the baseline. The kill rate (killed / evaluable) is
+printed and written to ``reports/mutation-kill-rate-backend.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import pytest
+from support.generate import REPO, make_venv, render, run
+
+PATCHES = Path(__file__).resolve().parent / "backend"
+HEADER = re.compile(r"^# mfx-mutation: pitfall=(?P<pitfall>\S+) expect=(?P<expect>\S+)\s*$")
+REPORT = REPO / "reports" / "mutation-kill-rate-backend.md"
+WORKERS = int(os.environ.get("MFX_MUTATION_WORKERS", "3"))
+SUITE_TIMEOUT = 900  # one mutant's compliance run (a hung mutant still ends)
+RUN_TIMEOUT = 420  # --mfx-run-timeout: every healthy run ends far sooner, even on a busy machine
+SLURM_BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "scontrol", "scancel", "sinfo")
+
+
+@dataclass
+class Mutant:
+    path: Path
+    pitfall: str
+    expect: List[str]
+    why: str
+    result: str = "not run"
+    detail: str = ""
+    seconds: float = 0.0
+    outcomes: Dict[str, str] = field(default_factory=dict)
+
+
+def load_mutants() -> List[Mutant]:
+    mutants = []
+    for path in sorted(PATCHES.glob("*.patch")):
+        lines = path.read_text().splitlines()
+        match = HEADER.match(lines[0]) if lines else None
+        assert match, f"{path.name}: first line must be '# mfx-mutation: pitfall=<id> expect=<test>[,<test>]'"
+        why = lines[1].lstrip("# ").strip() if len(lines) > 1 and lines[1].startswith("#") else ""
+        changed = [ln for ln in lines if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+        assert 1 <= len(changed) <= 10, f"{path.name}: keep mutations small, got {len(changed)} changed lines"
+        mutants.append(Mutant(path, match["pitfall"], match["expect"].split(","), why))
+    return mutants
+
+
+@dataclass
+class Workspace:
+    """A copy of the generated repo with its own editable venv."""
+
+    repo: Path
+    bin_dir: Path
+
+    def suite(self, tests: List[str], tag: str, env_file: Path, reports: Path) -> Dict[str, str]:
+        """Run the named compliance tests; test name -> outcome from the JSON report."""
+        report_dir = reports / f"report-{tag}"
+        env = {
+            **os.environ,
+            "PATH": f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            "VIRTUAL_ENV": str(self.bin_dir.parent),
+            "MFX_DEVSTACK_ENV": str(env_file),
+        }
+        cmd = [str(self.bin_dir / "mfx"), "compliance", "--project", str(self.repo), "--report-dir", str(report_dir),
+               "-k", " or ".join(tests), "--mfx-run-timeout", str(RUN_TIMEOUT)]
+        with open(reports / f"{tag}.log", "w") as log:
+            try:
+                subprocess.run(cmd, cwd=self.repo, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=SUITE_TIMEOUT, check=False)
+            except subprocess.TimeoutExpired:
+                return {t: "timeout" for t in tests}
+        data_file = report_dir / "compliance.json"
+        if not data_file.exists():
+            return {t: "no report" for t in tests}
+        outcomes: Dict[str, str] = {}
+        for row in json.loads(data_file.read_text())["capabilities"]:
+            for test in row["tests"]:
+                base = test["name"].split("[")[0]
+                if test["outcome"] in ("failed", "error") or base not in outcomes:
+                    outcomes[base] = test["outcome"]
+        return outcomes
+
+    def patch(self, patch_file: Path, reverse: bool = False) -> subprocess.CompletedProcess:
+        cmd = ["patch", "-p1", "--batch", "--no-backup-if-mismatch", "-i", str(patch_file)]
+        cmd.insert(3, "-R" if reverse else "--forward")
+        return run(cmd, cwd=self.repo, timeout=30)
+
+
+@dataclass
+class Bench:
+    workspaces: List[Workspace]
+    env_file: Path
+    reports: Path
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
+    missing = [b for b in SLURM_BINARIES if not (shutil.which(b) or shutil.which(b, path="/usr/sbin:/usr/bin"))]
+    if missing or os.geteuid() != 0:
+        pytest.skip(f"needs root and Slurm + munge; missing: {missing}")
+    root = tmp_path_factory.mktemp("backend-mutations")
+    base = render(root / "w0", kind="backend", preset="slurm")
+    workspaces = [Workspace(base, make_venv(base, extras=["moto[server]", "boto3"]))]
+    for i in range(1, max(1, WORKERS)):
+        copy = root / f"w{i}"
+        shutil.copytree(base, copy, ignore=shutil.ignore_patterns(".venv", "*.egg-info", "__pycache__"))
+        workspaces.append(Workspace(copy, make_venv(copy, extras=["moto[server]", "boto3"])))
+    stack = root / "stack"
+    python = str(workspaces[0].bin_dir / "python")
+    env = {"PATH": f"{workspaces[0].bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    up = run([python, "devstack/run.py", "up", "--state-dir", str(stack)], cwd=base, env=env, timeout=240)
+    assert up.returncode == 0, f"devstack did not start:\n{up.stdout}\n{up.stderr}"
+    reports = root / "reports"
+    reports.mkdir()
+    try:
+        yield Bench(workspaces, stack / "env.json", reports)
+    finally:
+        run([python, "devstack/run.py", "down", "--state-dir", str(stack)], cwd=base, env=env, timeout=180)
+
+
+def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float, workers: int) -> str:
+    evaluable = [m for m in mutants if m.result in ("killed", "SURVIVED")]
+    killed = [m for m in evaluable if m.result == "killed"]
+    lines = [
+        "# Mutation kill rate (compute backend, Slurm preset)",
+        "",
+        f"Kill rate: **{len(killed)}/{len(evaluable)}** evaluable mutants killed ({len(mutants)} patches; "
+        f"wall time {wall:.0f} s with {workers} parallel workers).",
+        "",
+        "A mutant re-introduces one pitfall into the generated Slurm preset; it is killed when a named compliance test that passes",
+        "on the unmutated preset fails. Patches: `tests/mutations/backend/`.",
+        "",
+        "| patch | pitfall | what it breaks | expected to fail | result | seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in mutants:
+        result = m.result + (f" ({m.detail})" if m.detail else "")
+        lines.append(f"| `{m.path.name}` | {m.pitfall} | {m.why} | {', '.join(m.expect)} | {result} | {m.seconds:.0f} |")
+    lines += ["", "Baseline (unmutated preset): " + ", ".join(f"{t} {o}" for t, o in sorted(baseline.items())), ""]
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines)
+    REPORT.write_text(text)
+    return text
+
+
+def test_each_backend_mutant_is_killed(bench: Bench) -> None:
+    mutants = load_mutants()
+    assert mutants, f"no patches in {PATCHES}"
+    started = time.monotonic()
+    expected = sorted({t for m in mutants for t in m.expect})
+    free: "queue.Queue[Workspace]" = queue.Queue()
+    for ws in bench.workspaces:
+        free.put(ws)
+    baseline: Dict[str, str] = {}
+
+    def job(m: Optional[Mutant]) -> None:
+        ws = free.get()
+        try:
+            if m is None:
+                baseline.update(ws.suite(expected, "baseline", bench.env_file, bench.reports))
+                return
+            t0 = time.monotonic()
+            applied = ws.patch(m.path)
+            if applied.returncode != 0:
+                m.result, m.detail = "does not apply", (applied.stdout + applied.stderr).strip().splitlines()[-1][:200]
+                return
+            try:
+                m.outcomes = ws.suite(m.expect, m.path.stem, bench.env_file, bench.reports)
+            finally:
+                reverted = ws.patch(m.path, reverse=True)
+                m.seconds = time.monotonic() - t0
+                if reverted.returncode != 0:
+                    m.result, m.detail = "revert failed", reverted.stdout[-200:]
+        finally:
+            free.put(ws)
+
+    with ThreadPoolExecutor(max_workers=len(bench.workspaces)) as pool:
+        list(pool.map(job, [None, *mutants]))  # the baseline first: it is the longest job
+
+    for m in mutants:
+        if m.result != "not run":
+            continue
+        usable = [t for t in m.expect if baseline.get(t) == "passed"]
+        if not usable:
+            m.result = "not evaluable"
+            m.detail = "its tests fail on the unmutated preset: " + ", ".join(f"{t}={baseline.get(t, 'missing')}" for t in m.expect)
+            continue
+        failed = [t for t in usable if m.outcomes.get(t) in ("failed", "error", "timeout")]
+        m.result = "killed" if failed else "SURVIVED"
+        m.detail = f"failed: {', '.join(failed)}" if failed else f"outcomes: {m.outcomes}"
+    text = write_report(mutants, baseline, time.monotonic() - started, len(bench.workspaces))
+    print("\n" + text)
+    broken = [m.path.name for m in mutants if m.result in ("does not apply", "revert failed")]
+    assert not broken, f"patches no longer apply cleanly to the generated preset (update them): {broken}\n{text}"
+    survivors = [m.path.name for m in mutants if m.result == "SURVIVED"]
+    assert not survivors, f"mutants not detected by the compliance suite: {survivors}\n{text}"
+    evaluable = [m for m in mutants if m.result == "killed"]
+    assert len(evaluable) * 2 >= len(mutants), f"fewer than half of the mutants are evaluable (is the preset broken?)\n{text}"
