@@ -41,7 +41,10 @@ def test_slurm_preset_passes_every_required_capability(slurm_repo: tuple, tmp_pa
     report_dir = tmp_path / "report"
     env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(bin_dir.parent)}
     started = time.monotonic()
-    proc = run([str(bin_dir / "mfx"), "compliance", "--project", str(repo), "--report-dir", str(report_dir)], cwd=repo, env=env, timeout=SUITE_TIMEOUT)
+    # a private pytest basetemp: the devstack's state (Slurm spool, munge socket, job dirs) lives there
+    # and must not be rotated away by another pytest session on the same machine
+    cmd = [str(bin_dir / "mfx"), "compliance", "--project", str(repo), "--report-dir", str(report_dir), f"--basetemp={tmp_path / 'suite'}", "--mfx-run-timeout", "600"]
+    proc = run(cmd, cwd=repo, env=env, timeout=SUITE_TIMEOUT)
     wall = time.monotonic() - started
     md = report_dir / "compliance.md"
     report = md.read_text() if md.exists() else "(no report written)"

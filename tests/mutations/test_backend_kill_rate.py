@@ -36,7 +36,7 @@ HEADER = re.compile(r"^# mfx-mutation: pitfall=(?P<pitfall>\S+) expect=(?P<expec
 REPORT = REPO / "reports" / "mutation-kill-rate-backend.md"
 WORKERS = int(os.environ.get("MFX_MUTATION_WORKERS", "3"))
 SUITE_TIMEOUT = 900  # one mutant's compliance run (a hung mutant still ends)
-RUN_TIMEOUT = 420  # --mfx-run-timeout: every healthy run ends far sooner, even on a busy machine
+RUN_TIMEOUT = 600  # --mfx-run-timeout: every healthy run ends far sooner, even on a busy machine
 SLURM_BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "scontrol", "scancel", "sinfo")
 
 
@@ -82,7 +82,7 @@ class Workspace:
             "MFX_DEVSTACK_ENV": str(env_file),
         }
         cmd = [str(self.bin_dir / "mfx"), "compliance", "--project", str(self.repo), "--report-dir", str(report_dir),
-               "-k", " or ".join(tests), "--mfx-run-timeout", str(RUN_TIMEOUT)]
+               "-k", " or ".join(tests), "--mfx-run-timeout", str(RUN_TIMEOUT), f"--basetemp={reports / ('bt-' + tag)}"]
         with open(reports / f"{tag}.log", "w") as log:
             try:
                 subprocess.run(cmd, cwd=self.repo, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=SUITE_TIMEOUT, check=False)

@@ -22,6 +22,7 @@ EXPECTED = {
         "MFX317": "gha_cli.py",  # minutes_between_retries ignored
         "MFX321": "gha_cli.py",  # input paths on the command line
         "MFX323": "gha_decorator.py",  # queue max_retries re-runs the same attempt
+        "MFX325": "gha_cli.py",  # no log sidecar, no datastore tailing
     },
     "metaflow-sandbox": {
         "MFX302": "sandbox_cli.py",  # no --num-parallel, @parallel not rejected
@@ -31,6 +32,7 @@ EXPECTED = {
         "MFX320": "sandbox_executor.py",  # negative exit codes passed to sys.exit
         "MFX322": "sandbox_cli.py",  # broad except around exec exits 202
         "MFX401": "sandbox_executor.py",  # debug env dump writes the forwarded credentials
+        "MFX325": "sandbox_cli.py",  # nothing until the step ends
     },
     "modal-metaflow": {
         "MFX023": "modal_decorator.py",  # import modal at the top
@@ -39,6 +41,7 @@ EXPECTED = {
         "MFX311": "modal_decorator.py",  # remote branch returns before the sync
         "MFX313": "modal_decorator.py",  # hasattr(deco, "cpu")
         "MFX323": "modal_decorator.py",  # retries= for Modal functions
+        "MFX325": "modal_cli.py",  # no datastore tailing
     },
     "metaflow-slurm": {
         "MFX301": "slurm_decorator.py",  # local datastore accepted
@@ -64,8 +67,8 @@ CLEAN = {
     "metaflow-gha": {"MFX022", "MFX023", "MFX301", "MFX318"},
     "metaflow-sandbox": {"MFX022", "MFX023", "MFX301", "MFX304", "MFX305", "MFX306", "MFX310", "MFX311", "MFX318"},
     "modal-metaflow": {"MFX022", "MFX301", "MFX304", "MFX305", "MFX306", "MFX317", "MFX318"},
-    "metaflow-slurm": {"MFX022", "MFX023", "MFX304", "MFX306", "MFX307", "MFX308", "MFX310", "MFX311", "MFX317", "MFX322", "MFX323"},
-    "metaflow-skypilot": {"MFX022", "MFX304", "MFX306", "MFX307", "MFX308", "MFX310", "MFX311", "MFX317", "MFX322", "MFX323"},
+    "metaflow-slurm": {"MFX022", "MFX023", "MFX304", "MFX306", "MFX307", "MFX308", "MFX310", "MFX311", "MFX317", "MFX322", "MFX323", "MFX325"},
+    "metaflow-skypilot": {"MFX022", "MFX304", "MFX306", "MFX307", "MFX308", "MFX310", "MFX311", "MFX317", "MFX322", "MFX323", "MFX325"},
 }
 
 

@@ -14,6 +14,7 @@ from mfx.engine.runner import lint_sources
 
 #: (code, file name) of true findings on core, with the reason.
 KNOWN_TRUE_FINDINGS = {
+    # (MFX312 does not apply to core, but it is a real bug there.)
     # `except Exception: ...; _sync_metadata(); sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)`: with local
     # metadata and a first attempt that fails to launch, the sync raises "No completed attempts"
     # and the trampoline exits 1, so the launch failure is retried (backend-contract A.7, verified).

@@ -13,10 +13,6 @@ from orchestrator_support import core_sources, orchestrator_rules
 
 #: (code, file name, line text fragment) of true findings on core, with the reason.
 KNOWN_TRUE_FINDINGS = {
-    # "@exit_hook ... is not currently supported." — Metaflow's deployer tests skip only on
-    # "not supported"/"not yet supported" (orchestrator-contract C.1), so this refusal would be
-    # reported as a failure instead of a skip.
-    ("MFX110", "step_functions.py"),
     # Step Functions' TriggeredRun has no `status` (orchestrator-contract A.5); the rule does not
     # apply to core because the base class does not require it.
     ("MFX105", "step_functions_deployer_objects.py"),

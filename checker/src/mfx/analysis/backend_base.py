@@ -97,11 +97,14 @@ def is_disallow_retry_exit(imports: ImportMap, stmt: cst.CSTNode) -> bool:
 
 class BackendFileRule(Rule):
     """Base of per-file backend rules: builds the shared :class:`BackendModel` once per file and
-    hands it to :meth:`check_model`."""
+    hands it to :meth:`check_model`. Test files are skipped: the pitfalls are about the code
+    that runs in Metaflow's processes, and tests build such inputs on purpose."""
 
     applies_to_core = False
 
     def visit_Module(self, node: cst.Module) -> None:
+        if self.context.is_test:
+            return
         self.model: BackendModel = backend_model(node, self.context.package_name)
         self.check_model(self.model, node)
 

@@ -79,6 +79,7 @@ def _cli_from_root(f: FileContext, model: BackendModel, root: ClickCommand, reg:
 def backend_clis(project: ProjectContext) -> List[BackendCli]:
     """Every backend trampoline CLI of the project, registered ones first."""
     out: List[BackendCli] = []
+    seen: set = set()
     regs = registrations(project)
     for reg in regs:
         resolved = resolve_desc(project, reg)
@@ -90,7 +91,8 @@ def backend_clis(project: ProjectContext) -> List[BackendCli]:
         if root is None or root.kind != "group":
             continue
         cli = _cli_from_root(target, model, root, reg)
-        if cli is not None:
+        if cli is not None and (target.path, attr) not in seen:
+            seen.add((target.path, attr))  # a CLI listed in both CLIS_DESC and TRAMPOLINE_CLIS_DESC
             out.append(cli)
     if regs:
         return out

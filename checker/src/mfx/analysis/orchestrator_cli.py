@@ -104,7 +104,9 @@ def add_command_calls(module: cst.Module, group: str) -> list[cst.Call]:
 
 
 def orchestrator_commands(module: cst.Module) -> list[tuple[ClickNode, ClickNode]]:
-    """(sub-group, command) pairs: commands of a group that hangs off a root click group."""
+    """(sub-group, command) pairs of an orchestrator CLI: the commands of a group that hangs off a
+    root click group and holds both ``create`` and ``trigger`` (the two commands the Deployer API
+    calls). ``card create`` or Airflow's compile-only ``create`` are not Deployer commands."""
     nodes = click_nodes(module)
     by_name = {n.func.name.value: n for n in nodes}
     out = []
@@ -118,7 +120,12 @@ def orchestrator_commands(module: cst.Module) -> list[tuple[ClickNode, ClickNode
         if root is None or root.parent is not None:
             continue
         out.append((group, node))
-    return out
+    deployer_groups = {
+        id(g)
+        for g, _ in out
+        if {"create", "trigger"} <= {c.name for gg, c in out if gg is g}
+    }
+    return [(g, c) for g, c in out if id(g) in deployer_groups]
 
 
 def commands_named(module: cst.Module, name: str) -> list[cst.FunctionDef]:

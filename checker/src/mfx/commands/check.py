@@ -61,13 +61,12 @@ def run_check(args) -> int:
         fixed=fixed_count,
         enabled_codes=settings.enabled,
         cwd=cwd,
+        quiet=args.quiet,
     )
     if args.statistics:
         text = _statistics(report, args.output_format)
     else:
         text = render(args.output_format, report)
-        if args.quiet and args.output_format in ("concise", "full"):
-            text = "".join(line + "\n" for line in text.splitlines() if line.startswith(tuple(_display_prefixes(report))))
     if args.show_fixes and (args.fix) and args.output_format in ("concise", "full"):
         text += _show_fixes(outcome.fixed_counts, report)
     _emit(text, args.output_file)
@@ -76,10 +75,6 @@ def run_check(args) -> int:
     if args.exit_zero or not result.diagnostics:
         return EXIT_CLEAN
     return EXIT_FINDINGS
-
-
-def _display_prefixes(report: Report) -> set[str]:
-    return {report.display(d.path) + ":" for d in report.diagnostics}
 
 
 def _emit(text: str, output_file: str | None) -> None:

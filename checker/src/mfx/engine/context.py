@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 from functools import cached_property
 from pathlib import PurePosixPath
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 import libcst as cst
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mfx.engine.index import TreeIndex
 
 
 @dataclasses.dataclass
@@ -36,6 +39,25 @@ class FileContext:
     def is_test(self) -> bool:
         p = PurePosixPath(self.path)
         return any(part in ("tests", "test") for part in p.parts[:-1]) or p.name.startswith("test_")
+
+    # -- fast tree queries (built once per file, on first use; see mfx.engine.index) ----------
+    @property
+    def index(self) -> "TreeIndex":
+        cached = self.__dict__.get("_tree_index")
+        if cached is None:
+            from mfx.engine.index import TreeIndex
+
+            cached = self.__dict__["_tree_index"] = TreeIndex(self.module)
+        return cached
+
+    def nodes(self, kind, within: cst.CSTNode | None = None) -> list:
+        """All nodes of ``kind`` (a class or tuple of classes) in tree order, optionally only
+        inside ``within``: a binary search instead of another walk of the tree."""
+        return self.index.nodes(kind, within)
+
+    def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The parent of ``node`` without declaring (and paying for) ParentNodeProvider."""
+        return self.index.parent_of(node)
 
 
 @dataclasses.dataclass

@@ -19,6 +19,7 @@ class Report:
     unsafe_fixes: bool = False
     fixed: int = 0  # how many were fixed by --fix
     enabled_codes: tuple = ()  # rules that ran (SARIF describes them all)
+    quiet: bool = False  # text formats: findings only, no summary
     cwd: Path = dataclasses.field(default_factory=Path.cwd)
 
     def absolute(self, relpath: str) -> Path:

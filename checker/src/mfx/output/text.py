@@ -12,6 +12,8 @@ def _header(report: Report, d: Diagnostic) -> str:
 
 
 def summary(report: Report) -> str:
+    if report.quiet:
+        return ""
     n = len(report.diagnostics)
     lines = []
     if n == 0 and not report.fixed:

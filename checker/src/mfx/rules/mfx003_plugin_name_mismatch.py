@@ -137,6 +137,8 @@ class PluginNameMismatch(ProjectRule):
             if target is None:
                 continue
             nodes = click_nodes(target.module)
+            if any(n.name == "step" for n in nodes):
+                continue  # a compute backend's trampoline CLI: MFX022 checks its name
             children = [n for n in nodes if n.parent == entry.attr]
             if len(children) == 1 and children[0].name != entry.key:
                 child = children[0]

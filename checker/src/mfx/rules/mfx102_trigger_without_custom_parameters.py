@@ -13,8 +13,8 @@ _DECORATOR = "metaflow.parameters.add_custom_parameters"
 
 class TriggerWithoutCustomParameters(Rule):
     """## What it does
-    Flags the ``trigger`` command of an orchestrator CLI (a command of the sub-group of a root
-    ``@click.group()``) that is not decorated with
+    Flags the ``trigger`` command of an orchestrator CLI (a sub-group of a root
+    ``@click.group()`` that holds both ``create`` and ``trigger``) that is not decorated with
     ``@parameters.add_custom_parameters(deploy_mode=False)``.
 
     ## Why is this bad?
@@ -68,6 +68,10 @@ def cli():
 def my_orch(obj):
     pass
 
+@my_orch.command()
+def create():
+    pass
+
 @parameters.add_custom_parameters(deploy_mode=False)
 @my_orch.command(help="Trigger.")
 @click.option("--deployer-attribute-file", default=None, hidden=True)
@@ -87,6 +91,10 @@ def cli():
 
 @cli.group(name="my_orch")
 def grp():
+    pass
+
+@grp.command()
+def create():
     pass
 
 @acp()
@@ -124,6 +132,10 @@ def cli():
 def toy():
     pass
 
+@toy.command()
+def create():
+    pass
+
 # @parameters.add_custom_parameters(deploy_mode=False)  <- a comment is not a decorator
 @toy.command(help="Trigger.")
 @click.option("--run-param", multiple=True)
@@ -143,6 +155,10 @@ def cli():
 
 @cli.group()
 def toy():
+    pass
+
+@toy.command()
+def create():
     pass
 
 @toy.command(name="trigger")

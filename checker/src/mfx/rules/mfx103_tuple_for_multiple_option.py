@@ -35,8 +35,10 @@ class TupleForMultipleOption(Rule):
     ```
 
     ## Fix safety
-    Safe: the fix turns the tuple into a list with the same elements, which the click API passes
-    to the command exactly as it would a one-element tuple.
+    The fix turns the tuple into a list with the same elements, which the click API passes to
+    the command exactly as it would a one-element tuple. It is safe where the tuple is written
+    directly as the argument or into the ``**kwargs`` dict, and unsafe where it is a local
+    variable's value: other uses of that variable may need a tuple.
 
     ## Known problems
     Only values built inside the calling function are traced.
@@ -208,7 +210,12 @@ def create(self, tags):
         return out
 
     def _check_value(
-        self, value: cst.BaseExpression, func: cst.FunctionDef, depth: int, holder: cst.CSTNode | None
+        self,
+        value: cst.BaseExpression,
+        func: cst.FunctionDef,
+        depth: int,
+        holder: cst.CSTNode | None,
+        applicability: Applicability = Applicability.SAFE,
     ) -> None:
         if isinstance(value, cst.Tuple):
             # The tuple's parentheses and the holder's comma lie outside the tuple's position:
@@ -220,7 +227,7 @@ def create(self, tags):
                     changes["semicolon"] = cst.MaybeSentinel.DEFAULT
                 else:
                     changes["comma"] = cst.MaybeSentinel.DEFAULT
-                fix = Fix(holder, holder.with_changes(**changes), Applicability.SAFE, "Use a list")
+                fix = Fix(holder, holder.with_changes(**changes), applicability, "Use a list")
             self.report(value, fix=fix)
         elif (
             isinstance(value, cst.Call)
@@ -228,10 +235,11 @@ def create(self, tags):
             and value.func.value == "tuple"
             and not self._shadowed("tuple", func)
         ):
-            self.report(value, fix=Fix(value.func, cst.Name("list"), Applicability.SAFE, "Use list(...)"))
+            self.report(value, fix=Fix(value.func, cst.Name("list"), applicability, "Use list(...)"))
         elif isinstance(value, cst.Name) and depth > 0:
+            # The variable may have other uses that need a tuple (hashing, `+ (x,)`): unsafe.
             for assign in self._assign_nodes(func, value.value):
-                self._check_value(assign.value, func, depth - 1, assign)
+                self._check_value(assign.value, func, depth - 1, assign, Applicability.UNSAFE)
 
     def _shadowed(self, name: str, func: cst.FunctionDef) -> bool:
         """``name`` is bound in the module or the function (so it is not the builtin)."""

@@ -65,6 +65,10 @@ def cli():
 def toy():
     pass
 
+@toy.command()
+def create():
+    pass
+
 @parameters.add_custom_parameters(deploy_mode=False)
 @toy.command()
 @click.option("--deployer-attribute-file", default=None, hidden=True)

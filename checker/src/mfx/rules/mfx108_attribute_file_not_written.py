@@ -72,6 +72,11 @@ def toy():
 
 @toy.command()
 @click.option("--deployer-attribute-file", default=None, hidden=True)
+def trigger(deployer_attribute_file=None, **kwargs):
+    _write_deployer_attributes(None, deployer_attribute_file)
+
+@toy.command()
+@click.option("--deployer-attribute-file", default=None, hidden=True)
 @click.option("--only-json", is_flag=True, default=False)
 @click.pass_obj
 """

@@ -10,8 +10,11 @@ import libcst as cst
 from mfx.analysis.orchestrator_names import string_value, walk
 from mfx.rule import Invalid, Rule, Valid
 
-#: What Metaflow's deployer tests accept as a refusal ("not supported", "not yet supported").
-_PHRASE = re.compile(r"not\s+(yet\s+)?supported", re.IGNORECASE)
+#: A refusal Metaflow's deployer tests recognise ("not supported", "not yet supported"), and the
+#: "not currently supported" core orchestrators use.
+_PHRASE = re.compile(r"not\s+(yet\s+|currently\s+)?supported", re.IGNORECASE)
+#: Hooks of step/flow decorators: their errors are about the user's flow, not the orchestrator.
+_DECORATOR_HOOKS = {"step_init", "flow_init", "runtime_init", "runtime_step_cli", "task_pre_step"}
 _DECORATORS = {"trigger", "trigger_on_finish", "exit_hook", "parallel"}
 
 
@@ -54,6 +57,15 @@ class UnsupportedFeatureMessage(Rule):
     VALID = [
         Valid(
             """
+class ParallelDecorator(StepDecorator):
+    def step_init(self, flow, graph, step_name, decorators, *args):
+        if graph[step_name].type == "split-switch":
+            raise MetaflowException("A @parallel step can not be a switch step.")
+""",
+            note="a decorator validating the flow",
+        ),
+        Valid(
+            """
 def _compile(self):
     for node in self.graph:
         if node.type == "split-switch":
@@ -80,7 +92,7 @@ def _compile(self):
             """
 def _validate(flow):
     if flow._flow_decorators.get("exit_hook"):
-        raise MyException("@exit_hook is not currently supported.")
+        raise MyException("@exit_hook cannot be deployed.")
     for node in flow._graph:
         if any(d.name == "parallel" for d in node.decorators):
             raise MyException(f"@parallel is unsupported ({node.name})")
@@ -89,7 +101,19 @@ def _validate(flow):
         ),
     ]
 
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._functions: list[str] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
+
     def visit_If(self, node: cst.If) -> None:
+        if any(f in _DECORATOR_HOOKS for f in self._functions):
+            return  # a decorator validating the user's flow, not an orchestrator refusing it
         if isinstance(node.test, cst.BooleanOperation) and isinstance(node.test.operator, cst.And):
             return  # a combination of features (e.g. @trigger *and* @trigger_on_finish) is not a feature
         if not self._rejects_feature(node.test):

@@ -34,6 +34,10 @@ class PackageCommandsWithoutMetadata(BackendFileRule):
         code_package_url, datastore.TYPE, code_package_metadata
     )
     ```
+
+    ## Known problems
+    Metaflow's own Argo Workflows lifecycle hooks call it with two arguments; the rule is not
+    applied to Metaflow's core.
     """
 
     code = "MFX305"
@@ -43,7 +47,7 @@ class PackageCommandsWithoutMetadata(BackendFileRule):
         "(the decorator's `package_metadata`, forwarded as the trampoline's first argument) as third argument"
     )
     pitfalls = ("B6",)
-    applies_to_core = True
+    applies_to_core = False
 
     VALID = [
         Valid(

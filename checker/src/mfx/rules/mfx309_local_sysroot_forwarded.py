@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+from typing import Iterable, List
+
 import libcst as cst
 
-from mfx.analysis.backend_base import BackendFileRule, find_nodes
-from mfx.analysis.backend_model import BackendModel
+from mfx.analysis.backend_base import find_nodes
 from mfx.analysis.backend_names import string_value
-from mfx.rule import Invalid, Valid
+from mfx.analysis.backend_project import cli_for_group, compute_decorators
+from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 KEY = "METAFLOW_DATASTORE_SYSROOT_LOCAL"
+_DECO = """
+from metaflow.decorators import StepDecorator
+
+class MyBk(StepDecorator):
+    name = "mybk"
+    def runtime_step_cli(self, cli_args, retry_count, max_user_code_retries, ubf_context):
+        cli_args.commands = ["mybk", "step"]
+"""
 
 
-class LocalSysrootForwarded(BackendFileRule):
+class LocalSysrootForwarded(ProjectRule):
     """## What it does
     Flags code that sets ``METAFLOW_DATASTORE_SYSROOT_LOCAL`` in a mapping: as a dict literal
     key, ``env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = ...``, ``env.setdefault(...)`` or a keyword
@@ -47,7 +58,9 @@ class LocalSysrootForwarded(BackendFileRule):
 
     VALID = [
         Valid(
-            """
+            {
+                "ext/backend/mybk_decorator.py": _DECO,
+                "ext/backend/env.py": """
 import os
 
 def env_for_task(user):
@@ -57,12 +70,28 @@ def env_for_task(user):
     if "METAFLOW_DATASTORE_SYSROOT_LOCAL" in os.environ:
         pass
     return env
-"""
+""",
+            }
+        ),
+        Valid(
+            {
+                "ext/backend/mybk_decorator.py": _DECO,
+                "ext/orchestrator/plan.py": """
+def task_env(sysroot):
+    return {"METAFLOW_DATASTORE_SYSROOT_LOCAL": sysroot}
+""",
+                "ext/backend/tests/test_env.py": """
+LAUNCHER = {"METAFLOW_DATASTORE_SYSROOT_LOCAL": "/somewhere"}
+""",
+            },
+            note="an orchestrator's local tasks, and test inputs",
         ),
     ]
     INVALID = [
         Invalid(
-            """
+            {
+                "ext/backend/mybk_decorator.py": _DECO,
+                "ext/backend/env.py": """
 from metaflow.metaflow_config import DATASTORE_SYSROOT_LOCAL
 
 def env_for_task(user):
@@ -71,24 +100,43 @@ def env_for_task(user):
     env.setdefault("METAFLOW_DATASTORE_SYSROOT_LOCAL", "/tmp")
     return dict(env, METAFLOW_DATASTORE_SYSROOT_LOCAL="/x")
 """,
+            },
             count=4,
         ),
     ]
 
-    def check_model(self, model: BackendModel, module: cst.Module) -> None:
+    def check(self) -> Iterable[Report]:
+        dirs = set()
+        for f, deco in compute_decorators(self.context):
+            dirs.add(PurePosixPath(f.path).parent)
+            cli = cli_for_group(self.context, deco.command_group)
+            if cli is not None:
+                dirs.add(PurePosixPath(cli.file.path).parent)
+        if not dirs:
+            return
+        for f in self.context:
+            if f.is_test or PurePosixPath(f.path).parent not in dirs:
+                continue
+            for node in self._setters(f.module):
+                yield Report(node=node, message=self.message, path=f.path)
+
+    @staticmethod
+    def _setters(module: cst.Module) -> List[cst.CSTNode]:
+        out: List[cst.CSTNode] = []
         for el in find_nodes(module, cst.DictElement):
             if string_value(el.key) == KEY:
-                self.report(el.key)
+                out.append(el.key)
         for a in find_nodes(module, cst.Assign):
             for t in a.targets:
                 tgt = t.target
                 if isinstance(tgt, cst.Subscript) and len(tgt.slice) == 1 and isinstance(tgt.slice[0].slice, cst.Index):
                     if string_value(tgt.slice[0].slice.value) == KEY:
-                        self.report(tgt)
+                        out.append(tgt)
         for call in find_nodes(module, cst.Call):
             if isinstance(call.func, cst.Attribute) and call.func.attr.value == "setdefault":
                 if call.args and string_value(call.args[0].value) == KEY:
-                    self.report(call)
+                    out.append(call)
             for arg in call.args:
                 if arg.keyword is not None and arg.keyword.value == KEY:
-                    self.report(arg)
+                    out.append(arg)
+        return out

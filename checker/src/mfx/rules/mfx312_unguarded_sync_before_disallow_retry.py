@@ -33,8 +33,7 @@ class UnguardedSyncBeforeDisallowRetry(BackendFileRule):
     Exit code 202 tells the runtime "do not retry": it is meant for launch failures. But with
     local metadata, when the first attempt fails to launch there is no completed attempt, the
     sync raises ``DataException: No completed attempts``, the trampoline exits 1 instead of 202,
-    and the infrastructure failure is retried after all (pitfall B13). Metaflow's own
-    ``kubernetes_cli.py`` and ``batch_cli.py`` have this pattern; it is a real bug there too.
+    and the infrastructure failure is retried after all (pitfall B13).
 
     ## Example
     ```python
@@ -52,6 +51,11 @@ class UnguardedSyncBeforeDisallowRetry(BackendFileRule):
         except Exception as e:
             echo("metadata sync failed: %s" % e)
     ```
+
+    ## Known problems
+    Metaflow's own ``kubernetes_cli.py`` and ``batch_cli.py`` have exactly this pattern (a real
+    bug there too, reproduced with local metadata); the rule is not applied to Metaflow's core so
+    that core stays a clean reference for the other rules.
     """
 
     code = "MFX312"
@@ -61,7 +65,7 @@ class UnguardedSyncBeforeDisallowRetry(BackendFileRule):
         "attempt yet), turning a no-retry launch failure into a retried one: wrap the sync in try/except"
     )
     pitfalls = ("B13",)
-    applies_to_core = True
+    applies_to_core = False
 
     VALID = [
         Valid(

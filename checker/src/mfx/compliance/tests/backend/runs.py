@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -55,7 +56,8 @@ class BackendRuns:
     def __init__(self, engine: Engine, workdir: Path) -> None:
         self.engine = engine
         self.workdir = workdir
-        self.cache: Dict[str, RunResult] = {}
+        self.cache: Dict[str, "Future[RunResult]"] = {}
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mfx-run")
 
     @property
     def plugin(self) -> str:
@@ -78,7 +80,7 @@ class BackendRuns:
         from metaflow import Run, Runner
 
         specs = [self.decospec] if decospecs is None else decospecs
-        limit = float(timeout or self.engine.run_timeout)
+        limit = float(timeout or self.engine.run_timeout) + float(run_kwargs.pop("extra_timeout", 0))
         top = {"pylint": False, **(top_level or {})}
         started = time.monotonic()
 
@@ -124,11 +126,21 @@ class BackendRuns:
                        fix="check that jobs start (engine queue) and that the trampoline exits when the job ends")
         return result
 
-    def shared(self, flow: str, **kwargs: Any) -> RunResult:
-        """One run of ``flow`` shared by every test that inspects it."""
+    def start_shared(self, flow: str, **kwargs: Any) -> None:
+        """Start the shared run of ``flow`` in the background (flows run concurrently, like on a
+        real cluster; each run is still bounded by its own timeout)."""
         if flow not in self.cache:
-            self.cache[flow] = self.run(flow, **kwargs)
-        return self.cache[flow]
+            self.cache[flow] = self.pool.submit(self.run, flow, **kwargs)
+
+    def shared(self, flow: str) -> RunResult:
+        """One run of ``flow`` shared by every test that inspects it (started now if not yet)."""
+        from mfx.compliance.tests.backend.shared_runs import SHARED
+
+        self.start_shared(flow, **SHARED.get(flow, {}))
+        return self.cache[flow].result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
 
 
 def _read(executing: Any, stream: str) -> str:

@@ -12,9 +12,7 @@ FLOW = "contract_flow"
 
 @pytest.fixture(scope="module")
 def contract(bk: BackendRuns) -> RunResult:
-    # a Config value that differs from the flow's default: only a correctly rebuilt inner command
-    # (util.dict_to_cli_options) carries it to the task (B5)
-    result = bk.shared(FLOW, top_level={"config_value": [("cfg", {"greeting": "from-the-launcher"})]})
+    result = bk.shared(FLOW)  # with a Config override, see shared_runs.py
     assert result.status == "successful" and result.run is not None, pitfall(
         "B5,B6,B7,B10,B11", "the contract flow failed on the backend; launcher output:\n%s" % result.tail(60),
         fix="run flows/backend/contract_flow.py with --with <backend> and read the first task error",

@@ -30,8 +30,9 @@ def test_step_help_and_datastores(bk: BackendRuns) -> None:
 def test_local_datastore_rejected(bk: BackendRuns) -> None:
     result = bk.run("linear_flow", top_level={"datastore": "local"}, timeout=180)
     assert result.status == "failed", pitfall("B1", "the backend accepted --datastore=local", fix="raise in step_init when flow_datastore.TYPE == 'local'")
-    assert bk.plugin in result.output and "Submitted" not in result.output, pitfall(
-        "B1", "the refusal must come before any task starts and name @%s:\n%s" % (bk.plugin, result.tail()),
+    assert "Task is starting" not in result.output and "@" + bk.plugin in result.output, pitfall(
+        "B1", "--datastore=local must be refused in step_init, before any task starts, naming @%s:\n%s" % (bk.plugin, result.tail()),
+        fix="raise in step_init when flow_datastore.TYPE == 'local'",
     )
 
 

@@ -58,7 +58,7 @@ _ALL = [
     Spec("catch", "catch", "catch_flow"),
     Spec("resources", "resources", "resources_flow"),
     Spec("timeout_ok", "timeout-normal-run", "timeout_ok_flow"),
-    Spec("dynamic", "dynamic-decorators", "flaky_once_flow", top_level={"decospecs": ["retry:times=1,minutes_between_retries=0"]}),
+    Spec("dynamic", "dynamic-decorators", "always_fails_flow", top_level={"decospecs": ["catch:var=dynamic_error"]}),
     Spec(
         "roundtrip",
         "from-deployment",
