@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from mfx.rule import Invalid, Metadata, Rule, Valid
+from mfx.analysis.orchestrator_names import import_map, qualify
+from mfx.rule import Invalid, Rule, Valid
 
 
 class DeployerKwargsAssigned(Rule):
@@ -51,7 +52,6 @@ class DeployerKwargsAssigned(Rule):
         "`self._deployer_kwargs` and override the `deployer_kwargs` property"
     )
     pitfalls = ("O6",)
-    METADATA = frozenset({Metadata.QUALIFIED_NAMES})
 
     VALID = [
         Valid(
@@ -143,11 +143,12 @@ class MyDeployer(impl.DeployerImpl):
     def __init__(self, context) -> None:
         super().__init__(context)
         self._classes: list[bool] = []  # stack: is this class a DeployerImpl without a setter?
+        # Resolving bases from the module's imports is enough to identify DeployerImpl, and
+        # avoids libcst's scope analysis (seconds on a large compiler module).
+        self._imports = import_map(context.module)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        is_deployer = any(
-            self.qualified_names(base.value) & self._DEPLOYER_IMPL for base in node.bases
-        )
+        is_deployer = any(qualify(base.value, self._imports) in self._DEPLOYER_IMPL for base in node.bases)
         has_setter = any(
             isinstance(stmt, cst.FunctionDef)
             and any(
