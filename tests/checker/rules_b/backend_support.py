@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import metaflow
-
 from mfx.engine.runner import all_rules
 
 #: The rule families this directory tests: backend registration, compute backend, security.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-
 from mfx.analysis.backend_model import backend_model
 from mfx.analysis.backend_names import ImportMap, walk
 from mfx.analysis.security_taint import flows, is_secret_name

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 from backend_support import backend_rules, tree_sources
-
 from mfx.engine.runner import lint_sources
 
 #: dist -> {code: file that must hold a finding}: the ✗ / ~ cells, one rule each.

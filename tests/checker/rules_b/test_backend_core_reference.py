@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 from backend_support import backend_rules, core_sources
-
 from mfx.engine.runner import lint_sources
 
 #: (code, file name) of true findings on core, with the reason.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Type, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import libcst as cst
 
@@ -13,17 +14,17 @@ from mfx.rule import Rule
 N = TypeVar("N", bound=cst.CSTNode)
 
 
-def find_nodes(root: cst.CSTNode, kind: Type[N], where: Optional[Callable[[N], bool]] = None) -> List[N]:
+def find_nodes(root: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | None = None) -> list[N]:
     """All nodes of ``kind`` under ``root`` (root included), in source order."""
     return [n for n in walk(root) if isinstance(n, kind) and (where is None or where(n))]
 
 
-def calls_named(root: cst.CSTNode, *names: str) -> List[cst.Call]:
+def calls_named(root: cst.CSTNode, *names: str) -> list[cst.Call]:
     """Calls whose called name (last segment) is one of ``names``."""
     return find_nodes(root, cst.Call, lambda c: call_name(c) in names)
 
 
-def module_functions(module: cst.Module) -> Dict[str, cst.FunctionDef]:
+def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
     return {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
 
 
@@ -38,7 +39,7 @@ def references_environ(imports: ImportMap, node: cst.CSTNode) -> bool:
     return False
 
 
-def is_env_guard(imports: ImportMap, funcs: Dict[str, cst.FunctionDef], test: cst.BaseExpression) -> Optional[bool]:
+def is_env_guard(imports: ImportMap, funcs: dict[str, cst.FunctionDef], test: cst.BaseExpression) -> bool | None:
     """If ``test`` checks a workload marker in the environment, its polarity: True when it holds
     in the remote process (``"X" in os.environ``, ``in_worker()``), False for the negation
     (``"X" not in os.environ``, ``not in_worker()``); None when it is not such a test.

@@ -16,16 +16,15 @@ The model is computed once per parsed module and cached, so per-file and project
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from mfx.analysis.backend_names import (
     ImportMap,
+    keyword,
     matches_qualified,
     positional,
     string_value,
-    keyword,
     walk,
 )
 
@@ -37,24 +36,24 @@ DESC_NAMES = ("STEP_DECORATORS_DESC", "CLIS_DESC", "TRAMPOLINE_CLIS_DESC")
 class DecoratorClass:
     node: cst.ClassDef
     class_name: str
-    deco_name: Optional[str]
-    defaults: Optional[cst.BaseExpression]
-    methods: Dict[str, cst.FunctionDef]
-    class_attrs: Dict[str, cst.BaseExpression]
+    deco_name: str | None
+    defaults: cst.BaseExpression | None
+    methods: dict[str, cst.FunctionDef]
+    class_attrs: dict[str, cst.BaseExpression]
     #: the first element of ``cli_args.commands = [...]`` in ``runtime_step_cli`` (None if the
     #: decorator does not rewrite the task command, i.e. it is not a compute backend)
-    command_group: Optional[str]
-    commands_assign: Optional[cst.Assign]
+    command_group: str | None
+    commands_assign: cst.Assign | None
 
     @property
     def is_compute_backend(self) -> bool:
         return self.commands_assign is not None
 
-    def defaults_keys(self) -> Optional[Dict[str, cst.CSTNode]]:
+    def defaults_keys(self) -> dict[str, cst.CSTNode] | None:
         """Keys of a literal ``defaults`` dict (None when ``defaults`` is not a literal dict)."""
         if not isinstance(self.defaults, cst.Dict):
             return None
-        out: Dict[str, cst.CSTNode] = {}
+        out: dict[str, cst.CSTNode] = {}
         for el in self.defaults.elements:
             if isinstance(el, cst.DictElement):
                 key = string_value(el.key)
@@ -66,7 +65,7 @@ class DecoratorClass:
 @dataclasses.dataclass
 class ClickParam:
     kind: str  # "option" | "argument"
-    names: Tuple[str, ...]  # normalized: no dashes prefix, "_" -> "-"
+    names: tuple[str, ...]  # normalized: no dashes prefix, "_" -> "-"
     node: cst.Call
 
 
@@ -75,12 +74,12 @@ class ClickCommand:
     func: cst.FunctionDef
     kind: str  # "group" | "command"
     name: str  # the name click registers
-    parent: Optional[str]  # function name of the parent group in this module; None for a root
-    params: List[ClickParam]
+    parent: str | None  # function name of the parent group in this module; None for a root
+    params: list[ClickParam]
     decorator: cst.Decorator
 
     @property
-    def options(self) -> Dict[str, ClickParam]:
+    def options(self) -> dict[str, ClickParam]:
         out = {}
         for p in self.params:
             if p.kind == "option":
@@ -89,7 +88,7 @@ class ClickCommand:
         return out
 
     @property
-    def arguments(self) -> List[ClickParam]:
+    def arguments(self) -> list[ClickParam]:
         return [p for p in self.params if p.kind == "argument"]
 
 
@@ -104,15 +103,15 @@ class DescEntry:
 @dataclasses.dataclass
 class BackendModel:
     imports: ImportMap
-    decorators: List[DecoratorClass]
-    commands: Dict[str, ClickCommand]  # by function name
-    add_commands: List[Tuple[str, cst.Call]]  # (parent function name, call) for cli.add_command(x)
-    descs: List[DescEntry]
+    decorators: list[DecoratorClass]
+    commands: dict[str, ClickCommand]  # by function name
+    add_commands: list[tuple[str, cst.Call]]  # (parent function name, call) for cli.add_command(x)
+    descs: list[DescEntry]
 
-    def children(self, parent: str) -> List[ClickCommand]:
+    def children(self, parent: str) -> list[ClickCommand]:
         return [c for c in self.commands.values() if c.parent == parent]
 
-    def roots(self) -> List[ClickCommand]:
+    def roots(self) -> list[ClickCommand]:
         return [c for c in self.commands.values() if c.parent is None and c.kind == "group"]
 
 
@@ -120,8 +119,8 @@ def normalize_option(name: str) -> str:
     return name.lstrip("-").replace("_", "-")
 
 
-def _param_names(call: cst.Call, kind: str) -> Tuple[str, ...]:
-    names: List[str] = []
+def _param_names(call: cst.Call, kind: str) -> tuple[str, ...]:
+    names: list[str] = []
     for arg in positional(call):
         value = string_value(arg.value)
         if value is None:
@@ -138,7 +137,7 @@ def _param_names(call: cst.Call, kind: str) -> Tuple[str, ...]:
     return tuple(names)
 
 
-def _click_kind(imports: ImportMap, deco: cst.BaseExpression) -> Optional[Tuple[str, Optional[str], Optional[cst.Call]]]:
+def _click_kind(imports: ImportMap, deco: cst.BaseExpression) -> tuple[str, str | None, cst.Call | None] | None:
     """(kind, parent function name or None, the call) for ``@x.group(...)``/``@click.command(...)``."""
     call = deco if isinstance(deco, cst.Call) else None
     target = deco.func if isinstance(deco, cst.Call) else deco
@@ -154,7 +153,7 @@ def _click_kind(imports: ImportMap, deco: cst.BaseExpression) -> Optional[Tuple[
     return None
 
 
-def _click_param(imports: ImportMap, deco: cst.BaseExpression) -> Optional[ClickParam]:
+def _click_param(imports: ImportMap, deco: cst.BaseExpression) -> ClickParam | None:
     if not isinstance(deco, cst.Call):
         return None
     full = imports.resolve(deco.func)
@@ -165,12 +164,12 @@ def _click_param(imports: ImportMap, deco: cst.BaseExpression) -> Optional[Click
     return None
 
 
-def _commands_assign(func: cst.FunctionDef) -> Optional[Tuple[cst.Assign, Optional[str]]]:
+def _commands_assign(func: cst.FunctionDef) -> tuple[cst.Assign, str | None] | None:
     """``<cli_args>.commands = [<group>, "step"]`` inside ``runtime_step_cli``."""
     params = [p.name.value for p in func.params.params]
     cli_param = params[1] if len(params) > 1 else None
 
-    found: List[Tuple[cst.Assign, Optional[str]]] = []
+    found: list[tuple[cst.Assign, str | None]] = []
     for node in walk(func.body):
         if not isinstance(node, cst.Assign):
             continue
@@ -191,10 +190,10 @@ def _commands_assign(func: cst.FunctionDef) -> Optional[Tuple[cst.Assign, Option
 
 def _build(module: cst.Module, package: str) -> BackendModel:
     imports = ImportMap(module, package)
-    decorators: List[DecoratorClass] = []
-    commands: Dict[str, ClickCommand] = {}
-    add_commands: List[Tuple[str, cst.Call]] = []
-    descs: List[DescEntry] = []
+    decorators: list[DecoratorClass] = []
+    commands: dict[str, ClickCommand] = {}
+    add_commands: list[tuple[str, cst.Call]] = []
+    descs: list[DescEntry] = []
     local_decorators: set = set()
 
     for stmt in module.body:
@@ -222,7 +221,7 @@ def _build(module: cst.Module, package: str) -> BackendModel:
     return BackendModel(imports, decorators, commands, add_commands, descs)
 
 
-def _decorator_class(imports: ImportMap, node: cst.ClassDef, local: set) -> Optional[DecoratorClass]:
+def _decorator_class(imports: ImportMap, node: cst.ClassDef, local: set) -> DecoratorClass | None:
     is_deco = False
     for base in node.bases:
         if base.keyword is not None:
@@ -232,8 +231,8 @@ def _decorator_class(imports: ImportMap, node: cst.ClassDef, local: set) -> Opti
             is_deco = True
     if not is_deco:
         return None
-    methods: Dict[str, cst.FunctionDef] = {}
-    attrs: Dict[str, cst.BaseExpression] = {}
+    methods: dict[str, cst.FunctionDef] = {}
+    attrs: dict[str, cst.BaseExpression] = {}
     for stmt in node.body.body:
         if isinstance(stmt, cst.FunctionDef):
             methods[stmt.name.value] = stmt
@@ -258,10 +257,10 @@ def _decorator_class(imports: ImportMap, node: cst.ClassDef, local: set) -> Opti
     )
 
 
-def _click_command(imports: ImportMap, func: cst.FunctionDef) -> Optional[ClickCommand]:
+def _click_command(imports: ImportMap, func: cst.FunctionDef) -> ClickCommand | None:
     kind_info = None
     decorator = None
-    params: List[ClickParam] = []
+    params: list[ClickParam] = []
     for d in func.decorators:
         info = _click_kind(imports, d.decorator)
         if info is not None:
@@ -287,8 +286,8 @@ def _click_command(imports: ImportMap, func: cst.FunctionDef) -> Optional[ClickC
     return ClickCommand(func=func, kind=kind, name=name, parent=parent, params=params, decorator=decorator)
 
 
-def _descs(node: cst.Assign) -> List[DescEntry]:
-    out: List[DescEntry] = []
+def _descs(node: cst.Assign) -> list[DescEntry]:
+    out: list[DescEntry] = []
     for t in node.targets:
         if isinstance(t.target, cst.Name) and t.target.value in DESC_NAMES:
             if isinstance(node.value, (cst.List, cst.Tuple)):
@@ -302,7 +301,7 @@ def _descs(node: cst.Assign) -> List[DescEntry]:
     return out
 
 
-_CACHE: Dict[int, Tuple[cst.Module, BackendModel]] = {}
+_CACHE: dict[int, tuple[cst.Module, BackendModel]] = {}
 
 
 def backend_model(module: cst.Module, package: str = "") -> BackendModel:
@@ -317,7 +316,7 @@ def backend_model(module: cst.Module, package: str = "") -> BackendModel:
     return model
 
 
-def function_params(func: cst.FunctionDef) -> List[str]:
+def function_params(func: cst.FunctionDef) -> list[str]:
     names = [p.name.value for p in func.params.posonly_params]
     names += [p.name.value for p in func.params.params]
     names += [p.name.value for p in func.params.kwonly_params]

@@ -12,7 +12,7 @@ names, computed once per module and cached.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
@@ -20,7 +20,7 @@ import libcst as cst
 _VENDOR_PREFIX = "metaflow._vendor."
 
 
-def dotted_of_node(node: cst.BaseExpression) -> Optional[str]:
+def dotted_of_node(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     if isinstance(node, cst.Name):
         return node.value
@@ -30,7 +30,7 @@ def dotted_of_node(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _module_dotted(module: Optional[cst.BaseExpression]) -> str:
+def _module_dotted(module: cst.BaseExpression | None) -> str:
     if module is None:
         return ""
     return dotted_of_node(module) or ""
@@ -40,7 +40,7 @@ class ImportMap:
     """Local name → fully qualified name, from a module's top-level (and nested) imports."""
 
     def __init__(self, module: cst.Module, package: str = "") -> None:
-        self.names: Dict[str, str] = {}
+        self.names: dict[str, str] = {}
         self.package = package
         for stmt in _iter_import_statements(module):
             self._add(stmt)
@@ -72,7 +72,7 @@ class ImportMap:
                     local = alias.asname.name.value
                 self.names[local] = f"{base}.{name}" if base else name
 
-    def resolve(self, node: cst.BaseExpression) -> Optional[str]:
+    def resolve(self, node: cst.BaseExpression) -> str | None:
         """Qualified name of a Name/Attribute chain (unimported names resolve to themselves)."""
         dotted = dotted_of_node(node)
         if dotted is None:
@@ -80,8 +80,7 @@ class ImportMap:
         head, _, rest = dotted.partition(".")
         full = self.names.get(head, head)
         full = f"{full}.{rest}" if rest else full
-        if full.startswith(_VENDOR_PREFIX):
-            full = full[len(_VENDOR_PREFIX):]
+        full = full.removeprefix(_VENDOR_PREFIX)
         return full
 
     def is_imported(self, local: str) -> bool:
@@ -95,8 +94,8 @@ def _iter_import_statements(module: cst.Module) -> Iterator[cst.CSTNode]:
             yield node
 
 
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
-_IS_NODE: Dict[type, bool] = {}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_IS_NODE: dict[type, bool] = {}
 #: Fields that only hold formatting (whitespace, parentheses, punctuation): never walked.
 _FORMATTING = frozenset(
     {"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer", "comma",
@@ -112,7 +111,7 @@ def _is_node(value: object) -> bool:
     return known
 
 
-def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """Direct children of ``node`` that carry code, read from its dataclass fields.
 
     libcst's ``children`` and visitors rebuild nodes while they walk, which costs seconds on a
@@ -126,7 +125,7 @@ def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
             f.name for f in dataclasses.fields(cls) if f.name not in _FORMATTING and not f.name.startswith("whitespace")
         )
         _FIELDS[cls] = names
-    out: List[cst.CSTNode] = []
+    out: list[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name)
         if type(value) in (list, tuple):
@@ -136,10 +135,10 @@ def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
     return out
 
 
-def walk(root: cst.CSTNode, prune: Optional[Callable[[cst.CSTNode], bool]] = None) -> Iterator[cst.CSTNode]:
+def walk(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = None) -> Iterator[cst.CSTNode]:
     """Pre-order walk of ``root``; nodes for which ``prune`` is true are yielded but not entered
     (``root`` itself is always entered)."""
-    stack: List[cst.CSTNode] = [root]
+    stack: list[cst.CSTNode] = [root]
     while stack:
         node = stack.pop()
         yield node
@@ -148,7 +147,7 @@ def walk(root: cst.CSTNode, prune: Optional[Callable[[cst.CSTNode], bool]] = Non
         stack.extend(reversed(child_nodes(node)))
 
 
-def string_value(node: Optional[cst.CSTNode]) -> Optional[str]:
+def string_value(node: cst.CSTNode | None) -> str | None:
     """The value of a plain (non-f) string literal, or None."""
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = node.evaluated_value
@@ -158,7 +157,7 @@ def string_value(node: Optional[cst.CSTNode]) -> Optional[str]:
     return None
 
 
-def call_name(node: cst.Call) -> Optional[str]:
+def call_name(node: cst.Call) -> str | None:
     """The last segment of the called name: ``get_package_commands`` for ``env.get_package_commands(...)``."""
     func = node.func
     if isinstance(func, cst.Name):
@@ -168,7 +167,7 @@ def call_name(node: cst.Call) -> Optional[str]:
     return None
 
 
-def keyword(node: cst.Call, name: str) -> Optional[cst.Arg]:
+def keyword(node: cst.Call, name: str) -> cst.Arg | None:
     for arg in node.args:
         if arg.keyword is not None and arg.keyword.value == name:
             return arg
@@ -179,7 +178,7 @@ def positional(node: cst.Call) -> Sequence[cst.Arg]:
     return [a for a in node.args if a.keyword is None and not a.star]
 
 
-def matches_qualified(full: Optional[str], candidates: Sequence[str]) -> bool:
+def matches_qualified(full: str | None, candidates: Sequence[str]) -> bool:
     """``full`` equals a candidate or ends with ``.<candidate>`` (``click.option`` matches
     ``metaflow._vendor.click.option`` after vendor stripping, and plain ``click.option``)."""
     if not full:

@@ -11,9 +11,13 @@ command that takes a ``step-name`` argument is taken as a backend CLI.
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional
 
-from mfx.analysis.backend_model import BackendModel, ClickCommand, DecoratorClass, DescEntry, backend_model
+from mfx.analysis.backend_model import (
+    BackendModel,
+    ClickCommand,
+    DescEntry,
+    backend_model,
+)
 from mfx.engine.context import FileContext, ProjectContext
 
 
@@ -31,13 +35,13 @@ class Registration:
 class BackendCli:
     file: FileContext
     model: BackendModel
-    root: Optional[ClickCommand]
-    registration: Optional[Registration]
-    group: Optional[ClickCommand]  # the sub-group that holds ``step``
-    step: Optional[ClickCommand]
+    root: ClickCommand | None
+    registration: Registration | None
+    group: ClickCommand | None  # the sub-group that holds ``step``
+    step: ClickCommand | None
 
 
-def registrations(project: ProjectContext, list_names: tuple = ("CLIS_DESC", "TRAMPOLINE_CLIS_DESC")) -> List[Registration]:
+def registrations(project: ProjectContext, list_names: tuple = ("CLIS_DESC", "TRAMPOLINE_CLIS_DESC")) -> list[Registration]:
     out = []
     for f in project:
         for e in model_of(f).descs:
@@ -46,7 +50,7 @@ def registrations(project: ProjectContext, list_names: tuple = ("CLIS_DESC", "TR
     return out
 
 
-def resolve_desc(project: ProjectContext, reg: Registration) -> Optional[tuple]:
+def resolve_desc(project: ProjectContext, reg: Registration) -> tuple | None:
     """(file, attribute name) that a ``*_DESC`` path names, if that file is in the project."""
     module, _, attr = reg.entry.path.rpartition(".")
     if not module or not attr:
@@ -55,14 +59,14 @@ def resolve_desc(project: ProjectContext, reg: Registration) -> Optional[tuple]:
     return (target, attr) if target is not None else None
 
 
-def _step_of(model: BackendModel, group: ClickCommand) -> Optional[ClickCommand]:
+def _step_of(model: BackendModel, group: ClickCommand) -> ClickCommand | None:
     for c in model.children(group.func.name.value):
         if c.name == "step" and c.kind == "command":
             return c
     return None
 
 
-def _cli_from_root(f: FileContext, model: BackendModel, root: ClickCommand, reg: Optional[Registration]) -> Optional[BackendCli]:
+def _cli_from_root(f: FileContext, model: BackendModel, root: ClickCommand, reg: Registration | None) -> BackendCli | None:
     root_name = root.func.name.value
     direct_step = next((c for c in model.children(root_name) if c.name == "step"), None)
     for sub in model.children(root_name):
@@ -76,9 +80,9 @@ def _cli_from_root(f: FileContext, model: BackendModel, root: ClickCommand, reg:
     return None
 
 
-def backend_clis(project: ProjectContext) -> List[BackendCli]:
+def backend_clis(project: ProjectContext) -> list[BackendCli]:
     """Every backend trampoline CLI of the project, registered ones first."""
-    out: List[BackendCli] = []
+    out: list[BackendCli] = []
     seen: set = set()
     regs = registrations(project)
     for reg in regs:
@@ -106,7 +110,7 @@ def backend_clis(project: ProjectContext) -> List[BackendCli]:
     return out
 
 
-def compute_decorators(project: ProjectContext) -> List[tuple]:
+def compute_decorators(project: ProjectContext) -> list[tuple]:
     """(file, DecoratorClass) for every compute-backend decorator class of the project."""
     out = []
     for f in project:
@@ -116,7 +120,7 @@ def compute_decorators(project: ProjectContext) -> List[tuple]:
     return out
 
 
-def cli_for_group(project: ProjectContext, group_name: Optional[str]) -> Optional[BackendCli]:
+def cli_for_group(project: ProjectContext, group_name: str | None) -> BackendCli | None:
     """The backend CLI whose sub-group is named ``group_name`` (what ``cli_args.commands[0]`` names)."""
     if group_name is None:
         return None
@@ -124,3 +128,19 @@ def cli_for_group(project: ProjectContext, group_name: Optional[str]) -> Optiona
         if cli.group is not None and cli.group.name == group_name and cli.step is not None:
             return cli
     return None
+
+
+def extension_root(path: str) -> str:
+    """``<...>/metaflow_extensions/<org>`` of a path, or "" when it is not in an extension."""
+    parts = path.split("/")
+    if "metaflow_extensions" in parts:
+        i = parts.index("metaflow_extensions")
+        return "/".join(parts[: i + 2])
+    return ""
+
+
+def same_extension(project: ProjectContext, f: FileContext) -> list[FileContext]:
+    """The files of the extension that ``f`` belongs to, so that presence checks ("some module
+    calls X") are not satisfied by another extension linted in the same run."""
+    root = extension_root(f.path)
+    return [g for g in project if extension_root(g.path) == root]

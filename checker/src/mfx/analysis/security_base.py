@@ -3,7 +3,7 @@ report the flows that end in the rule's kind of sink."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Tuple
+from typing import ClassVar
 
 import libcst as cst
 
@@ -14,7 +14,7 @@ from mfx.rule import Rule
 
 class SecurityFlowRule(Rule):
     source_kind: ClassVar[str] = "secret"
-    sink_kinds: ClassVar[Tuple[str, ...]] = ()
+    sink_kinds: ClassVar[tuple[str, ...]] = ()
     applies_to_core = True
 
     def visit_Module(self, node: cst.Module) -> None:

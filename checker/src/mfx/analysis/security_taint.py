@@ -20,11 +20,19 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Callable, Dict, List, Optional, Set, Tuple
+from collections.abc import Callable
 
 import libcst as cst
 
-from mfx.analysis.backend_names import ImportMap, call_name, dotted_of_node, keyword, string_value, walk, child_nodes
+from mfx.analysis.backend_names import (
+    ImportMap,
+    call_name,
+    child_nodes,
+    dotted_of_node,
+    keyword,
+    string_value,
+    walk,
+)
 
 SECRET_NAME = re.compile(
     r"(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY(?!_ID)|PRIVATE_KEY|AUTH_KEY|CREDENTIAL|"
@@ -39,10 +47,7 @@ METAFLOW_SECRET_CONFIG = frozenset({"SERVICE_HEADERS", "SERVICE_AUTH_KEY"})
 _SANITIZERS = frozenset({"len", "bool", "isinstance", "hasattr", "callable", "type", "id", "hash", "sorted_keys"})
 #: Calls whose result carries their arguments (string building, containers, serialisation).
 _TRANSPARENT = frozenset(
-    """str repr format dict list tuple set frozenset sorted reversed copy deepcopy dumps dump
-    safe_dump quote join b64encode urlsafe_b64encode urlencode encode decode strip lstrip rstrip
-    lower upper replace split rsplit splitlines format_map items values keys get pop setdefault
-    update union expandvars fspath""".split()
+    ["str", "repr", "format", "dict", "list", "tuple", "set", "frozenset", "sorted", "reversed", "copy", "deepcopy", "dumps", "dump", "safe_dump", "quote", "join", "b64encode", "urlsafe_b64encode", "urlencode", "encode", "decode", "strip", "lstrip", "rstrip", "lower", "upper", "replace", "split", "rsplit", "splitlines", "format_map", "items", "values", "keys", "get", "pop", "setdefault", "update", "union", "expandvars", "fspath"]
 )
 _LOCAL_PROCESS = (
     "subprocess.",
@@ -77,22 +82,22 @@ class TaintAnalysis:
     def __init__(
         self,
         imports: ImportMap,
-        source: Callable[["TaintAnalysis", cst.BaseExpression], Optional[str]],
-        lists: Optional[Dict[str, List[str]]] = None,
-        returns: Optional[Dict[str, str]] = None,
+        source: Callable[[TaintAnalysis, cst.BaseExpression], str | None],
+        lists: dict[str, list[str]] | None = None,
+        returns: dict[str, str] | None = None,
     ) -> None:
         self.imports = imports
         self.source = source
-        self.tainted: Dict[str, str] = {}
+        self.tainted: dict[str, str] = {}
         #: module-level constants that are lists of strings (names of variables to forward)
-        self.lists: Dict[str, List[str]] = lists or {}
+        self.lists: dict[str, list[str]] = lists or {}
         #: loop variable -> the strings it iterates over
-        self.loop_values: Dict[str, List[str]] = {}
+        self.loop_values: dict[str, list[str]] = {}
         #: functions of the module whose return value is tainted, by name
-        self.returns: Dict[str, str] = returns or {}
+        self.returns: dict[str, str] = returns or {}
 
     # -- expression taint ------------------------------------------------------------------
-    def label(self, expr: Optional[cst.CSTNode]) -> Optional[str]:
+    def label(self, expr: cst.CSTNode | None) -> str | None:
         """The label of the taint ``expr`` carries, or None."""
         if expr is None:
             return None
@@ -109,7 +114,7 @@ class TaintAnalysis:
                 or (isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Name) and expr.func.value.value in ("self", "cls"))
             ):
                 return self.returns[name]
-            if name in _SANITIZERS or (name and re.search(r"mask|redact|hash|sha\d|digest", name, re.I)):
+            if name in _SANITIZERS or (name and re.search(r"mask|redact|hash|sha\d|digest", name, re.IGNORECASE)):
                 return None
             if name not in _TRANSPARENT:
                 return None  # an unknown call's result is not assumed to carry its arguments
@@ -214,10 +219,10 @@ _FLOW_NODES = (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, c
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
-_OWN_NODES: Dict[int, Tuple[cst.CSTNode, List[cst.CSTNode]]] = {}
+_OWN_NODES: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
 
 
-def own_nodes(body: cst.CSTNode) -> List[cst.CSTNode]:
+def own_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
     """Every node of ``body`` outside functions/classes nested in it (cached per node)."""
     hit = _OWN_NODES.get(id(body))
     if hit is not None and hit[0] is body:
@@ -229,16 +234,16 @@ def own_nodes(body: cst.CSTNode) -> List[cst.CSTNode]:
     return nodes
 
 
-def collect_flow_nodes(body: cst.CSTNode) -> List[cst.CSTNode]:
+def collect_flow_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
     """Assignments, loops and calls of ``body``, not of functions nested in it."""
     return [n for n in own_nodes(body) if isinstance(n, _FLOW_NODES)]
 
 
 # -- sources -------------------------------------------------------------------------------------
-def _env_keys(a: "TaintAnalysis", expr: cst.BaseExpression) -> Optional[List[str]]:
+def _env_keys(a: TaintAnalysis, expr: cst.BaseExpression) -> list[str] | None:
     """The variable names read by ``os.environ["X"]``, ``os.environ.get(X)``, ``os.getenv(X)``;
     for a loop variable over a list of names, every name of the list."""
-    key: Optional[cst.BaseExpression] = None
+    key: cst.BaseExpression | None = None
     imports = a.imports
     if isinstance(expr, cst.Subscript) and imports.resolve(expr.value) == "os.environ" and len(expr.slice) == 1:
         sl = expr.slice[0].slice
@@ -258,7 +263,7 @@ def _env_keys(a: "TaintAnalysis", expr: cst.BaseExpression) -> Optional[List[str
     return None
 
 
-def secret_source(a: TaintAnalysis, expr: cst.BaseExpression) -> Optional[str]:
+def secret_source(a: TaintAnalysis, expr: cst.BaseExpression) -> str | None:
     keys = _env_keys(a, expr)
     if keys is not None:
         secret = [k for k in keys if is_secret_name(k)]
@@ -270,7 +275,7 @@ def secret_source(a: TaintAnalysis, expr: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def whole_environ_source(a: TaintAnalysis, expr: cst.BaseExpression) -> Optional[str]:
+def whole_environ_source(a: TaintAnalysis, expr: cst.BaseExpression) -> str | None:
     imports = a.imports
     if isinstance(expr, (cst.Name, cst.Attribute)) and imports.resolve(expr) == "os.environ":
         return "os.environ"
@@ -296,7 +301,7 @@ def whole_environ_source(a: TaintAnalysis, expr: cst.BaseExpression) -> Optional
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
 
 
-def _sink_of(imports: ImportMap, call: cst.Call) -> Optional[Tuple[str, List[cst.BaseExpression], str]]:
+def _sink_of(imports: ImportMap, call: cst.Call) -> tuple[str, list[cst.BaseExpression], str] | None:
     """(sink kind, the argument expressions that reach it, callee) for a sink call."""
     full = imports.resolve(call.func) or ""
     name = call_name(call) or ""
@@ -325,12 +330,12 @@ def _sink_of(imports: ImportMap, call: cst.Call) -> Optional[Tuple[str, List[cst
     if isinstance(call.func, cst.Attribute) and name in _LOG_METHODS:
         owner = dotted_of_node(call.func.value) or ""
         owner_full = imports.resolve(call.func.value) or ""
-        if owner_full == "logging" or owner_full.startswith("logging.") or re.search(r"log", owner.split(".")[-1], re.I):
+        if owner_full == "logging" or owner_full.startswith("logging.") or re.search(r"log", owner.split(".")[-1], re.IGNORECASE):
             return "log", pos, f"{owner}.{name}"
     return None
 
 
-def _remote_env_sink(imports: ImportMap, call: cst.Call) -> Optional[Tuple[str, List[cst.BaseExpression], str]]:
+def _remote_env_sink(imports: ImportMap, call: cst.Call) -> tuple[str, list[cst.BaseExpression], str] | None:
     full = imports.resolve(call.func) or call_name(call) or ""
     if any(full.startswith(p) for p in _LOCAL_PROCESS) or full.endswith("Popen"):
         return None
@@ -341,10 +346,10 @@ def _remote_env_sink(imports: ImportMap, call: cst.Call) -> Optional[Tuple[str, 
 
 
 # -- entry points ----------------------------------------------------------------------------------
-_CACHE: Dict[Tuple[int, str], Tuple[cst.Module, List[Flow]]] = {}
+_CACHE: dict[tuple[int, str], tuple[cst.Module, list[Flow]]] = {}
 
 
-def flows(module: cst.Module, imports: ImportMap, kind: str) -> List[Flow]:
+def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
     """Every source→sink flow of ``kind`` ("secret" or "environ") in ``module`` (cached)."""
     hit = _CACHE.get((id(module), kind))
     if hit is not None and hit[0] is module:
@@ -354,12 +359,12 @@ def flows(module: cst.Module, imports: ImportMap, kind: str) -> List[Flow]:
     module_level = TaintAnalysis(imports, source, lists)
     top = cst.Module(body=[s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))])
     module_level.run(top)
-    out: List[Flow] = []
-    seen: Set[int] = set()
+    out: list[Flow] = []
+    seen: set[int] = set()
     functions = _functions(module)
     globals_ = {k: v for k, v in module_level.tainted.items() if "." not in k}
     # pass 1: which functions return a tainted value (one level of calls within the module)
-    returns: Dict[str, str] = {}
+    returns: dict[str, str] = {}
     for _ in range(2):
         for func in functions:
             a = TaintAnalysis(imports, source, lists, returns)
@@ -396,18 +401,18 @@ def flows(module: cst.Module, imports: ImportMap, kind: str) -> List[Flow]:
     return out
 
 
-def _functions(module: cst.Module) -> List[cst.FunctionDef]:
+def _functions(module: cst.Module) -> list[cst.FunctionDef]:
     return [n for n in walk(module) if isinstance(n, cst.FunctionDef)]
 
 
-def _calls(func: cst.FunctionDef) -> List[cst.Call]:
+def _calls(func: cst.FunctionDef) -> list[cst.Call]:
     """Calls in ``func`` but not in functions nested inside it (those are analysed on their own)."""
     return [n for n in own_nodes(func) if isinstance(n, cst.Call)]
 
 
-def _string_lists(module: cst.Module) -> Dict[str, List[str]]:
+def _string_lists(module: cst.Module) -> dict[str, list[str]]:
     """Module-level ``NAME = [<string literals>]`` (or a tuple)."""
-    out: Dict[str, List[str]] = {}
+    out: dict[str, list[str]] = {}
     for stmt in module.body:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
@@ -421,5 +426,5 @@ def _string_lists(module: cst.Module) -> Dict[str, List[str]]:
     return out
 
 
-def _returns(func: cst.FunctionDef) -> List[cst.Return]:
+def _returns(func: cst.FunctionDef) -> list[cst.Return]:
     return [n for n in own_nodes(func) if isinstance(n, cst.Return) and n.value is not None]

@@ -26,6 +26,7 @@ FAILED_STATUSES = {"FAILED", "TIMED_OUT", "ABORTED"}
 POLL = 1.0
 CREATE_TIMEOUT = 60  # O1: create must answer well within a minute
 SUCCEEDED_GRACE = 30.0  # a SUCCEEDED run must be visible and finished this soon after
+UNKNOWN_GRACE = 60.0  # a triggered run unknown to both the engine and the client after this is lost
 
 
 def flow_path(kind: str, name: str) -> str:
@@ -203,6 +204,8 @@ class Harness:
             if status in FAILED_STATUSES:
                 run = triggered.run
                 break
+            if status is None and run is None and time.monotonic() - started > UNKNOWN_GRACE:
+                break  # neither the engine nor the client knows the run: reported below (O2/O21)
             if status == "SUCCEEDED":
                 succeeded_at = succeeded_at or time.monotonic()
                 if time.monotonic() - succeeded_at > SUCCEEDED_GRACE:

@@ -3,7 +3,7 @@ registration key (pitfall B2)."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from mfx.analysis.backend_project import backend_clis
 from mfx.rule import Invalid, ProjectRule, Report, Valid

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import libcst as cst
 
@@ -13,14 +12,7 @@ from mfx.analysis.backend_names import dotted_of_node
 from mfx.rule import Invalid, Valid
 
 _FALLBACK_STDLIB = frozenset(
-    """__future__ abc argparse ast asyncio atexit base64 binascii bisect builtins bz2 calendar
-    collections concurrent contextlib copy csv ctypes dataclasses datetime decimal difflib enum
-    errno fcntl fnmatch functools gc getpass glob gzip hashlib heapq hmac html http importlib
-    inspect io ipaddress itertools json keyword logging lzma math mimetypes multiprocessing numbers
-    operator os pathlib pickle pkgutil platform pprint queue random re resource select selectors
-    shlex shutil signal socket sqlite3 ssl stat string struct subprocess sys sysconfig tarfile
-    tempfile textwrap threading time timeit traceback types typing unittest urllib uuid warnings
-    weakref xml zipfile zlib""".split()
+    ["__future__", "abc", "argparse", "ast", "asyncio", "atexit", "base64", "binascii", "bisect", "builtins", "bz2", "calendar", "collections", "concurrent", "contextlib", "copy", "csv", "ctypes", "dataclasses", "datetime", "decimal", "difflib", "enum", "errno", "fcntl", "fnmatch", "functools", "gc", "getpass", "glob", "gzip", "hashlib", "heapq", "hmac", "html", "http", "importlib", "inspect", "io", "ipaddress", "itertools", "json", "keyword", "logging", "lzma", "math", "mimetypes", "multiprocessing", "numbers", "operator", "os", "pathlib", "pickle", "pkgutil", "platform", "pprint", "queue", "random", "re", "resource", "select", "selectors", "shlex", "shutil", "signal", "socket", "sqlite3", "ssl", "stat", "string", "struct", "subprocess", "sys", "sysconfig", "tarfile", "tempfile", "textwrap", "threading", "time", "timeit", "traceback", "types", "typing", "unittest", "urllib", "uuid", "warnings", "weakref", "xml", "zipfile", "zlib"]
 )
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | _FALLBACK_STDLIB
 ALLOWED_ROOTS = ("metaflow", "metaflow_extensions", "typing_extensions")
@@ -180,5 +172,5 @@ class SkyDecorator(StepDecorator):
                 )
 
     @staticmethod
-    def _is_heavy(top: Optional[str]) -> bool:
+    def _is_heavy(top: str | None) -> bool:
         return bool(top) and top not in STDLIB and top not in ALLOWED_ROOTS

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from mfx.analysis.backend_base import BackendFileRule, find_nodes
@@ -117,7 +115,7 @@ class D(StepDecorator):
                 self.report(value, f"{self.message} ({problem})")
 
     @staticmethod
-    def _problem(value: cst.BaseExpression) -> Optional[str]:
+    def _problem(value: cst.BaseExpression) -> str | None:
         if not isinstance(value, cst.Dict):
             return "not a dict literal"
         for call in find_nodes(value, cst.Call):

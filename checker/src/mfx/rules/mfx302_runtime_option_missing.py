@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List, Optional
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -216,7 +216,7 @@ class RuntimeOptionMissing(ProjectRule):
         return kw is not None and isinstance(kw.value, cst.Name) and kw.value.value == "True"
 
     @staticmethod
-    def _rejects_parallel(func: Optional[cst.FunctionDef]) -> bool:
+    def _rejects_parallel(func: cst.FunctionDef | None) -> bool:
         if func is None:
             return False
         for if_node in find_nodes(func.body, cst.If):
@@ -226,7 +226,7 @@ class RuntimeOptionMissing(ProjectRule):
         return False
 
     @staticmethod
-    def _fix(model: BackendModel, step: ClickCommand, missing: List[str]) -> Optional[Fix]:
+    def _fix(model: BackendModel, step: ClickCommand, missing: list[str]) -> Fix | None:
         if step.func.params.star_kwarg is None or not missing:
             return None
         click_local = next(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional, Set
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -172,12 +172,12 @@ class StepCliOptionUndeclared(ProjectRule):
                 )
 
     # -- what runtime_step_cli forwards ---------------------------------------------------------
-    def _forwarded(self, deco: DecoratorClass, func: cst.FunctionDef) -> Set[str]:
+    def _forwarded(self, deco: DecoratorClass, func: cst.FunctionDef) -> set[str]:
         keys = deco.defaults_keys()
-        all_keys: Set[str] = set(keys) if keys is not None else set()
+        all_keys: set[str] = set(keys) if keys is not None else set()
         popped = self._popped(deco.node)
         skip_lists = self._literal_lists(func)
-        out: Set[str] = set()
+        out: set[str] = set()
         for call in find_nodes(func.body, cst.Call):
             f = call.func
             if not (isinstance(f, cst.Attribute) and f.attr.value == "update" and self._is_options(f.value)):
@@ -188,7 +188,7 @@ class StepCliOptionUndeclared(ProjectRule):
             if self._is_self_attributes(arg):
                 out |= all_keys
             elif isinstance(arg, cst.DictComp) and self._iterates_attributes(arg.for_in):
-                skipped: Set[str] = set()
+                skipped: set[str] = set()
                 for cond in arg.for_in.ifs:
                     skipped |= self._strings_in(cond.test, skip_lists)
                 out |= all_keys - skipped
@@ -232,8 +232,8 @@ class StepCliOptionUndeclared(ProjectRule):
         return self._is_self_attributes(it)
 
     @staticmethod
-    def _literal_lists(func: cst.FunctionDef) -> Dict[str, Set[str]]:
-        out: Dict[str, Set[str]] = {}
+    def _literal_lists(func: cst.FunctionDef) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
         for a in find_nodes(func.body, cst.Assign):
             if isinstance(a.value, (cst.List, cst.Tuple, cst.Set)) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name):
                 vals = {string_value(e.value) for e in a.value.elements}
@@ -241,8 +241,8 @@ class StepCliOptionUndeclared(ProjectRule):
         return out
 
     @staticmethod
-    def _strings_in(node: cst.CSTNode, lists: Dict[str, Set[str]]) -> Set[str]:
-        out: Set[str] = set()
+    def _strings_in(node: cst.CSTNode, lists: dict[str, set[str]]) -> set[str]:
+        out: set[str] = set()
         for cmp in find_nodes(node, cst.Comparison):
             for s in find_nodes(cmp, cst.SimpleString):
                 v = string_value(s)
@@ -253,14 +253,14 @@ class StepCliOptionUndeclared(ProjectRule):
         return out
 
     @staticmethod
-    def _popped(cls: cst.ClassDef) -> Set[str]:
-        out: Set[str] = set()
-        for call in find_nodes(cls, cst.Call):
+    def _popped(class_def: cst.ClassDef) -> set[str]:
+        out: set[str] = set()
+        for call in find_nodes(class_def, cst.Call):
             f = call.func
             if isinstance(f, cst.Attribute) and f.attr.value == "pop" and StepCliOptionUndeclared._is_self_attributes(f.value):
                 if call.args and string_value(call.args[0].value) is not None:
                     out.add(string_value(call.args[0].value))
-        for d in find_nodes(cls, cst.Del):
+        for d in find_nodes(class_def, cst.Del):
             for sub in find_nodes(d, cst.Subscript):
                 if StepCliOptionUndeclared._is_self_attributes(sub.value) and isinstance(sub.slice[0].slice, cst.Index):
                     v = string_value(sub.slice[0].slice.value)
@@ -269,7 +269,7 @@ class StepCliOptionUndeclared(ProjectRule):
         return out
 
     @staticmethod
-    def _appended_args(func: cst.FunctionDef) -> Optional[int]:
+    def _appended_args(func: cst.FunctionDef) -> int | None:
         count = 0
         for call in find_nodes(func.body, cst.Call):
             f = call.func

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
 from mfx.analysis.backend_base import BackendFileRule, find_nodes
@@ -15,7 +13,7 @@ from mfx.rule import Invalid, Valid
 _TOP_LEVEL = ("--datastore", "--metadata", "--environment", "--datastore-root", "--event-logger", "--monitor")
 
 
-def _literal_prefix(node: cst.BaseExpression) -> Optional[str]:
+def _literal_prefix(node: cst.BaseExpression) -> str | None:
     value = string_value(node)
     if value is not None:
         return value

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import libcst as cst
 
 from mfx.analysis.backend_base import calls_named
-from mfx.analysis.backend_project import cli_for_group, compute_decorators
+from mfx.analysis.backend_project import (
+    cli_for_group,
+    compute_decorators,
+    same_extension,
+)
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("mybk", ".mybk_cli.cli")]\n'
@@ -98,20 +102,19 @@ class EnvironmentBootstrapIgnored(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
-        bootstrap = executable = False
-        for f in self.context:
-            calls = calls_named(f.module, "bootstrap_commands", "executable")
-            for c in calls:
-                if isinstance(c.func, cst.Attribute):
-                    if c.func.attr.value == "bootstrap_commands":
-                        bootstrap = True
-                    else:
-                        executable = True
-        if bootstrap and executable:
-            return
-        missing = [n for n, ok in (("bootstrap_commands", bootstrap), ("executable", executable)) if not ok]
         for f, deco in compute_decorators(self.context):
             if cli_for_group(self.context, deco.command_group) is None:
+                continue
+            bootstrap = executable = False
+            for g in same_extension(self.context, f):
+                for c in calls_named(g.module, "bootstrap_commands", "executable"):
+                    if isinstance(c.func, cst.Attribute):
+                        if c.func.attr.value == "bootstrap_commands":
+                            bootstrap = True
+                        else:
+                            executable = True
+            missing = [n for n, ok in (("bootstrap_commands", bootstrap), ("executable", executable)) if not ok]
+            if not missing:
                 continue
             yield Report(
                 node=deco.node.name,

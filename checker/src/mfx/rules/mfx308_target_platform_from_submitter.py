@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Dict, Set
-
 import libcst as cst
 
 from mfx.analysis.backend_base import BackendFileRule, find_nodes, module_functions
@@ -14,7 +12,7 @@ from mfx.rule import Invalid, Valid
 _HOST_PROBES = ("platform.machine", "platform.processor", "platform.system", "platform.platform", "platform.uname", "os.uname", "sys.platform")
 
 
-def _probes_host(imports: ImportMap, node: cst.CSTNode, funcs: Dict[str, cst.FunctionDef], seen: Set[str]) -> bool:
+def _probes_host(imports: ImportMap, node: cst.CSTNode, funcs: dict[str, cst.FunctionDef], seen: set[str]) -> bool:
     for n in find_nodes(node, cst.Attribute):
         if imports.resolve(n) in _HOST_PROBES:
             return True

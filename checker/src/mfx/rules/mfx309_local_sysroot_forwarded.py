@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import PurePosixPath
-from typing import Iterable, List
 
 import libcst as cst
 
@@ -121,8 +121,8 @@ def env_for_task(user):
                 yield Report(node=node, message=self.message, path=f.path)
 
     @staticmethod
-    def _setters(module: cst.Module) -> List[cst.CSTNode]:
-        out: List[cst.CSTNode] = []
+    def _setters(module: cst.Module) -> list[cst.CSTNode]:
+        out: list[cst.CSTNode] = []
         for el in find_nodes(module, cst.DictElement):
             if string_value(el.key) == KEY:
                 out.append(el.key)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from mfx.analysis.backend_base import calls_named
-from mfx.analysis.backend_project import cli_for_group, compute_decorators
+from mfx.analysis.backend_project import (
+    cli_for_group,
+    compute_decorators,
+    same_extension,
+)
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("mybk", ".mybk_cli.cli")]\n'
@@ -114,8 +118,10 @@ class MetadataSyncMissing(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
-        from_ds_called = any(calls_named(f.module, "sync_local_metadata_from_datastore") for f in self.context)
         for f, deco in compute_decorators(self.context):
+            from_ds_called = any(
+                calls_named(g.module, "sync_local_metadata_from_datastore") for g in same_extension(self.context, f)
+            )
             finished = deco.methods.get("task_finished")
             if finished is None or not calls_named(finished, "sync_local_metadata_to_datastore"):
                 yield Report(

@@ -3,7 +3,7 @@ metadata bookkeeping (B12)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -121,7 +121,7 @@ class MetadataSyncSkippedRemotely(BackendFileRule):
             if pre is not None:
                 params = function_params(pre)
                 meta = params[3] if len(params) > 3 else "metadata"
-                self._check(model, funcs, pre, lambda n: self._assigns_metadata(n, meta), "`self.metadata = metadata`")
+                self._check(model, funcs, pre, lambda n, meta=meta: self._assigns_metadata(n, meta), "`self.metadata = metadata`")
 
     def _check(self, model: BackendModel, funcs, func: cst.FunctionDef, does: Callable[[cst.CSTNode], bool], what: str) -> None:
         body = func.body.body if isinstance(func.body, cst.IndentedBlock) else []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Set
-
 import libcst as cst
 
-from mfx.analysis.backend_base import BackendFileRule, find_nodes, is_disallow_retry_exit
+from mfx.analysis.backend_base import (
+    BackendFileRule,
+    find_nodes,
+    is_disallow_retry_exit,
+)
 from mfx.analysis.backend_model import BackendModel
 from mfx.analysis.backend_names import call_name, walk
 from mfx.rule import Invalid, Valid
@@ -130,10 +132,10 @@ def step(ctx, launch):
 
     def check_model(self, model: BackendModel, module: cst.Module) -> None:
         module_funcs = {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
-        seen: Set[int] = set()
+        seen: set[int] = set()
         for func in find_nodes(module, cst.FunctionDef):
             local = {f.name.value: f for f in find_nodes(func.body, cst.FunctionDef)}
-            scope: Dict[str, cst.FunctionDef] = {**module_funcs, **local}
+            scope: dict[str, cst.FunctionDef] = {**module_funcs, **local}
             for handler in find_nodes(func.body, cst.ExceptHandler):
                 if id(handler) in seen:
                     continue
@@ -147,7 +149,7 @@ def step(ctx, launch):
                         self.report(culprit)
 
     @staticmethod
-    def _culprit(stmt: cst.CSTNode, scope: Dict[str, cst.FunctionDef]) -> Optional[cst.Call]:
+    def _culprit(stmt: cst.CSTNode, scope: dict[str, cst.FunctionDef]) -> cst.Call | None:
         if isinstance(stmt, cst.Try):
             return None
         for call in find_nodes(stmt, cst.Call):

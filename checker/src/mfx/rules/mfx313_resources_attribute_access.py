@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import List, Set
-
 import libcst as cst
 
 from mfx.analysis.backend_base import BackendFileRule, find_nodes
@@ -118,8 +116,8 @@ class D(StepDecorator):
                         self._check_loop(loop.target.value, loop.body)
 
     def _check_loop(self, var: str, body: cst.CSTNode) -> None:
-        guarded: Set[str] = set()
-        hits: List[cst.Call] = []
+        guarded: set[str] = set()
+        hits: list[cst.Call] = []
         for call in find_nodes(body, cst.Call):
             if (
                 isinstance(call.func, cst.Name)

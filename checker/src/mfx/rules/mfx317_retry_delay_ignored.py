@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import libcst as cst
 
 from mfx.analysis.backend_base import find_nodes
 from mfx.analysis.backend_names import string_value
-from mfx.analysis.backend_project import cli_for_group, compute_decorators
+from mfx.analysis.backend_project import (
+    cli_for_group,
+    compute_decorators,
+    same_extension,
+)
 from mfx.engine.context import FileContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -112,11 +116,11 @@ class RetryDelayIgnored(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
-        if any(reads_retry_delay(f) for f in self.context):
-            return
-        for _, deco in compute_decorators(self.context):
+        for f, deco in compute_decorators(self.context):
             cli = cli_for_group(self.context, deco.command_group)
             if cli is None or cli.step is None:
+                continue
+            if any(reads_retry_delay(g) for g in same_extension(self.context, f)):
                 continue
             yield Report(
                 node=cli.step.func.name,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Dict, Sequence
+from collections.abc import Sequence
 
 import libcst as cst
 
-from mfx.analysis.backend_base import BackendFileRule, ends_with_return, find_nodes, is_env_guard, module_functions
+from mfx.analysis.backend_base import (
+    BackendFileRule,
+    ends_with_return,
+    find_nodes,
+    is_env_guard,
+    module_functions,
+)
 from mfx.analysis.backend_model import BackendModel
 from mfx.analysis.backend_names import ImportMap, call_name
 from mfx.rule import Invalid, Valid
@@ -108,7 +114,7 @@ class RemoteHookUnguarded(BackendFileRule):
                 if func is not None and isinstance(func.body, cst.IndentedBlock):
                     self._walk(model.imports, funcs, func.body.body, False)
 
-    def _walk(self, imports: ImportMap, funcs: Dict[str, cst.FunctionDef], stmts: Sequence[cst.CSTNode], guarded: bool) -> None:
+    def _walk(self, imports: ImportMap, funcs: dict[str, cst.FunctionDef], stmts: Sequence[cst.CSTNode], guarded: bool) -> None:
         for stmt in stmts:
             if isinstance(stmt, cst.If):
                 polarity = is_env_guard(imports, funcs, stmt.test)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Set
-
 import libcst as cst
 
 from mfx.analysis.backend_base import BackendFileRule, find_nodes
@@ -107,7 +105,7 @@ def wait2(proc):
         if not any(full.split(".")[0] in ("metaflow", "metaflow_extensions") for full in model.imports.names.values()):
             return  # a trampoline or executor of a backend imports Metaflow
         for func in find_nodes(module, cst.FunctionDef):
-            tainted: Set[str] = set()
+            tainted: set[str] = set()
             for a in find_nodes(func.body, cst.Assign):
                 if _is_exit_attr(a.value):
                     for t in a.targets:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from mfx.analysis.backend_base import BackendFileRule, find_nodes, is_disallow_retry_exit
+from mfx.analysis.backend_base import (
+    BackendFileRule,
+    find_nodes,
+    is_disallow_retry_exit,
+)
 from mfx.analysis.backend_model import BackendModel
 from mfx.analysis.backend_names import dotted_of_node
 from mfx.rule import Invalid, Valid

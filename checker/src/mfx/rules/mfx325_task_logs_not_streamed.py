@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List
+from collections.abc import Iterable
 
 import libcst as cst
 
 from mfx.analysis.backend_base import calls_named, find_nodes
 from mfx.analysis.backend_names import string_value
-from mfx.analysis.backend_project import cli_for_group, compute_decorators
+from mfx.analysis.backend_project import (
+    cli_for_group,
+    compute_decorators,
+    same_extension,
+)
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("mybk", ".mybk_cli.cli")]\n'
@@ -117,33 +121,12 @@ class TaskLogsNotStreamed(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
-        capture = save = sidecar = tail = False
-        for f in self.context:
-            module = f.module
-            capture = capture or bool(calls_named(module, "bash_capture_logs"))
-            tail = tail or bool(calls_named(module, "tail_logs"))
-            save = save or any(
-                n.value == "BASH_SAVE_LOGS" for n in find_nodes(module, cst.Name)
-            ) or any(a.attr.value == "BASH_SAVE_LOGS" for a in find_nodes(module, cst.Attribute))
-            sidecar = sidecar or any(
-                c.args and string_value(c.args[0].value) == "save_logs_periodically"
-                for c in calls_named(module, "Sidecar")
-            )
-        missing: List[str] = [
-            what
-            for what, ok in (
-                ("`bash_capture_logs(...)` around the step command", capture),
-                ("`BASH_SAVE_LOGS` at the end of the task script", save),
-                ('`Sidecar("save_logs_periodically")` in the remote task_pre_step', sidecar),
-                ("`tail_logs(...)` in the trampoline", tail),
-            )
-            if not ok
-        ]
-        if not missing:
-            return
-        for _, deco in compute_decorators(self.context):
+        for f, deco in compute_decorators(self.context):
             cli = cli_for_group(self.context, deco.command_group)
             if cli is None or cli.step is None:
+                continue
+            missing = self._missing(same_extension(self.context, f))
+            if not missing:
                 continue
             yield Report(
                 node=cli.step.func.name,
@@ -154,3 +137,28 @@ class TaskLogsNotStreamed(ProjectRule):
                     + " (see kubernetes_cli.py / kubernetes.py)"
                 ),
             )
+
+    @staticmethod
+    def _missing(files) -> list[str]:
+        capture = save = sidecar = tail = False
+        for f in files:
+            module = f.module
+            capture = capture or bool(calls_named(module, "bash_capture_logs"))
+            tail = tail or bool(calls_named(module, "tail_logs"))
+            save = save or any(n.value == "BASH_SAVE_LOGS" for n in find_nodes(module, cst.Name)) or any(
+                a.attr.value == "BASH_SAVE_LOGS" for a in find_nodes(module, cst.Attribute)
+            )
+            sidecar = sidecar or any(
+                c.args and string_value(c.args[0].value) == "save_logs_periodically"
+                for c in calls_named(module, "Sidecar")
+            )
+        return [
+            what
+            for what, ok in (
+                ("`bash_capture_logs(...)` around the step command", capture),
+                ("`BASH_SAVE_LOGS` at the end of the task script", save),
+                ('`Sidecar("save_logs_periodically")` in the remote task_pre_step', sidecar),
+                ("`tail_logs(...)` in the trampoline", tail),
+            )
+            if not ok
+        ]

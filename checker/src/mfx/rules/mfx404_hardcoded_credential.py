@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Set
 
 import libcst as cst
 
 from mfx.analysis.backend_base import find_nodes
-from mfx.analysis.backend_names import dotted_of_node, string_value
+from mfx.analysis.backend_names import string_value
 from mfx.analysis.security_taint import is_secret_name
 from mfx.rule import Invalid, Rule, Valid
 
@@ -107,7 +106,7 @@ def session():
         if self.context.is_test:
             return
         docstrings = _docstrings(node)
-        reported: Set[int] = set()
+        reported: set[int] = set()
 
         def report(n: cst.CSTNode, why: str) -> None:
             if id(n) not in reported:
@@ -150,7 +149,7 @@ def session():
             report(value, f"`{name}` is bound to a credential literal")
 
 
-def _target_name(target: cst.BaseExpression) -> Optional[str]:
+def _target_name(target: cst.BaseExpression) -> str | None:
     if isinstance(target, cst.Name):
         return target.value
     if isinstance(target, cst.Attribute):
@@ -160,8 +159,8 @@ def _target_name(target: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _docstrings(module: cst.Module) -> Set[int]:
-    out: Set[int] = set()
+def _docstrings(module: cst.Module) -> set[int]:
+    out: set[int] = set()
     for node in [module] + find_nodes(module, cst.FunctionDef) + find_nodes(module, cst.ClassDef):
         body = node.body if isinstance(node, cst.Module) else getattr(node.body, "body", ())
         if body and isinstance(body[0], cst.SimpleStatementLine) and body[0].body and isinstance(body[0].body[0], cst.Expr):

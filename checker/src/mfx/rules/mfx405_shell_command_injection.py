@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Set
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -19,11 +19,11 @@ _NUMERIC = ("int", "float", "len", "abs", "round", "bool")
 class _ParamTaint(TaintAnalysis):
     """Taint from the function's parameters, ``sys.argv`` and ``self.attributes``; quoting stops it."""
 
-    def __init__(self, imports: ImportMap, params: Set[str]) -> None:
+    def __init__(self, imports: ImportMap, params: set[str]) -> None:
         super().__init__(imports, lambda a, e: None)
         self.tainted = {p: p for p in params}
 
-    def label(self, expr: Optional[cst.CSTNode]) -> Optional[str]:
+    def label(self, expr: cst.CSTNode | None) -> str | None:
         if isinstance(expr, cst.Call):
             full = self.imports.resolve(expr.func) or ""
             if full in _QUOTERS or full.endswith(".quote") or call_name(expr) in _NUMERIC:
@@ -172,7 +172,7 @@ class Deco:
                 cmd = self._shell_command(imports, call)
                 if cmd is None:
                     continue
-                exprs: List[cst.BaseExpression] = [cmd]
+                exprs: list[cst.BaseExpression] = [cmd]
                 if isinstance(cmd, cst.Name):
                     exprs = builders.get(cmd.value, [])
                 for e in exprs:
@@ -201,7 +201,7 @@ class Deco:
         return out
 
     @staticmethod
-    def _shell_command(imports: ImportMap, call: cst.Call) -> Optional[cst.BaseExpression]:
+    def _shell_command(imports: ImportMap, call: cst.Call) -> cst.BaseExpression | None:
         full = imports.resolve(call.func) or ""
         pos = [a.value for a in call.args if a.keyword is None]
         if full in ("os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput") and pos:
@@ -218,6 +218,6 @@ class Deco:
         return None
 
 
-def _own_calls(func: cst.FunctionDef) -> List[cst.Call]:
+def _own_calls(func: cst.FunctionDef) -> list[cst.Call]:
     """Calls of ``func`` itself, not of functions or classes nested in it."""
     return [n for n in walk(func, lambda n: isinstance(n, (cst.FunctionDef, cst.ClassDef))) if isinstance(n, cst.Call)]

@@ -16,7 +16,7 @@ class MfxAlwaysFailsFlow(FlowSpec):
     @step
     def boom(self):
         raise RuntimeError("Intentional failure: only a dynamic @catch gets past this")
-        self.next(self.end)  # noqa: unreachable; Metaflow reads the transition statically
+        self.next(self.end)  # unreachable: Metaflow reads the transition statically
 
     @step
     def end(self):

@@ -13,7 +13,7 @@ class MfxCatchFlow(FlowSpec):
     def doomed(self):
         self.user_code_ran = True
         raise ValueError("Intentional error from the mfx compliance suite")
-        self.next(self.join)  # noqa: unreachable; Metaflow reads the transition statically
+        self.next(self.join)  # unreachable: Metaflow reads the transition statically
 
     @retry(times=1, minutes_between_retries=0)
     @catch(var="flaky_error")
