@@ -11,7 +11,6 @@ import argparse
 import importlib.util
 import os
 import sys
-from pathlib import Path
 from typing import Sequence
 
 from mfx import __version__

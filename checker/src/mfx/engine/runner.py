@@ -278,19 +278,34 @@ def _visitor_method_names(cls: type) -> tuple[str, ...]:
 
 
 class _Batched(cst.CSTVisitor):
-    """One traversal that calls every rule's methods for each node."""
+    """One traversal that calls every rule's methods for each node.
+
+    Method lists are looked up once per node type (not by building a name per node), and the
+    per-attribute hooks, which libcst calls for every field of every node, are no-ops unless a
+    rule defines a ``visit_<Node>_<field>`` method."""
 
     def __init__(self, methods: Mapping[str, list[Callable]]) -> None:
         super().__init__()
         self.methods = methods
+        self._visit: dict[type, tuple[Callable, ...]] = {}
+        self._leave: dict[type, tuple[Callable, ...]] = {}
+        if not any(name.count("_") >= 2 for name in methods):
+            self.on_visit_attribute = _no_attribute_hook  # type: ignore[method-assign]
+            self.on_leave_attribute = _no_attribute_hook  # type: ignore[method-assign]
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        for fn in self.methods.get("visit_" + type(node).__name__, ()):
+        fns = self._visit.get(type(node))
+        if fns is None:
+            fns = self._visit[type(node)] = tuple(self.methods.get("visit_" + type(node).__name__, ()))
+        for fn in fns:
             fn(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        for fn in self.methods.get("leave_" + type(original_node).__name__, ()):
+        fns = self._leave.get(type(original_node))
+        if fns is None:
+            fns = self._leave[type(original_node)] = tuple(self.methods.get("leave_" + type(original_node).__name__, ()))
+        for fn in fns:
             fn(original_node)
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
@@ -300,6 +315,10 @@ class _Batched(cst.CSTVisitor):
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
         for fn in self.methods.get(f"leave_{type(original_node).__name__}_{attribute}", ()):
             fn(original_node)
+
+
+def _no_attribute_hook(node: cst.CSTNode, attribute: str) -> None:
+    return None
 
 
 def _culprit(exc: BaseException, instances: Sequence[Rule]) -> Rule | None:
