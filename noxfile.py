@@ -55,6 +55,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "checker/src", "tests", "noxfile.py", "benchmarks")
     session.run("mfx", "rule", "--check-docs", "docs/rules")
     session.run("mfx", "rule", "--check-table", "README.md")
+    session.run("mfx", "rule", "--check-table", "checker/README.md", "--link-prefix", "../docs/rules/")
 
 
 @nox.session(python="3.11", default=False)
@@ -63,6 +64,7 @@ def docs(session: nox.Session) -> None:
     session.install("-e", f"{CHECKER}")
     session.run("mfx", "rule", "--write-docs", "docs/rules")
     session.run("mfx", "rule", "--update-table", "README.md")
+    session.run("mfx", "rule", "--update-table", "checker/README.md", "--link-prefix", "../docs/rules/")
 
 
 @nox.session(python="3.11", default=False)

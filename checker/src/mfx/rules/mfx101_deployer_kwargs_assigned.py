@@ -6,7 +6,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from mfx.analysis.orchestrator_names import import_map, qualify
-from mfx.rule import Invalid, Rule, Valid
+from mfx.rule import Applicability, Fix, Invalid, Rule, Valid
 
 
 class DeployerKwargsAssigned(Rule):
@@ -52,6 +52,7 @@ class DeployerKwargsAssigned(Rule):
         "`self._deployer_kwargs` and override the `deployer_kwargs` property"
     )
     pitfalls = ("O6",)
+    fix = Applicability.UNSAFE
 
     VALID = [
         Valid(
@@ -119,6 +120,15 @@ class KestraDeployer(DeployerImpl):
         super().__init__(**kwargs)
 """,
             count=1,
+            fixed="""
+from metaflow.runner.deployer_impl import DeployerImpl
+
+class KestraDeployer(DeployerImpl):
+    TYPE = "kestra"
+    def __init__(self, deployer_kwargs, **kwargs):
+        self._deployer_kwargs = deployer_kwargs
+        super().__init__(**kwargs)
+""",
         ),
         Invalid(
             """
@@ -169,8 +179,15 @@ class MyDeployer(impl.DeployerImpl):
         if self._classes and self._classes[-1]:
             for t in node.targets:
                 if self._target_is_self_deployer_kwargs(t.target):
-                    self.report(t.target)
+                    self._report_with_fix(t.target)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if self._classes and self._classes[-1] and self._target_is_self_deployer_kwargs(node.target):
-            self.report(node.target)
+            self._report_with_fix(node.target)
+
+    def _report_with_fix(self, target: cst.BaseExpression) -> None:
+        backing = target.with_changes(attr=cst.Name("_deployer_kwargs"))
+        self.report(
+            target,
+            fix=Fix(target, backing, Applicability.UNSAFE, "Store the kwargs in `self._deployer_kwargs`"),
+        )
