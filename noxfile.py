@@ -6,7 +6,6 @@ own noxfile (template/noxfile.py.jinja) with lint / tests / compliance / devstac
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nox

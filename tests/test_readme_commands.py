@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import yaml
-
 from support.generate import REPO
 
 README = (REPO / "README.md").read_text()

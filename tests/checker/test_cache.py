@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from conftest import DEPLOYER_BUG, run_inprocess
-
 from mfx.config import build_settings, load_file_config
 from mfx.discovery import discover
 from mfx.engine.lint import lint_paths

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, run_inprocess
-
 from mfx import ruledocs
 
 REFRESH = (

@@ -8,7 +8,6 @@ from pathlib import Path
 import libcst as cst
 import pytest
 from conftest import run_inprocess, run_subprocess
-
 from mfx.engine.runner import all_rules
 from mfx.testing import as_files
 

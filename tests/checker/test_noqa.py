@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from conftest import DEPLOYER_BUG, run_inprocess
-
 from mfx.engine.noqa import parse_noqa
 
 BUG_LINE = "        self.deployer_kwargs = deployer_kwargs"

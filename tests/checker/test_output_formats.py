@@ -87,10 +87,10 @@ def test_full_has_snippet_caret_and_help(project: Path):
     lines = res.out.splitlines()
     assert lines[0].startswith("pkg/deployer.py:6:9: MFX101")
     assert "6 |         self.deployer_kwargs = deployer_kwargs" in lines
-    caret = next(l for l in lines if "^" in l)
+    caret = next(line for line in lines if "^" in line)
     assert caret.index("^") == lines[lines.index("6 |         self.deployer_kwargs = deployer_kwargs")].index("self")
     assert caret.count("^") == len("self.deployer_kwargs")
-    assert any(l.strip().startswith("= help:") for l in lines)
+    assert any(line.strip().startswith("= help:") for line in lines)
 
 
 def test_concise_marks_fixable(findings_project: Path):

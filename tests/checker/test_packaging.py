@@ -1,7 +1,6 @@
 """The root pyproject.toml (for pre-commit) and checker/pyproject.toml describe the same mfx."""
 
 import tomllib
-
 from support.generate import REPO
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-
 from mfx.config import FileConfig, build_settings
 from mfx.engine.lint import lint_paths, lint_text
 from mfx.engine.runner import all_rules

@@ -1,7 +1,6 @@
 """Every rule's own VALID and INVALID examples hold."""
 
 import pytest
-
 from mfx.engine.runner import all_rules
 from mfx.testing import check_examples
 

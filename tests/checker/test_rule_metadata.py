@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from mfx.engine import runner
 from mfx.engine.runner import all_rules
 from mfx.registry import ENGINE_CODES, rule_modules

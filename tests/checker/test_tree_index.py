@@ -6,7 +6,6 @@ import textwrap
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider
-
 from mfx.engine.context import FileContext
 
 SOURCE = textwrap.dedent(

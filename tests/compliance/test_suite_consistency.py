@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from mfx.compliance import capabilities as caps
 from mfx.compliance import cli
 from mfx.compliance.expect import TITLES, pitfall

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support.generate import make_venv, render, run
 
 SUITE_TIMEOUT = 900  # CI budget for the suite itself is 10 minutes; the margin covers a slow machine

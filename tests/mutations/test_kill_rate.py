@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
-
 from support.generate import REPO, make_venv, render, run
 
 PATCHES = Path(__file__).resolve().parent / "orchestrator"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import ast
 import importlib
-import re
 import pkgutil
+import re
 import traceback
 import warnings
-from functools import lru_cache
 from collections.abc import Mapping as MappingABC
+from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
 
 import libcst as cst
