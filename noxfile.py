@@ -43,8 +43,19 @@ def tests(session: nox.Session) -> None:
     # Generated repositories install mfx from this checkout.
     session.env["MFX_REQUIREMENT"] = f"{CHECKER}[compliance]"
     session.env.setdefault("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
-    args = session.posargs or ["tests", "-p", "no:cacheprovider", "-ra", "--durations=25"]
+    # The mutation kill-rate checks run a real flow per mutant; they have their own session until
+    # they fit the CI time budget (see `nox -s mutations`).
+    args = session.posargs or ["tests", "--ignore=tests/mutations", "-p", "no:cacheprovider", "-ra", "--durations=30"]
     session.run("pytest", *args)
+
+
+@nox.session(python="3.11", default=False)
+def mutations(session: nox.Session) -> None:
+    """Mutation kill rate: each patch re-introduces one pitfall; its compliance test must fail."""
+    session.run("bash", str(ROOT / "tools" / "ensure_system_packages.sh"), external=True)
+    _install_checker(session)
+    session.env["MFX_REQUIREMENT"] = f"{CHECKER}[compliance]"
+    session.run("pytest", "tests/mutations", "-p", "no:cacheprovider", "-ra", *session.posargs)
 
 
 @nox.session(python="3.11")

@@ -39,7 +39,11 @@ def test_json_matches_documented_schema(findings_project: Path):
     d = by_code["MFX101"]
     assert d["location"] == {"row": 6, "column": 9} and d["end_location"] == {"row": 6, "column": 29}
     assert Path(d["filename"]).is_absolute() and d["filename"].endswith("pkg/deployer.py")
-    assert d["url"].endswith("MFX101.md") and d["fix"] is None
+    assert d["url"].endswith("MFX101.md")
+    assert d["fix"]["applicability"] == "unsafe"
+    assert d["fix"]["edits"] == [
+        {"content": "self._deployer_kwargs", "location": {"row": 6, "column": 9}, "end_location": {"row": 6, "column": 29}}
+    ]
     assert any(x["fix"] is not None for x in data), "the fixable example produced no fix"
 
 

@@ -134,6 +134,10 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     try:
         yield Bench(workspaces, stack / "env.json", reports)
     finally:
+        # mutants such as B20 leave jobs behind on purpose: cancel every job before the daemons stop
+        slurm_env = {**env, "SLURM_CONF": str(stack / "slurm" / "slurm.conf")}
+        run(["scancel", "--partition=debug"], cwd=base, env=slurm_env, timeout=60)
+        time.sleep(5)
         run([python, "devstack/run.py", "down", "--state-dir", str(stack)], cwd=base, env=env, timeout=180)
 
 
