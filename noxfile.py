@@ -6,6 +6,7 @@ own noxfile (template/noxfile.py.jinja) with lint / tests / compliance / devstac
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import nox
@@ -45,7 +46,12 @@ def tests(session: nox.Session) -> None:
     session.env.setdefault("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
     # The mutation kill-rate checks run a real flow per mutant; they have their own session until
     # they fit the CI time budget (see `nox -s mutations`).
-    args = session.posargs or ["tests", "--ignore=tests/mutations", "-p", "no:cacheprovider", "-ra", "--durations=30"]
+    # A private --basetemp: the compliance suite runs pytest inside these tests, and pytest deletes
+    # all but the newest few default temp dirs, which would remove the generated repos in use.
+    basetemp = tempfile.mkdtemp(prefix="mfx-tests-")
+    args = session.posargs or [
+        "tests", "--ignore=tests/mutations", f"--basetemp={basetemp}", "-p", "no:cacheprovider", "-ra", "--durations=30"
+    ]
     session.run("pytest", *args)
 
 
@@ -55,7 +61,8 @@ def mutations(session: nox.Session) -> None:
     session.run("bash", str(ROOT / "tools" / "ensure_system_packages.sh"), external=True)
     _install_checker(session)
     session.env["MFX_REQUIREMENT"] = f"{CHECKER}[compliance]"
-    session.run("pytest", "tests/mutations", "-p", "no:cacheprovider", "-ra", *session.posargs)
+    basetemp = tempfile.mkdtemp(prefix="mfx-mutations-")
+    session.run("pytest", "tests/mutations", f"--basetemp={basetemp}", "-p", "no:cacheprovider", "-ra", *session.posargs)
 
 
 @nox.session(python="3.11")

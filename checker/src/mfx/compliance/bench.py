@@ -59,7 +59,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 rows.append(f"| {t['flow']} | {orchestrated:.1f} | error: {type(exc).__name__} | - |")
                 continue
             ratio = f"{orchestrated / local:.2f}" if local else "-"
-            rows.append(f"| {t['flow']} | {orchestrated:.1f} | {local:.1f} | {ratio} |" if local else f"| {t['flow']} | {orchestrated:.1f} | - | - |")
+            rows.append(f"| {t['flow']} | {orchestrated:.1f} | {local:.2f} | {ratio} |" if local else f"| {t['flow']} | {orchestrated:.1f} | - | - |")
             sys.stderr.write(f"{t['flow']}: local run took {time.monotonic() - started:.0f} s\n")
     text = "\n".join(
         [

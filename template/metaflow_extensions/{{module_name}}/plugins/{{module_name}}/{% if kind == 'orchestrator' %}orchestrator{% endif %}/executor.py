@@ -39,6 +39,7 @@ _TASK_PLAN_KEYS = (
     "schema",
     "flow_name",
     "flow_file",
+    "datastore",
     "python",
     "top_level_args",
     "env",

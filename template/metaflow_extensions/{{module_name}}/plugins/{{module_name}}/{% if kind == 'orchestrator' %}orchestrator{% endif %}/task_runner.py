@@ -24,6 +24,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional
 from ..names import ENV_PREFIX
 from . import task_command
 from .errors import PlanError, TaskFailed, TaskTimedOut
+from .task_logs import LogCapture, save_task_logs
 
 OUTPUT_FILE_ENV = ENV_PREFIX + "OUTPUT_FILE"
 # Extra time past the step's run-time limit before the hard kill: @timeout fires first (O17).
@@ -71,9 +72,11 @@ def run_process(
     cwd: Optional[str] = None,
     cancel: Optional[threading.Event] = None,
     pathspec: str = "",
+    capture: Optional[LogCapture] = None,
 ) -> "tuple[int, List[str]]":
     """Run ``argv`` in a new session; stream its output; kill the group past ``time_limit``.
 
+    With ``capture``, stdout and stderr are kept apart and recorded for the datastore.
     Returns (exit code, last output lines). Raises TaskTimedOut when the limit was hit.
     """
     full_env = dict(os.environ)
@@ -84,24 +87,28 @@ def run_process(
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE if capture is not None else subprocess.STDOUT,
         start_new_session=True,
     )
     tail: Deque[str] = deque(maxlen=_TAIL_LINES)
 
-    def pump() -> None:
-        assert proc.stdout is not None
-        for raw in iter(proc.stdout.readline, b""):
+    def pump(pipe: Any, stream: str) -> None:
+        for raw in iter(pipe.readline, b""):
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
             tail.append(line)
             try:
+                if capture is not None:
+                    capture.write(stream, line)
                 log(prefix + line)
             except Exception:  # noqa: BLE001 -- a broken logger must not hang the task
                 pass
-        proc.stdout.close()
+        pipe.close()
 
-    reader = threading.Thread(target=pump, daemon=True)
-    reader.start()
+    readers = [threading.Thread(target=pump, args=(proc.stdout, "stdout"), daemon=True)]
+    if capture is not None:
+        readers.append(threading.Thread(target=pump, args=(proc.stderr, "stderr"), daemon=True))
+    for reader in readers:
+        reader.start()
     deadline = time.monotonic() + time_limit
     timed_out = False
     try:
@@ -120,7 +127,8 @@ def run_process(
     except BaseException:
         _kill_group(proc)  # interrupted (e.g. KeyboardInterrupt): leave no orphan behind
         raise
-    reader.join(timeout=_KILL_GRACE_SECONDS)
+    for reader in readers:
+        reader.join(timeout=_KILL_GRACE_SECONDS)
     if timed_out:
         raise TaskTimedOut(time_limit, pathspec or prefix.strip(" []"))
     return proc.returncode, list(tail)
@@ -220,16 +228,25 @@ def run_task(
             argv = task_command.shell_wrapped(plan, task_spec["step"], argv) or argv
         out_file = os.path.join(workdir, "outputs.json")
         env[OUTPUT_FILE_ENV] = out_file
-        code, tail = run_process(
-            argv,
-            env,
-            time_limit=limit,
-            log=log,
-            prefix=prefix,
-            cwd=cwd,
-            cancel=cancel,
-            pathspec=task_spec.get("pathspec", ""),
-        )
+        capture = LogCapture(workdir) if kind == "step" else None
+        try:
+            code, tail = run_process(
+                argv,
+                env,
+                time_limit=limit,
+                log=log,
+                prefix=prefix,
+                cwd=cwd,
+                cancel=cancel,
+                pathspec=task_spec.get("pathspec", ""),
+                capture=capture,
+            )
+        finally:
+            if capture is not None:
+                capture.close()
+                save_task_logs(
+                    plan, task_spec["run_id"], task_spec["step"], task_spec["task_id"], retry_count, capture, log
+                )
         if cancel is not None and cancel.is_set():
             raise TaskFailed(code if code else -15, task_spec.get("pathspec", ""), "cancelled")
         if code != 0:
