@@ -82,6 +82,7 @@ def docs(session: nox.Session) -> None:
     session.run("mfx", "rule", "--write-docs", "docs/rules")
     session.run("mfx", "rule", "--update-table", "README.md")
     session.run("mfx", "rule", "--update-table", "checker/README.md", "--link-prefix", "../docs/rules/")
+    session.run("python", "tools/contract_doc.py")
 
 
 @nox.session(python="3.11", default=False)
