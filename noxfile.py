@@ -69,7 +69,7 @@ def mutations(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff over this repository's Python, and mfx's own docs drift check."""
     session.install("ruff", "-e", f"{CHECKER}")
-    session.run("ruff", "check", "checker/src", "tests", "noxfile.py", "benchmarks")
+    session.run("ruff", "check", "checker/src", "tests", "tools", "noxfile.py", "benchmarks")
     session.run("mfx", "rule", "--check-docs", "docs/rules")
     session.run("mfx", "rule", "--check-table", "README.md")
     session.run("mfx", "rule", "--check-table", "checker/README.md", "--link-prefix", "../docs/rules/")
