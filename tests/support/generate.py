@@ -82,14 +82,20 @@ def make_venv(project: Path, extras: Sequence[str] = (), python: str | None = No
     Returns the venv's ``bin`` directory. Uses uv's shared cache, so repeated installs are fast.
     """
     venv = project / ".venv"
-    subprocess.run([uv(), "venv", "-q", "-p", python or sys.executable, str(venv)], check=True)
-    env = {**os.environ, "VIRTUAL_ENV": str(venv)}
+    # Inside a nox session nox exports UV_PYTHON (its own interpreter), which uv prefers over
+    # VIRTUAL_ENV: name the target interpreter explicitly or the packages land in nox's venv.
+    env = {k: v for k, v in os.environ.items() if k != "UV_PYTHON"}
+    subprocess.run([uv(), "venv", "-q", "-p", python or sys.executable, str(venv)], check=True, env=env)
+    env["VIRTUAL_ENV"] = str(venv)
     subprocess.run(
-        [uv(), "pip", "install", "-q", "-e", str(project), "-e", f"{CHECKER}[compliance]", *extras],
+        [uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
+         "-e", str(project), "-e", f"{CHECKER}[compliance]", *extras],
         check=True,
         env=env,
         cwd=project,
     )
+    if not (venv / "bin" / "mfx").exists():
+        raise RuntimeError(f"mfx was not installed into {venv}")
     return venv / "bin"
 
 

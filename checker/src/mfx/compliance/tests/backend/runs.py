@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,12 @@ def flow_file(name: str) -> str:
 
 
 @dataclass
+#: Building a Runner reloads metaflow.cli (MetaflowAPI.from_cli); two threads doing it at once
+#: can see a half-initialised module ("cannot import name 'start' from 'metaflow.cli"). Launches
+#: are serialised; the runs themselves still proceed concurrently.
+_LAUNCH_LOCK = threading.Lock()
+
+
 class RunResult:
     """A finished (or timed out) run: the client's Run plus the launcher's output."""
 
@@ -85,15 +92,17 @@ class BackendRuns:
         started = time.monotonic()
 
         async def go() -> Any:
-            runner = Runner(
-                flow_file(flow), show_output=False, cwd=str(self.workdir), file_read_timeout=READ_TIMEOUT,
-                decospecs=specs, **top,
-            )
+            with _LAUNCH_LOCK:
+                runner = Runner(
+                    flow_file(flow), show_output=False, cwd=str(self.workdir), file_read_timeout=READ_TIMEOUT,
+                    decospecs=specs, **top,
+                )
             try:
-                if resume:
-                    executing = await runner.async_resume(**run_kwargs)
-                else:
-                    executing = await runner.async_run(**run_kwargs)
+                with _LAUNCH_LOCK:
+                    if resume:
+                        executing = await runner.async_resume(**run_kwargs)
+                    else:
+                        executing = await runner.async_run(**run_kwargs)
                 await executing.wait(timeout=limit)
                 # read the launcher's output before cleanup() deletes its log files
                 return executing, _read(executing, "stdout"), _read(executing, "stderr")
