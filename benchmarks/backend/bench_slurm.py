@@ -11,8 +11,6 @@ template-owned plumbing. Writes backend.json and backend.md to --out.
 from __future__ import annotations
 
 import argparse
-import ast
-import io
 import json
 import os
 import shutil
@@ -20,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tokenize
 from pathlib import Path
 from typing import Dict, List
 
@@ -28,25 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support.generate import make_venv, render  # noqa: E402
+from support.loc import code_lines  # noqa: E402
 
 FLOW = ROOT / "checker" / "src" / "mfx" / "compliance" / "flows" / "backend" / "linear_flow.py"
 FLOW_TASKS = 2
 SLURM = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol")
-
-
-def code_lines(path: Path) -> int:
-    """Lines with code: no blanks, comments or docstrings."""
-    source = path.read_text()
-    doc_lines = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node):
-            first = node.body[0]
-            doc_lines.update(range(first.lineno, first.end_lineno + 1))
-    lines = set()
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
-            lines.update(range(tok.start[0], tok.end[0] + 1))
-    return len(lines - doc_lines)
 
 
 def timed_run(python: Path, args: List[str], env: Dict[str, str], cwd: Path) -> float:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +31,13 @@ def flow_file(name: str) -> str:
     return str(path)
 
 
-@dataclass
 #: Building a Runner reloads metaflow.cli (MetaflowAPI.from_cli); two threads doing it at once
 #: can see a half-initialised module ("cannot import name 'start' from 'metaflow.cli"). Launches
 #: are serialised; the runs themselves still proceed concurrently.
 _LAUNCH_LOCK = threading.Lock()
 
 
+@dataclass
 class RunResult:
     """A finished (or timed out) run: the client's Run plus the launcher's output."""
 
