@@ -19,20 +19,20 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
+from mutations.mutants import Mutant
+from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 
 PATCHES = Path(__file__).resolve().parent / "backend"
-HEADER = re.compile(r"^# mfx-mutation: pitfall=(?P<pitfall>\S+) expect=(?P<expect>\S+)\s*$")
 REPORT = REPO / "reports" / "mutation-kill-rate-backend.md"
 WORKERS = int(os.environ.get("MFX_MUTATION_WORKERS", "3"))
 SUITE_TIMEOUT = 900  # one mutant's compliance run (a hung mutant still ends)
@@ -40,29 +40,8 @@ RUN_TIMEOUT = 600  # --mfx-run-timeout: every healthy run ends far sooner, even 
 SLURM_BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "scontrol", "scancel", "sinfo")
 
 
-@dataclass
-class Mutant:
-    path: Path
-    pitfall: str
-    expect: List[str]
-    why: str
-    result: str = "not run"
-    detail: str = ""
-    seconds: float = 0.0
-    outcomes: Dict[str, str] = field(default_factory=dict)
-
-
 def load_mutants() -> List[Mutant]:
-    mutants = []
-    for path in sorted(PATCHES.glob("*.patch")):
-        lines = path.read_text().splitlines()
-        match = HEADER.match(lines[0]) if lines else None
-        assert match, f"{path.name}: first line must be '# mfx-mutation: pitfall=<id> expect=<test>[,<test>]'"
-        why = lines[1].lstrip("# ").strip() if len(lines) > 1 and lines[1].startswith("#") else ""
-        changed = [ln for ln in lines if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
-        assert 1 <= len(changed) <= 10, f"{path.name}: keep mutations small, got {len(changed)} changed lines"
-        mutants.append(Mutant(path, match["pitfall"], match["expect"].split(","), why))
-    return mutants
+    return load_patches(PATCHES)
 
 
 @dataclass

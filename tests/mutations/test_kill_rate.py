@@ -18,50 +18,28 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
+from mutations.mutants import Mutant
+from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 
 PATCHES = Path(__file__).resolve().parent / "orchestrator"
-HEADER = re.compile(r"^# mfx-mutation: pitfall=(?P<pitfall>\S+) expect=(?P<expect>\S+)\s*$")
 REPORT = REPO / "reports" / "mutation-kill-rate.md"
 SUITE_TIMEOUT = 420  # one mutant's compliance run (a hung mutant still ends)
 RUN_TIMEOUT = 150  # --mfx-run-timeout for mutants: every healthy run here ends far sooner
 LANES = 2  # mutants tested side by side, each lane with its own repo copy, task queue and worker
 
 
-@dataclass
-class Mutant:
-    path: Path
-    pitfall: str
-    expect: List[str]
-    why: str
-    result: str = "not run"
-    detail: str = ""
-    seconds: float = 0.0
-    outcomes: Dict[str, str] = field(default_factory=dict)
-
-
 def load_mutants() -> List[Mutant]:
-    mutants = []
-    for path in sorted(PATCHES.glob("*.patch")):
-        lines = path.read_text().splitlines()
-        match = HEADER.match(lines[0]) if lines else None
-        assert match, f"{path.name}: first line must be '# mfx-mutation: pitfall=<id> expect=<test>[,<test>]'"
-        why = lines[1].lstrip("# ").strip() if len(lines) > 1 and lines[1].startswith("#") else ""
-        changed = [ln for ln in lines if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
-        assert 1 <= len(changed) <= 10, f"{path.name}: keep mutations small (1-5 lines each way), got {len(changed)} changed lines"
-        mutants.append(Mutant(path, match["pitfall"], match["expect"].split(","), why))
-    return mutants
+    return load_patches(PATCHES)
 
 
 class Server:

@@ -1,0 +1,40 @@
+"""The mutant patch files shared by the orchestrator and backend kill-rate checks.
+
+Each patch under tests/mutations/<kind>/ starts with
+`# mfx-mutation: pitfall=<id> expect=<test>[,<test>]` and an optional `# why` line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+HEADER = re.compile(r"^# mfx-mutation: pitfall=(?P<pitfall>\S+) expect=(?P<expect>\S+)\s*$")
+
+
+@dataclass
+class Mutant:
+    path: Path
+    pitfall: str
+    expect: List[str]
+    why: str
+    result: str = "not run"
+    detail: str = ""
+    seconds: float = 0.0
+    outcomes: Dict[str, str] = field(default_factory=dict)
+
+
+def load_mutants(patches: Path) -> List[Mutant]:
+    """Every patch in ``patches``, checked for its header and kept small (1-5 lines each way)."""
+    mutants = []
+    for path in sorted(patches.glob("*.patch")):
+        lines = path.read_text().splitlines()
+        match = HEADER.match(lines[0]) if lines else None
+        assert match, f"{path.name}: first line must be '# mfx-mutation: pitfall=<id> expect=<test>[,<test>]'"
+        why = lines[1].lstrip("# ").strip() if len(lines) > 1 and lines[1].startswith("#") else ""
+        changed = [ln for ln in lines if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+        assert 1 <= len(changed) <= 10, f"{path.name}: keep mutations small (1-5 lines each way), got {len(changed)} changed lines"
+        mutants.append(Mutant(path, match["pitfall"], match["expect"].split(","), why))
+    return mutants
