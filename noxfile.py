@@ -69,20 +69,24 @@ def mutations(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff over this repository's Python, and mfx's own docs drift check."""
     session.install("ruff", "-e", f"{CHECKER}")
-    session.run("ruff", "check", "checker/src", "tests", "tools", "noxfile.py", "benchmarks")
+    session.run("ruff", "check", "checker/src", "tests", "tools", "noxfile.py", "benchmarks", "migrations")
     session.run("mfx", "rule", "--check-docs", "docs/rules")
     session.run("mfx", "rule", "--check-table", "README.md")
     session.run("mfx", "rule", "--check-table", "checker/README.md", "--link-prefix", "../docs/rules/")
+    session.run("python", "tools/capabilities_doc.py", "--check")
 
 
 @nox.session(python="3.11", default=False)
 def docs(session: nox.Session) -> None:
-    """Regenerate the generated docs (rule pages, README rule table)."""
-    session.install("-e", f"{CHECKER}")
+    """Regenerate the generated docs and examples (rule pages, README rule table, contract,
+    capability matrix, examples/)."""
+    session.install("-e", f"{CHECKER}[template]")
     session.run("mfx", "rule", "--write-docs", "docs/rules")
     session.run("mfx", "rule", "--update-table", "README.md")
     session.run("mfx", "rule", "--update-table", "checker/README.md", "--link-prefix", "../docs/rules/")
     session.run("python", "tools/contract_doc.py")
+    session.run("python", "tools/capabilities_doc.py")
+    session.run("python", "tools/regenerate_examples.py")
 
 
 @nox.session(python="3.11", default=False)

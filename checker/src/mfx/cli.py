@@ -1,4 +1,4 @@
-"""The ``mfx`` command: ``mfx check``, ``mfx rule``, ``mfx compliance``.
+"""The ``mfx`` command: ``mfx check``, ``mfx rule``, ``mfx new``, ``mfx compliance``.
 
 Exit codes (as ruff): 0 nothing found, 1 findings remain (or ``--diff`` would change files),
 2 bad options / configuration, or an unexpected error (one line on stderr, never a traceback;
@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _check_parser(sub)
     _rule_parser(sub)
+    from mfx.commands.new import add_parser as _new_parser  # imports nothing heavy; copier only when run
+
+    _new_parser(sub)
     sub.add_parser("compliance", help="run the compliance suite (pytest arguments follow)", add_help=False)
     return parser
 
@@ -92,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mfx.commands.rule import run_rule
 
             return run_rule(args)
+        if args.command == "new":
+            from mfx.commands.new import run_new
+
+            return run_new(args)
         build_parser().print_help()
         return EXIT_ERROR
     except UsageError as exc:

