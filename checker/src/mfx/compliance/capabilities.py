@@ -104,6 +104,8 @@ _BACKEND: Tuple[Capability, ...] = (
     _back("retry-delay", REQUIRED, "@retry(minutes_between_retries=1) waits a minute between attempts", "B16"),
     _back("resume", REQUIRED, "resume re-runs the failed step on the backend", "B4"),
     _back("mutator", REQUIRED, "the decorator can be added by a StepMutator", "B22"),
+    _back("conda-platform", REQUIRED, "@conda / @pypi resolve packages for the platform the tasks run on", "B9"),
+    _back("uv-environment", REQUIRED, "--environment=uv: the task runs inside the environment Metaflow's uv bootstrap built", "B8", "B11", "B24"),
     _back("orphan-cleanup", REQUIRED, "no job is left running after a failed run", "B20"),
     _back("resources-granted", OPTIONAL, "the job really gets the requested CPUs / memory (as the engine reports them)", "B19"),
 )

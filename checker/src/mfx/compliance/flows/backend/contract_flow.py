@@ -43,6 +43,10 @@ class BackendContractFlow(FlowSpec):
             "cwd": os.getcwd(),
         }
         self.username = current.username
+        # the conda platform of the worker this task runs on (B9): @conda/@pypi must resolve for it
+        from metaflow.plugins.pypi.utils import conda_platform
+
+        self.conda_platform = conda_platform()
         self.metaflow_file = metaflow.__file__
         self.metaflow_version = metaflow.__version__
         self.greeting = self.cfg.greeting

@@ -24,7 +24,17 @@ def bk(mfx_engine, tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
     workdir = tmp_path_factory.mktemp("backend-runs")
     previous = os.getcwd()
     os.chdir(workdir)
-    from metaflow import metaflow_config, namespace
+    try:
+        from metaflow import metaflow_config, namespace
+        from metaflow.plugins import STEP_DECORATORS
+
+        list(STEP_DECORATORS)  # resolves every step decorator, the extension's included
+    except Exception as ex:  # noqa: BLE001 - the extension breaks `import metaflow` for every flow
+        os.chdir(previous)
+        cause = "; caused by %s: %s" % (type(ex.__cause__).__name__, ex.__cause__) if ex.__cause__ else ""
+        raise fail("B21,B2", "importing metaflow's plugins fails with the extension installed: %s: %s%s" % (type(ex).__name__, ex, cause),
+                   fix="keep the decorator module's top-level imports to the standard library and metaflow; import SDKs "
+                   "inside the hooks that need them") from None
 
     endpoint = os.environ.get("METAFLOW_S3_ENDPOINT_URL")
     if endpoint and metaflow_config.S3_ENDPOINT_URL != endpoint:

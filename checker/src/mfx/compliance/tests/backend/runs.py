@@ -81,9 +81,11 @@ class BackendRuns:
         resume: bool = False,
         timeout: Optional[float] = None,
         top_level: Optional[Dict[str, Any]] = None,
+        cwd: Optional[Path] = None,
         **run_kwargs: Any,
     ) -> RunResult:
-        """Run (or resume) ``flow`` with the backend decorator on every step."""
+        """Run (or resume) ``flow`` with the backend decorator on every step, from ``cwd``
+        (default: the session workdir; a directory below it shares its local metadata)."""
         from metaflow import Run, Runner
 
         specs = [self.decospec] if decospecs is None else decospecs
@@ -94,7 +96,7 @@ class BackendRuns:
         async def go() -> Any:
             with _LAUNCH_LOCK:
                 runner = Runner(
-                    flow_file(flow), show_output=False, cwd=str(self.workdir), file_read_timeout=READ_TIMEOUT,
+                    flow_file(flow), show_output=False, cwd=str(cwd or self.workdir), file_read_timeout=READ_TIMEOUT,
                     decospecs=specs, **top,
                 )
             try:

@@ -132,3 +132,29 @@ def test_resources_granted(contract: RunResult) -> None:
     )
     if granted.get("memory_mb") is not None:
         assert granted["memory_mb"] >= 1500, pitfall("B19", "@resources(memory=1500) but the job got %s MB" % granted["memory_mb"])
+
+
+# Compute decorators Metaflow 2.19 treats as remote even without `supports_conda_environment`
+# (plugins/pypi/conda_environment.py keeps this list for backward compatibility).
+_LEGACY_REMOTE_DECORATORS = ("batch", "kubernetes", "nvidia", "snowpark", "slurm", "nvct", "skypilot_step")
+
+
+@pytest.mark.capability("conda-platform")
+def test_conda_target_platform(contract: RunResult, bk: BackendRuns) -> None:
+    from metaflow.plugins import STEP_DECORATORS
+    from metaflow.plugins.pypi.utils import conda_platform
+
+    cls = next((d for d in STEP_DECORATORS if d.name == bk.plugin), None)
+    assert cls is not None, pitfall("B2", "no step decorator named %r is registered" % bk.plugin)
+    deco = cls()  # instantiated like Metaflow does for --with
+    # the platform @conda / @pypi resolve packages for, decided exactly as Metaflow decides it
+    if getattr(deco, "supports_conda_environment", False) or deco.name in _LEGACY_REMOTE_DECORATORS:
+        resolved_for = getattr(deco, "target_platform", "linux-64")
+    else:
+        resolved_for = conda_platform()  # the submitter's own platform
+    worker = artifact(contract.run, "start", "conda_platform")
+    assert resolved_for == worker, pitfall(
+        "B9", "@conda/@pypi environments would be resolved for %s but the task ran on a %s worker" % (resolved_for, worker),
+        fix="set supports_conda_environment = True and target_platform to the workers' platform (a linux-* literal or a "
+        "config value), never the submitter's platform",
+    )

@@ -45,9 +45,24 @@ def test_timeout_fires_in_task(caught: RunResult) -> None:
 
 
 @pytest.mark.capability("catch")
-def test_catch_records_user_error(caught: RunResult) -> None:
+def test_catch_records_user_error(caught: RunResult, bk: BackendRuns) -> None:
     err = getattr(task(caught.run, "end").data, "boom_error", None)
     assert err is not None and "Intentional error" in str(err), pitfall(
         "B23", "@catch did not record the user's error (got %r)" % (err,),
         fix="guard remote-only work in task_* hooks with the workload env var so the local fallback attempt works",
+    )
+    # `crash` dies by a signal: the runtime then runs @catch's fallback attempt, locally
+    from metaflow import Task
+
+    assert getattr(task(caught.run, "end").data, "crash_error", None) is not None, pitfall(
+        "B23", "the @catch fallback of a task killed by a signal did not record an error",
+    )
+    crash = task(caught.run, "crash")
+    last = int(crash.current_attempt)
+    assert last >= 1, pitfall("B23", "`crash` has no @catch fallback attempt (last attempt %d)" % last)
+    fallback = Task(crash.pathspec, attempt=last, _namespace_check=False)
+    remote_only = sorted({m.name for m in fallback.metadata if m.name.startswith(bk.plugin + "-")})
+    assert not remote_only, pitfall(
+        "B23", "the local @catch fallback attempt %d registered the remote task's metadata %s" % (last, remote_only),
+        fix="task_* hooks run in the local fallback too: do remote-only work only when the workload env var is set",
     )
