@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional, Sequence
 
 import yaml
 
@@ -117,6 +117,48 @@ def _old_copier_yml(root: Path) -> None:
 PREVIOUS_RELEASE: List[Callable[[Path], None]] = [_old_mfextinit, _old_noxfile, _old_workflows, _old_copier_yml]
 
 
+def rename_template_file(new_name: str, old_name: str) -> Callable[[Path], None]:
+    """A `previous_release` change: the file the template renders at `new_name` (a generated path,
+    e.g. ``tests/test_engine.py``) was rendered at `old_name` by the previous release.
+
+    Renames every source file under template/ whose rendered name ends in `new_name` (its conditional
+    ``{% if ... %}`` variants included) and the matching `_skip_if_exists` entry, so a file that is
+    user-owned now was user-owned under its old name too."""
+    new_dir, new_base = new_name.rpartition("/")[0], new_name.rpartition("/")[2]
+    old_dir, old_base = old_name.rpartition("/")[0], old_name.rpartition("/")[2]
+    if new_dir != old_dir:
+        raise ValueError("rename_template_file renames within one directory")
+
+    def change(root: Path) -> None:
+        folder = root / "template" / new_dir
+        renders = re.compile(r"(?:^|[}\s])" + re.escape(new_base) + r"(?:\{%|\.jinja$|$)")
+        sources = [p for p in folder.iterdir() if p.is_file() and renders.search(p.name)]
+        if not sources:
+            raise AssertionError(f"no template source renders {new_name}: the previous-release state no longer applies")
+        for source in sources:
+            source.rename(source.with_name(source.name.replace(new_base, old_base)))
+        path = root / "copier.yml"
+        config = yaml.safe_load(path.read_text())
+        skip = config.get("_skip_if_exists", [])
+        config["_skip_if_exists"] = [old_name if entry == new_name else entry for entry in skip]
+        path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=1000))
+
+    return change
+
+
+def add_migration(version: str, command: List[str], stage: str = "before", when: Optional[str] = None) -> Callable[[Path], None]:
+    """A `this_release` change: one more `_migrations` entry in copier.yml (comments are dropped)."""
+
+    def change(root: Path) -> None:
+        path = root / "copier.yml"
+        config = yaml.safe_load(path.read_text())
+        entry = {"version": version, "when": when or f"{{{{ _stage == '{stage}' }}}}", "command": command}
+        config["_migrations"] = [*config.get("_migrations", []), entry]
+        path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=1000))
+
+    return change
+
+
 def _copy_template(dst: Path) -> None:
     for part in TEMPLATE_PARTS:
         src = REPO / part
@@ -126,12 +168,17 @@ def _copy_template(dst: Path) -> None:
             shutil.copy2(src, dst / part)
 
 
-def build_template_repo(dst: Path) -> Path:
-    """``dst``: a git repository of the template, OLD_TAG = previous release, NEW_TAG = this tree."""
+def build_template_repo(
+    dst: Path,
+    previous_release: Sequence[Callable[[Path], None]] = PREVIOUS_RELEASE,
+    this_release: Sequence[Callable[[Path], None]] = (),
+) -> Path:
+    """``dst``: a git repository of the template, OLD_TAG = this tree changed by `previous_release`,
+    NEW_TAG = this tree changed by `this_release` (nothing by default: the tree as it is)."""
     dst.mkdir(parents=True)
     git(dst, "init", "-q", "-b", "main")
     _copy_template(dst)
-    for change in PREVIOUS_RELEASE:
+    for change in previous_release:
         change(dst)
     commit_all(dst, f"metaflow-extension-template {OLD_TAG}")
     git(dst, "tag", OLD_TAG)
@@ -139,6 +186,8 @@ def build_template_repo(dst: Path) -> Path:
         target = dst / part
         shutil.rmtree(target) if target.is_dir() else target.unlink()
     _copy_template(dst)
+    for change in this_release:
+        change(dst)
     commit_all(dst, f"metaflow-extension-template {NEW_TAG}")
     git(dst, "tag", NEW_TAG)
     return dst
