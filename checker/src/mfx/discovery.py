@@ -1,4 +1,6 @@
-"""Which files ``mfx check PATHS`` looks at: every ``*.py`` below the paths, minus excludes."""
+"""Which files ``mfx check PATHS`` looks at: every ``*.py`` below the paths, plus the project files
+some rules read (``pyproject.toml``, ``.github/workflows/*.yml``: :mod:`mfx.projectfiles`), minus
+excludes."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from mfx.errors import UsageError
+from mfx.projectfiles import is_project_file
 
 
 def _excluded(relpath: str, patterns: Sequence[str]) -> bool:
@@ -42,7 +45,7 @@ def relative_to_root(path: Path, root: Path) -> str:
 
 
 def discover(paths: Iterable[str], root: Path, exclude: Sequence[str]) -> list[Path]:
-    """Every Python file to lint, sorted and de-duplicated (resolved absolute paths)."""
+    """Every Python and project file to lint, sorted and de-duplicated (resolved absolute paths)."""
     root = root.resolve()
     found: dict[str, Path] = {}
     for raw in paths:
@@ -69,9 +72,9 @@ def discover(paths: Iterable[str], root: Path, exclude: Sequence[str]) -> list[P
                     kept.append(d)
             dirnames[:] = kept
             for name in filenames:
-                if not name.endswith(".py"):
-                    continue
                 rel = f"{rel_dir}/{name}" if rel_dir not in ("", ".") else name
+                if not name.endswith(".py") and not is_project_file(rel):
+                    continue
                 if not _excluded(rel, exclude):
                     full = directory / name
                     found[str(full)] = full

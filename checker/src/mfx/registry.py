@@ -62,10 +62,19 @@ def rules_fingerprint() -> str:
         if name.endswith(".py"):
             digest.update(name.encode())
             digest.update((base / name).read_bytes())
-    for extra in ("rule.py", "engine/runner.py", "engine/context.py", "engine/noqa.py"):
+    for extra in ("rule.py", "applicability.py", "engine/runner.py", "engine/context.py", "engine/noqa.py", "engine/index.py", "engine/positions.py"):
         path = base.parent / extra
         if path.exists():
             digest.update(path.read_bytes())
+    # Shared analyses and the project-file readers (TOML/YAML positions, noqa) decide findings as
+    # much as the rules do.
+    for package in ("analysis", "projectfiles"):
+        folder = base.parent / package
+        if folder.is_dir():
+            for name in sorted(os.listdir(folder)):
+                if name.endswith(".py"):
+                    digest.update(f"{package}/{name}".encode())
+                    digest.update((folder / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -38,7 +38,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
-from mfx.applicability import Applicability
+from mfx.applicability import ALWAYS, Applicability, Triggers
 
 if TYPE_CHECKING:  # pragma: no cover
     from mfx.engine.context import FileContext, ProjectContext
@@ -117,6 +117,13 @@ class _RuleMeta:
     #: every rule over Metaflow's Argo / Step Functions / Kubernetes / Batch code skips such rules.
     applies_to_core: ClassVar[bool] = True
     METADATA: ClassVar[frozenset[Metadata]] = frozenset()
+    #: Applicability pre-check (see :mod:`mfx.applicability`): words of which at least one must
+    #: occur in a file's text (or package name) for the rule to be able to report in it, or
+    #: ``ALWAYS``. Every per-file rule must declare it, with the soundness argument next to it
+    #: (``None``, undeclared, runs everywhere and fails the test suite).
+    TRIGGERS: ClassVar[Triggers | None] = None
+    #: If not empty, the rule can only report in files with one of these base names.
+    FILE_NAMES: ClassVar[tuple[str, ...]] = ()
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
 
@@ -156,6 +163,10 @@ class Rule(cst.BatchableCSTVisitor, _RuleMeta):
 
 class ProjectRule(_RuleMeta):
     """A rule that needs several files. ``check`` yields :class:`Report`s with ``path`` set."""
+
+    #: Project rules are not gated per file: their conditions are about the project ("a step
+    #: command is built somewhere but X is never mentioned anywhere"), so every file counts.
+    TRIGGERS: ClassVar[Triggers | None] = ALWAYS
 
     def __init__(self, context: "ProjectContext") -> None:
         self.context = context

@@ -45,11 +45,12 @@ _ENGINE_DOCS = {
         SYNTAX_ERROR_NAME,
         """## What it does
 Reports a file that cannot be read or does not parse as Python (as libcst's native parser sees
-it), at the position of the error.
+it), at the position of the error. Project files that a rule reads (`pyproject.toml`, GitHub
+Actions workflows) are reported the same way when they are not valid TOML or YAML.
 
 ## Why is this bad?
 No other rule can look at a file that does not parse, so its problems would go unreported.
-Metaflow would also fail to import it.
+Metaflow would also fail to import it (and pip or GitHub would refuse the broken project file).
 
 ## Example
 ```python
@@ -178,8 +179,13 @@ def _source_block(source, lang: str = "python") -> str:
         return f"```{lang}\n{textwrap.dedent(source).strip(chr(10))}\n```\n"
     parts = []
     for path, text in source.items():
-        parts.append(f"`{path}`:\n\n```{lang}\n{textwrap.dedent(text).strip(chr(10))}\n```\n")
+        fence = _FENCES.get(Path(path).suffix, lang)
+        parts.append(f"`{path}`:\n\n```{fence}\n{textwrap.dedent(text).strip(chr(10))}\n```\n")
     return "\n".join(parts)
+
+
+# Examples of project-file rules are TOML or YAML files, not Python.
+_FENCES = {".toml": "toml", ".yml": "yaml", ".yaml": "yaml", ".py": "python"}
 
 
 def _examples(info: RuleInfo) -> str:

@@ -8,14 +8,20 @@ from typing import TypeVar
 import libcst as cst
 
 from mfx.analysis.backend_model import BackendModel, backend_model
-from mfx.analysis.backend_names import ImportMap, call_name, matches_qualified, walk
+from mfx.analysis.backend_names import ImportMap, call_name, child_nodes, matches_qualified, walk
+from mfx.engine.index import index_for
 from mfx.rule import Rule
 
 N = TypeVar("N", bound=cst.CSTNode)
 
 
 def find_nodes(root: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | None = None) -> list[N]:
-    """All nodes of ``kind`` under ``root`` (root included), in source order."""
+    """All nodes of ``kind`` under ``root`` (root included), in source order (a lookup in the
+    module's index when ``root`` belongs to a recently indexed module)."""
+    idx = index_for(root, child_nodes)
+    if idx is not None:
+        found = idx.nodes(kind, within=root)
+        return found if where is None else [n for n in found if where(n)]
     return [n for n in walk(root) if isinstance(n, kind) and (where is None or where(n))]
 
 

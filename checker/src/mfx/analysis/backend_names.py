@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
+from mfx.engine.index import index_for
+
 #: Modules that are Metaflow's vendored copies of third-party packages.
 _VENDOR_PREFIX = "metaflow._vendor."
 
@@ -88,7 +90,12 @@ class ImportMap:
 
 
 def _iter_import_statements(module: cst.Module) -> Iterator[cst.CSTNode]:
-    """Every Import/ImportFrom in the module, including those inside functions and ifs."""
+    """Every Import/ImportFrom in the module, including those inside functions and ifs, in
+    document order (two binary searches in the module's index instead of a walk of every node)."""
+    idx = index_for(module, child_nodes)
+    if idx is not None:
+        yield from idx.nodes((cst.Import, cst.ImportFrom), within=module)
+        return
     for node in walk(module):
         if isinstance(node, (cst.Import, cst.ImportFrom)):
             yield node
@@ -138,6 +145,10 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
 def walk(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = None) -> Iterator[cst.CSTNode]:
     """Pre-order walk of ``root``; nodes for which ``prune`` is true are yielded but not entered
     (``root`` itself is always entered)."""
+    idx = index_for(root, child_nodes)
+    if idx is not None:
+        yield from idx.subtree(root, prune)
+        return
     stack: list[cst.CSTNode] = [root]
     while stack:
         node = stack.pop()

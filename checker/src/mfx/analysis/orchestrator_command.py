@@ -20,6 +20,7 @@ from functools import lru_cache
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import SCOPES, call_name, is_docstring, walk
+from mfx.engine.index import index_for
 
 #: Calls whose string arguments are messages, not command parts.
 MESSAGE_CALLS = {
@@ -91,7 +92,10 @@ _STRINGS = {cst.SimpleString, cst.ConcatenatedString, cst.FormattedString}
 
 
 class Strings:
-    """All code string literals of one module, with enough structure to trace option values."""
+    """All code string literals of one module, with enough structure to trace option values.
+
+    ``parents`` maps the nodes on the paths from the module to its string literals (and their
+    direct children) to their parents; nodes of string-free sub-trees are not in it."""
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
@@ -102,7 +106,16 @@ class Strings:
 
     # -- collection ----------------------------------------------------------------------
     def _collect(self, module: cst.Module, func: cst.FunctionDef | None, muted: bool) -> None:
-        module.visit(_StringVisitor(self))
+        visitor = _StringVisitor(self)
+        idx = index_for(module)
+        if idx is None:
+            module.visit(visitor)
+        else:  # the same calls as module.visit(visitor), from the module's index
+            # Only the paths to string literals: fragments, their muting, their functions and
+            # the parents read later (of a fragment, of its list element) all lie on them.
+            kinds = idx.by_type()
+            toward = sorted(i for kind in _STRINGS for i in kinds.get(kind, ()))
+            idx.replay(visitor.on_visit, visitor.on_leave, module, toward)
 
     # -- queries ---------------------------------------------------------------------------
     def in_function(self, func: cst.FunctionDef) -> list[Fragment]:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from mfx.engine.index import index_for
+
 
 def dotted(expr: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
@@ -157,8 +159,16 @@ class _Collector(cst.CSTVisitor):
 
 def walk(node: cst.CSTNode, skip: tuple = ()) -> list[cst.CSTNode]:
     """Pre-order (document order) list of a sub-tree's nodes; the children of nodes of the
-    ``skip`` types (other than ``node`` itself) are not entered. A local second walk, as the rule
-    API allows; libcst's visitor is much faster than recursing through ``.children``."""
+    ``skip`` types (other than ``node`` itself) are not entered.
+
+    Answered from the module's :class:`~mfx.engine.index.TreeIndex` (built once, in libcst's
+    visiting order) when the sub-tree belongs to a recently indexed module; otherwise a local
+    walk with libcst's visitor gives the same list, slower."""
+    idx = index_for(node)
+    if idx is not None:
+        if not skip:
+            return idx.subtree(node)
+        return idx.subtree(node, lambda n: type(n) in skip)
     collector = _Collector(node, skip)
     node.visit(collector)
     return collector.nodes

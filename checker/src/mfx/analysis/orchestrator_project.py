@@ -51,10 +51,30 @@ class Builder:
     anchor: Fragment
 
 
+def may_mention(f: FileContext, words: Iterable[str], every: bool = False) -> bool:
+    """Whether a code string of ``f`` can contain one (``every``: each) of ``words``: a string
+    value holds a word only if the file's text does, unless escape sequences may spell it (the
+    argument of :mod:`mfx.applicability`). Lets project-wide searches skip a file before its
+    command strings are collected."""
+    from mfx.applicability import FileWords
+
+    found = FileWords(f.source, f.package_name, f.path)
+    if found.escaped:
+        return True
+    test = all if every else any
+    return test(w in found.text for w in words)
+
+
+#: A step builder names both options (:func:`is_step_builder`), so both are in its file's text.
+BUILDER_WORDS = ("--run-id", "--task-id")
+
+
 def builders(project: ProjectContext) -> list[Builder]:
     """Every function of the project that builds a ``step`` command."""
     out = []
     for f in source_files(project):
+        if not may_mention(f, BUILDER_WORDS, every=True):
+            continue
         for func, anchor in step_builders(strings_of(f.module)):
             out.append(Builder(f, func, anchor))
     return out
@@ -74,6 +94,8 @@ def mentions_any(project: ProjectContext, words: Iterable[str]) -> bool:
     """A code string of the project mentions one of ``words`` (options or env var names)."""
     words = list(words)
     for f in source_files(project):
+        if not may_mention(f, words):
+            continue
         strings = strings_of(f.module)
         for w in words:
             if strings.mentions(w):

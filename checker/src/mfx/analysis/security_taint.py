@@ -33,6 +33,7 @@ from mfx.analysis.backend_names import (
     string_value,
     walk,
 )
+from mfx.engine.index import isa
 
 SECRET_NAME = re.compile(
     r"(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY(?!_ID)|PRIVATE_KEY|AUTH_KEY|CREDENTIAL|"
@@ -101,17 +102,17 @@ class TaintAnalysis:
         """The label of the taint ``expr`` carries, or None."""
         if expr is None:
             return None
-        if isinstance(expr, cst.BaseExpression):
+        if isa(expr, cst.BaseExpression):
             direct = self.source(self, expr)
             if direct is not None:
                 return direct
-        if isinstance(expr, (cst.Comparison,)):
+        if isa(expr, (cst.Comparison,)):
             return None
-        if isinstance(expr, cst.Call):
+        if isa(expr, cst.Call):
             name = call_name(expr)
             if name in self.returns and (
-                isinstance(expr.func, cst.Name)
-                or (isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Name) and expr.func.value.value in ("self", "cls"))
+                isa(expr.func, cst.Name)
+                or (isa(expr.func, cst.Attribute) and isa(expr.func.value, cst.Name) and expr.func.value.value in ("self", "cls"))
             ):
                 return self.returns[name]
             if name in _SANITIZERS or (name and re.search(r"mask|redact|hash|sha\d|digest", name, re.IGNORECASE)):
@@ -121,28 +122,28 @@ class TaintAnalysis:
             # the receiver (``secret.strip()``) and every argument; a method of os.environ
             # (get/items/keys) reads it, it does not copy it whole
             parts = [a.value for a in expr.args]
-            if isinstance(expr.func, cst.Attribute) and self.imports.resolve(expr.func.value) != "os.environ":
+            if isa(expr.func, cst.Attribute) and self.imports.resolve(expr.func.value) != "os.environ":
                 parts.insert(0, expr.func.value)
             for part in parts:
                 lab = self.label(part)
                 if lab is not None:
                     return lab
             return None
-        if isinstance(expr, cst.Name):
+        if isa(expr, cst.Name):
             return self.tainted.get(expr.value)
-        if isinstance(expr, cst.Attribute):
+        if isa(expr, cst.Attribute):
             dotted = dotted_of_node(expr)
             if dotted is not None and dotted in self.tainted:
                 return self.tainted[dotted]
             return self.label(expr.value)
-        if isinstance(expr, (cst.Lambda, cst.FunctionDef)):
+        if isa(expr, (cst.Lambda, cst.FunctionDef)):
             return None
-        if isinstance(expr, cst.Subscript) and self.imports.resolve(expr.value) == "os.environ":
+        if isa(expr, cst.Subscript) and self.imports.resolve(expr.value) == "os.environ":
             return None  # one variable: only the source predicate decides
         for child in child_nodes(expr):
-            if isinstance(child, (cst.Name,)) and isinstance(expr, (cst.Arg,)) and child is getattr(expr, "keyword", None):
+            if isa(child, (cst.Name,)) and isa(expr, (cst.Arg,)) and child is getattr(expr, "keyword", None):
                 continue
-            if isinstance(expr, cst.Attribute) and child is expr.attr:
+            if isa(expr, cst.Attribute) and child is expr.attr:
                 continue
             lab = self.label(child)
             if lab is not None:
@@ -152,16 +153,16 @@ class TaintAnalysis:
     # -- statements --------------------------------------------------------------------------
     def _taint_target(self, target: cst.BaseExpression, lab: str) -> bool:
         key = None
-        if isinstance(target, cst.Name):
+        if isa(target, cst.Name):
             key = target.value
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif isa(target, (cst.Tuple, cst.List)):
             changed = False
             for el in target.elements:
                 changed |= self._taint_target(el.value, lab)
             return changed
-        elif isinstance(target, cst.Subscript):
+        elif isa(target, cst.Subscript):
             return self._taint_target(target.value, lab)
-        elif isinstance(target, cst.Attribute):
+        elif isa(target, cst.Attribute):
             key = dotted_of_node(target)
         if key is None or key in self.tainted:
             return False
@@ -171,41 +172,41 @@ class TaintAnalysis:
     def run(self, body: cst.CSTNode) -> None:
         assigns = collect_flow_nodes(body)
         for node in assigns:
-            if isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.target, cst.Name):
+            if isa(node, (cst.For, cst.CompFor)) and isa(node.target, cst.Name):
                 values = None
-                if isinstance(node.iter, cst.Name):
+                if isa(node.iter, cst.Name):
                     values = self.lists.get(node.iter.value)
-                elif isinstance(node.iter, (cst.List, cst.Tuple)):
+                elif isa(node.iter, (cst.List, cst.Tuple)):
                     values = [v for v in (string_value(e.value) for e in node.iter.elements) if v is not None]
                 if values:
                     self.loop_values[node.target.value] = values
         for _ in range(6):
             changed = False
             for node in assigns:
-                if isinstance(node, cst.Assign):
+                if isa(node, cst.Assign):
                     lab = self.label(node.value)
                     if lab:
                         for t in node.targets:
                             changed |= self._taint_target(t.target, lab)
-                elif isinstance(node, (cst.AnnAssign, cst.AugAssign)) and node.value is not None:
+                elif isa(node, (cst.AnnAssign, cst.AugAssign)) and node.value is not None:
                     lab = self.label(node.value)
                     if lab:
                         changed |= self._taint_target(node.target, lab)
-                elif isinstance(node, (cst.For, cst.CompFor)):
+                elif isa(node, (cst.For, cst.CompFor)):
                     lab = self.label(node.iter)
                     if lab:
                         changed |= self._taint_target(node.target, lab)
-                elif isinstance(node, cst.NamedExpr):
+                elif isa(node, cst.NamedExpr):
                     lab = self.label(node.value)
                     if lab:
                         changed |= self._taint_target(node.target, lab)
-                elif isinstance(node, cst.WithItem) and node.asname is not None:
+                elif isa(node, cst.WithItem) and node.asname is not None:
                     lab = self.label(node.item)
                     if lab:
                         changed |= self._taint_target(node.asname.name, lab)
-                elif isinstance(node, cst.Call):
+                elif isa(node, cst.Call):
                     f = node.func
-                    if isinstance(f, cst.Attribute) and f.attr.value in ("update", "append", "extend", "setdefault", "insert", "add"):
+                    if isa(f, cst.Attribute) and f.attr.value in ("update", "append", "extend", "setdefault", "insert", "add"):
                         for a in node.args:
                             lab = self.label(a.value)
                             if lab:
@@ -217,6 +218,10 @@ class TaintAnalysis:
 
 _FLOW_NODES = (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr, cst.WithItem, cst.Call)
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# The classes above are concrete (libcst never subclasses them), so exact type tests are
+# equivalent to isinstance() and avoid ABCMeta's slow instance check in these hot loops.
+_FLOW_TYPES = frozenset(_FLOW_NODES)
+_SCOPE_TYPES = frozenset(_SCOPES)
 
 
 _OWN_NODES: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
@@ -227,7 +232,7 @@ def own_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
     hit = _OWN_NODES.get(id(body))
     if hit is not None and hit[0] is body:
         return hit[1]
-    nodes = [n for n in walk(body, lambda n: isinstance(n, _SCOPES)) if n is not body]
+    nodes = [n for n in walk(body, lambda n: type(n) in _SCOPE_TYPES) if n is not body]
     if len(_OWN_NODES) > 4096:
         _OWN_NODES.clear()
     _OWN_NODES[id(body)] = (body, nodes)
@@ -236,7 +241,7 @@ def own_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
 
 def collect_flow_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
     """Assignments, loops and calls of ``body``, not of functions nested in it."""
-    return [n for n in own_nodes(body) if isinstance(n, _FLOW_NODES)]
+    return [n for n in own_nodes(body) if type(n) in _FLOW_TYPES]
 
 
 # -- sources -------------------------------------------------------------------------------------
@@ -402,12 +407,12 @@ def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
 
 
 def _functions(module: cst.Module) -> list[cst.FunctionDef]:
-    return [n for n in walk(module) if isinstance(n, cst.FunctionDef)]
+    return [n for n in walk(module) if type(n) is cst.FunctionDef]
 
 
 def _calls(func: cst.FunctionDef) -> list[cst.Call]:
     """Calls in ``func`` but not in functions nested inside it (those are analysed on their own)."""
-    return [n for n in own_nodes(func) if isinstance(n, cst.Call)]
+    return [n for n in own_nodes(func) if type(n) is cst.Call]
 
 
 def _string_lists(module: cst.Module) -> dict[str, list[str]]:
@@ -427,4 +432,4 @@ def _string_lists(module: cst.Module) -> dict[str, list[str]]:
 
 
 def _returns(func: cst.FunctionDef) -> list[cst.Return]:
-    return [n for n in own_nodes(func) if isinstance(n, cst.Return) and n.value is not None]
+    return [n for n in own_nodes(func) if type(n) is cst.Return and n.value is not None]

@@ -45,9 +45,9 @@ class FileContext:
     def index(self) -> "TreeIndex":
         cached = self.__dict__.get("_tree_index")
         if cached is None:
-            from mfx.engine.index import TreeIndex
+            from mfx.engine.index import index_for
 
-            cached = self.__dict__["_tree_index"] = TreeIndex(self.module)
+            cached = self.__dict__["_tree_index"] = index_for(self.module)
         return cached
 
     def nodes(self, kind, within: cst.CSTNode | None = None) -> list:

@@ -1,93 +1,340 @@
-"""A per-file index of the syntax tree: nodes by type, sub-tree ranges, parents.
+"""A flat index of a syntax tree: every node once, in traversal order, with sub-tree ranges.
 
-Walking a libcst tree with a visitor costs about as much as parsing it. Rules that search
-sub-trees (``node.visit(Finder())`` for every function, every class...) multiply that cost. The
-index is built once per file, on first use, by a plain walk over the dataclass fields (about
-twice as fast as a visitor), and then answers "all ``Call`` nodes inside this function" with a
-binary search instead of a walk.
+Walking a libcst tree with a visitor costs about as much as parsing it (libcst rebuilds every
+node while it visits), and rules that search sub-trees (every call inside every function...)
+used to pay that again and again. A :class:`TreeIndex` is built once per tree by reading the
+nodes' fields directly; afterwards "every node under X" is a list slice, "every ``Call`` under X"
+a binary search, and "skip nested functions" a jump to the end of the nested sub-tree.
 
-Use it through the file's context: ``self.context.nodes(cst.Call, within=func)``,
-``self.context.parent_of(node)``.
+Two orders exist, because two families of analyses were written against two walks and their
+results must not change:
+
+* :func:`libcst_children` gives the children in exactly the order libcst's visitor enters them
+  (decorators before the function name, for example), all nodes included. The per-type field
+  order is learnt from libcst itself, once per node type (see :func:`visit_order`).
+* Callers may pass another ``children`` function (the compute-backend analyses skip
+  whitespace/punctuation fields and use the dataclass field order).
+
+:func:`index_for` finds the index that contains a given node among the recently built ones (one
+file is linted at a time; project rules revisit a few), so helpers that receive only a sub-tree
+can still answer from the index of its module.
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
-from typing import Iterator, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import libcst as cst
 
 N = TypeVar("N", bound=cst.CSTNode)
+Children = Callable[[cst.CSTNode], Sequence[cst.CSTNode]]
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+
+class _FieldRecorder(cst.CSTVisitor):
+    """Records the field names libcst's visitor enters, without descending."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.fields.append(attribute)
 
 
-def _field_names(kind: type) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = tuple(f.name for f in dataclasses.fields(kind))
-        _FIELDS[kind] = names
+_VISIT_ORDER: dict[object, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _recorded(node: cst.CSTNode) -> tuple[str, ...]:
+    recorder = _FieldRecorder()
+    node._visit_and_replace_children(recorder)
+    return tuple(n for n in dict.fromkeys(recorder.fields) if hasattr(node, n))
+
+
+def _may_hold_node(annotation: object) -> bool:
+    """False for fields declared as plain values (``str``, ``bool``, ``Literal[...]``); anything
+    naming a libcst node class, or not understood, may hold a node."""
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return isinstance(annotation, str) or "libcst._nodes" in text or "ForwardRef" in text
+
+
+def _holds_node(value: object) -> bool:
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return any(is_node_type(type(v)) for v in value)  # type: ignore[attr-defined]
+    return is_node_type(kind)
+
+
+def visit_order(node: cst.CSTNode) -> tuple[str, ...]:
+    """The fields of ``node`` in the order libcst's visitor visits them.
+
+    Asked of libcst once per node type: its ``_visit_and_replace_children`` announces each field
+    through ``on_visit_attribute`` before visiting it. A few node types visit a field only when it
+    is set (``FormattedStringExpression.format_spec``); for those, an instance that has such a
+    field set is asked again (once per combination of set fields)."""
+    cls = type(node)
+    known = _VISIT_ORDER.get(cls)
+    if known is None:
+        names = _recorded(node)
+        unannounced = tuple(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in names and not f.name.startswith("_") and _may_hold_node(f.type)
+        )
+        known = _VISIT_ORDER[cls] = (names, unannounced)
+    names, unannounced = known
+    if unannounced:
+        present = tuple(f for f in unannounced if _holds_node(getattr(node, f)))
+        if present:
+            key = (cls, present)
+            hit = _VISIT_ORDER.get(key)
+            if hit is None:
+                hit = _VISIT_ORDER[key] = (_recorded(node), ())
+            names = hit[0]
     return names
 
 
-def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+def libcst_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """Direct children in libcst's visiting order (what ``node.children`` returns, without
+    rebuilding the node)."""
     out: list[cst.CSTNode] = []
-    for name in _field_names(type(node)):
+    for name in visit_order(node):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind is list or kind is tuple:
+            out.extend(v for v in value if is_node_type(type(v)))
+        elif is_node_type(kind):
             out.append(value)
-        elif isinstance(value, (list, tuple)):
-            out.extend(v for v in value if isinstance(v, cst.CSTNode))
     return out
 
 
+_IS_NODE: dict[type, bool] = {}
+_ISA: dict[tuple[type, object], bool] = {}
+
+
+def isa(obj: object, kinds: type | tuple[type, ...]) -> bool:
+    """``isinstance(obj, kinds)``, memoised per (type, kinds): exact for any class, and much
+    cheaper than ``ABCMeta``'s check for libcst's abstract node classes in hot loops."""
+    key = (type(obj), kinds)
+    hit = _ISA.get(key)
+    if hit is None:
+        hit = _ISA[key] = isinstance(obj, kinds)
+    return hit
+
+
+def is_node_type(kind: type) -> bool:
+    """``issubclass(kind, CSTNode)``, memoised: libcst's classes are ABCs, and ``isinstance``
+    through ``ABCMeta`` dominated the walks before."""
+    known = _IS_NODE.get(kind)
+    if known is None:
+        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
 class TreeIndex:
-    def __init__(self, root: cst.CSTNode) -> None:
-        self.order: list[cst.CSTNode] = []
-        self._start: dict[int, int] = {}
-        self._end: dict[int, int] = {}
-        self._parent: dict[int, cst.CSTNode] = {}
-        self._by_type: dict[type, list[int]] = {}
-        stack: list[tuple[cst.CSTNode, bool]] = [(root, False)]
-        order, start, end, parent, by_type = self.order, self._start, self._end, self._parent, self._by_type
-        while stack:
-            node, leaving = stack.pop()
-            if leaving:
-                end[id(node)] = len(order)
-                continue
-            idx = len(order)
-            start[id(node)] = idx
+    """Pre-order list of a tree's nodes with, for each, the position where its sub-tree ends."""
+
+    def __init__(self, root: cst.CSTNode, children: Children = libcst_children) -> None:
+        self.root = root
+        order: list[cst.CSTNode] = []
+        parents: list[int] = []
+        pos: dict[int, int] = {}
+        nodes: list[cst.CSTNode] = [root]  # work stack: nodes and their parents' positions
+        owners: list[int] = [-1]
+        default = children is libcst_children
+        known_orders = _VISIT_ORDER
+        is_node = _IS_NODE
+        while nodes:
+            node = nodes.pop()
+            i = len(order)
+            pos[id(node)] = i
             order.append(node)
-            by_type.setdefault(type(node), []).append(idx)
-            stack.append((node, True))
-            kids = _children(node)
-            for kid in kids:
-                parent[id(kid)] = node
-            stack.extend((kid, False) for kid in reversed(kids))
+            parents.append(owners.pop())
+            if default:  # libcst_children, inlined: this loop runs for every node of every file
+                known = known_orders.get(type(node))
+                names = known[0] if known is not None and not known[1] else visit_order(node)
+                if not names:
+                    continue
+                kids: list = []
+                for name in names:
+                    value = getattr(node, name)
+                    kind = type(value)
+                    if kind is tuple or kind is list:
+                        for v in value:
+                            flag = is_node.get(type(v))
+                            if flag is None:
+                                flag = is_node_type(type(v))
+                            if flag:
+                                kids.append(v)
+                    else:
+                        flag = is_node.get(kind)
+                        if flag is None:
+                            flag = is_node_type(kind)
+                        if flag:
+                            kids.append(value)
+            else:
+                kids = list(children(node))
+            if kids:
+                kids.reverse()
+                nodes.extend(kids)
+                owners.extend([i] * len(kids))
+        # Sub-tree sizes from the parent links, children before parents (reverse pre-order).
+        n = len(order)
+        size = [1] * n
+        for j in range(n - 1, 0, -1):
+            size[parents[j]] += size[j]
+        self.order = order
+        self.ends = [j + size[j] for j in range(n)]
+        self._parents = parents
+        self._pos = pos
+        self._by_type: dict[type, list[int]] | None = None
+
+    # -- lookups -------------------------------------------------------------------------------
+    def position(self, node: cst.CSTNode) -> int | None:
+        """Index of ``node`` in :attr:`order`, or None when it is not in this tree."""
+        i = self._pos.get(id(node))
+        if i is None or self.order[i] is not node:
+            return None
+        return i
+
+    def __contains__(self, node: object) -> bool:
+        return self.position(node) is not None  # type: ignore[arg-type]
+
+    def by_type(self) -> dict[type, list[int]]:
+        """``{node type: positions}`` (built on first use)."""
+        if self._by_type is None:
+            by_type: dict[type, list[int]] = {}
+            for i, node in enumerate(self.order):
+                by_type.setdefault(type(node), []).append(i)
+            self._by_type = by_type
+        return self._by_type
 
     def nodes(self, kind: type[N] | tuple[type, ...], within: cst.CSTNode | None = None) -> list[N]:
-        """Nodes that are instances of ``kind`` (subclasses included), in tree order; only
+        """Nodes that are instances of ``kind`` (subclasses included), in traversal order; only
         those inside ``within`` (itself included) when given."""
         if within is None:
             lo, hi = 0, len(self.order)
         else:
-            key = id(within)
-            if key not in self._start:
+            i = self.position(within)
+            if i is None:
                 return []
-            lo, hi = self._start[key], self._end[key]
+            lo, hi = i, self.ends[i]
         hits: list[int] = []
-        for node_type, indices in self._by_type.items():
+        for node_type, indices in self.by_type().items():
             if issubclass(node_type, kind):
                 hits.extend(indices[bisect.bisect_left(indices, lo) : bisect.bisect_left(indices, hi)])
         hits.sort()
-        return [self.order[i] for i in hits]  # type: ignore[misc]
+        order = self.order
+        return [order[i] for i in hits]  # type: ignore[misc]
+
+    def subtree(self, root: cst.CSTNode, skip: Callable[[cst.CSTNode], bool] | None = None) -> list[cst.CSTNode]:
+        """``root`` and every node under it in traversal order; a node for which ``skip`` is
+        true is included but its children are not (``root`` itself is always entered)."""
+        i = self.position(root)
+        if i is None:
+            raise KeyError("node is not in this tree")
+        end = self.ends[i]
+        if skip is None:
+            return self.order[i:end]
+        order, ends = self.order, self.ends
+        out = [root]
+        j = i + 1
+        while j < end:
+            node = order[j]
+            out.append(node)
+            j = ends[j] if skip(node) else j + 1
+        return out
+
+    def replay(
+        self,
+        on_visit: Callable[[cst.CSTNode], bool],
+        on_leave: Callable[[cst.CSTNode], None],
+        root: cst.CSTNode | None = None,
+        toward: Sequence[int] | None = None,
+    ) -> None:
+        """Call ``on_visit``/``on_leave`` as a libcst ``CSTVisitor`` with those two methods
+        would be called by ``root.visit(...)`` (the whole tree by default): pre-order visits,
+        post-order leaves, children skipped when ``on_visit`` returns False (their parent is
+        still left). Meant for an index in libcst's order.
+
+        ``toward`` (sorted positions) restricts the walk to the paths leading to those nodes: the
+        children of a node are entered only when one of the positions lies under it. A visitor
+        that only acts on such nodes and their ancestors then sees everything it uses."""
+        order, ends = self.order, self.ends
+        i = 0 if root is None else self.position(root)
+        if i is None:
+            raise KeyError("node is not in this tree")
+        stop = ends[i]
+        open_ends: list[int] = []
+        open_nodes: list[cst.CSTNode] = []
+        while i < stop:
+            while open_ends and open_ends[-1] <= i:
+                open_ends.pop()
+                on_leave(open_nodes.pop())
+            node = order[i]
+            enter = on_visit(node)
+            end = ends[i]
+            open_ends.append(end)
+            open_nodes.append(node)
+            if enter and toward is not None:
+                k = bisect.bisect_right(toward, i)
+                enter = k < len(toward) and toward[k] < end
+            i = i + 1 if enter else end
+        while open_nodes:
+            on_leave(open_nodes.pop())
 
     def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self._parent.get(id(node))
+        i = self.position(node)
+        if i is None:
+            return None
+        p = self._parents[i]
+        return None if p < 0 else self.order[p]
 
     def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = self.parent_of(node)
         while current is not None:
             yield current
             current = self.parent_of(current)
+
+
+# -- finding the index of a sub-tree ----------------------------------------------------------
+
+_RECENT: dict[object, list[TreeIndex]] = {}
+#: How many indexes of each order are kept: enough for the project rules to revisit every file of
+#: a typical extension without rebuilding (they cycle through all files, the worst case for an
+#: LRU), bounded by the total number of nodes so that linting a large tree (the bench's sweep of
+#: botocore) does not keep every module alive; the least recently used is dropped first.
+RECENT_LIMIT = 512
+RECENT_NODE_LIMIT = 1_000_000
+
+
+def index_for(node: cst.CSTNode, kind: object = libcst_children, children: Children | None = None) -> TreeIndex | None:
+    """The recently built index (of the order ``kind``) that contains ``node``.
+
+    A :class:`~libcst.Module` that is not indexed yet gets its index built and remembered; a
+    sub-tree of no known index gives None (the caller walks it the slow way)."""
+    recent = _RECENT.get(kind)
+    if recent is None:
+        recent = _RECENT[kind] = []
+    if recent and recent[0].position(node) is not None:  # the file being linted, almost always
+        return recent[0]
+    for k, idx in enumerate(recent):
+        if idx.position(node) is not None:
+            recent.insert(0, recent.pop(k))
+            return idx
+    if isinstance(node, cst.Module):
+        idx = TreeIndex(node, children or kind)  # type: ignore[arg-type]
+        recent.insert(0, idx)
+        del recent[RECENT_LIMIT:]
+        total = 0
+        for k, kept in enumerate(recent):
+            total += len(kept.order)
+            if total > RECENT_NODE_LIMIT and k > 0:
+                del recent[k:]
+                break
+        return idx
+    return None

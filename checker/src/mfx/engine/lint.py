@@ -14,7 +14,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from mfx.config import Settings
 from mfx.discovery import relative_to_root
@@ -22,6 +22,7 @@ from mfx.engine.cache import Cache, content_hash, project_fingerprint
 from mfx.engine.diagnostic import Diagnostic
 from mfx.engine.noqa import parse_noqa
 from mfx.engine.sources import SourceFile
+from mfx.projectfiles import is_project_file
 from mfx.registry import ENGINE_CODES, SYNTAX_ERROR_CODE, SYNTAX_ERROR_NAME
 from mfx.selection import PerFileIgnores, matches_any
 
@@ -39,11 +40,27 @@ class RunResult:
     from_cache: int = 0
 
 
-def default_jobs() -> int:
+def _cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined]
     except AttributeError:  # pragma: no cover - macOS / Windows
         return max(1, os.cpu_count() or 1)
+
+
+def default_jobs() -> int:
+    """Workers for ``-j 0`` (the default): the cores that are idle right now.
+
+    A parallel run costs about 1.5x the CPU of a one-process run (each worker parses its files,
+    and this process parses them again for the project rules, meanwhile). That pays only when
+    cores are free: on a machine already busy (load average >= cores - 1) the pool made a cold
+    run 1.5-2x slower in wall time than one process (docs/lint/performance.md). ``-j N`` is
+    always honoured."""
+    cores = _cores()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - Windows
+        return cores
+    return max(1, min(cores, int(cores - load + 0.5)))
 
 
 def apply_suppressions(
@@ -54,6 +71,10 @@ def apply_suppressions(
     diagnostics = list(diagnostics)
     if not diagnostics:
         return diagnostics
+    if noqa is None and "noqa" not in text.lower():
+        # Both comment forms contain "noqa" (see mfx.engine.noqa): without it only
+        # per-file-ignores can drop anything, and tokenizing the file would be wasted.
+        return [d for d in diagnostics if d.code in ENGINE_CODES or not matches_any(ignored, d.code)]
     noqa = parse_noqa(text) if noqa is None else noqa
     out = []
     for d in diagnostics:
@@ -111,6 +132,17 @@ def _worker(item: tuple[str, str]):
     return relpath, diagnostics, ok
 
 
+def _parses(relpath: str, text: str, into: dict) -> bool:
+    """Parse ``text`` into ``into[relpath]``; False when it does not parse (as in lint_text)."""
+    from mfx.engine.runner import ParsedFile
+
+    try:
+        into[relpath] = ParsedFile(relpath, text)
+    except Exception:
+        return False
+    return True
+
+
 def _has_project_rules(codes: Sequence[str]) -> bool:
     from mfx.engine.runner import load_rules
     from mfx.rule import ProjectRule
@@ -118,8 +150,17 @@ def _has_project_rules(codes: Sequence[str]) -> bool:
     return any(issubclass(r, ProjectRule) for r in load_rules(codes))
 
 
-def _lint_many(items: list[tuple[str, str]], settings: Settings, jobs: int, keep_parsed: dict | None):
-    """Yield (relpath, diagnostics, ok); a process pool when there is enough work."""
+def _lint_many(
+    items: list[tuple[str, str]],
+    settings: Settings,
+    jobs: int,
+    keep_parsed: dict | None,
+    while_workers_run: Callable[[], None] | None = None,
+):
+    """Yield (relpath, diagnostics, ok); a process pool when there is enough work.
+
+    With a pool, ``while_workers_run`` is called in this process once every file has been
+    handed to the workers: the project rules run there meanwhile instead of after them."""
     total = sum(len(t) for _, t in items)
     done: set[str] = set()
     if jobs > 1 and len(items) >= PARALLEL_MIN_FILES and total >= PARALLEL_MIN_BYTES:
@@ -132,7 +173,10 @@ def _lint_many(items: list[tuple[str, str]], settings: Settings, jobs: int, keep
                 initializer=_init_worker,
                 initargs=(settings.enabled, settings.per_file_ignores),
             ) as pool:
-                for relpath, diagnostics, ok in pool.map(_worker, ordered, chunksize=1):
+                results = pool.map(_worker, ordered, chunksize=1)  # submits every file now
+                if while_workers_run is not None:
+                    while_workers_run()
+                for relpath, diagnostics, ok in results:
                     done.add(relpath)
                     yield relpath, diagnostics, ok
         except BrokenProcessPool:
@@ -152,16 +196,19 @@ def _run_project_rules(
 ) -> list[Diagnostic]:
     from mfx.engine.lazy import LazyProject
     from mfx.engine.runner import internal_error, load_rules, run_project_rules_on
+    from mfx.projectfiles.base import ProjectFileRule
     from mfx.rule import ProjectRule
 
-    rules = [r for r in load_rules(settings.enabled) if issubclass(r, ProjectRule)]
+    enabled = load_rules(settings.enabled)
+    project_files = _lint_project_files(settings, sources, enabled)
+    rules = [r for r in enabled if issubclass(r, ProjectRule) and not issubclass(r, ProjectFileRule)]
     if not rules or not ok_paths:
-        return []
+        return project_files
     lazy = LazyProject({p: sources[p].text for p in ok_paths}, keep_parsed)
     try:
         found = run_project_rules_on(lazy.context(), lazy.parsed, rules)
     except Exception as exc:
-        return [internal_error(min(ok_paths), None, exc)]
+        return project_files + [internal_error(min(ok_paths), None, exc)]
     by_path: dict[str, list[Diagnostic]] = {}
     for d in found:
         by_path.setdefault(d.path, []).append(d)
@@ -169,7 +216,16 @@ def _run_project_rules(
     for path, diags in by_path.items():
         text = sources[path].text if path in sources else ""
         out.extend(apply_suppressions(diags, text, settings.per_file_ignores.ignored_for(path)))
-    return out
+    return project_files + out
+
+
+def _lint_project_files(settings: Settings, sources: Mapping[str, SourceFile], rules) -> list[Diagnostic]:
+    """Project-file rules (mfx.projectfiles) on pyproject.toml / workflows; they see every path."""
+    if not any(is_project_file(p) for p in sources):
+        return []
+    from mfx.projectfiles.runner import lint_project_files
+
+    return lint_project_files({p: s.text for p, s in sources.items()}, rules, settings.per_file_ignores)
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -193,6 +249,8 @@ def lint_paths(files: Sequence[Path], settings: Settings, *, jobs: int = 0, use_
         if src.error is not None:
             diagnostics.append(read_error(relpath, src.error))
             continue
+        if is_project_file(relpath):
+            continue  # pyproject.toml, CI workflows: read by project-file rules, below
         cached = cache.get(relpath, digests[relpath])
         if cached is not None:
             hits += 1
@@ -202,16 +260,30 @@ def lint_paths(files: Sequence[Path], settings: Settings, *, jobs: int = 0, use_
             continue
         todo.append((relpath, src.text))
     keep_parsed: dict | None = {} if todo and _has_project_rules(settings.enabled) else None
-    for relpath, found, ok in _lint_many(todo, settings, jobs, keep_parsed):
+    fingerprint = project_fingerprint(f"{p}:{digests[p]}" for p in sources)
+    project = cache.get_project(fingerprint)
+    computed_meanwhile = False
+
+    def project_rules_meanwhile() -> None:
+        # Parallel run: the workers' trees stay in the workers, so this process parses the
+        # files for the project rules anyway; doing it while they work overlaps the two.
+        nonlocal project, computed_meanwhile
+        if project is None:
+            parsed: dict = {}
+            ok_now = sorted(ok_paths + [p for p, text in todo if _parses(p, text, parsed)])
+            project = _run_project_rules(settings, sources, ok_now, parsed)
+            computed_meanwhile = True
+
+    for relpath, found, ok in _lint_many(todo, settings, jobs, keep_parsed, project_rules_meanwhile):
         diagnostics.extend(found)
         cache.put(relpath, digests[relpath], found)
         if ok:
             ok_paths.append(relpath)
     ok_paths.sort()
-    fingerprint = project_fingerprint(f"{p}:{digests[p]}" for p in sources)
-    project = cache.get_project(fingerprint)
     if project is None:
         project = _run_project_rules(settings, sources, ok_paths, keep_parsed or {})
+        cache.put_project(fingerprint, project)
+    elif computed_meanwhile:
         cache.put_project(fingerprint, project)
     diagnostics.extend(project)
     cache.save()
@@ -231,6 +303,8 @@ def lint_texts(texts: Mapping[str, str], settings: Settings) -> list[Diagnostic]
     diagnostics: list[Diagnostic] = []
     ok_paths: list[str] = []
     for relpath in sorted(texts):
+        if is_project_file(relpath):
+            continue
         found, ok = lint_text(relpath, texts[relpath], settings.enabled, settings.per_file_ignores, keep_parsed)
         diagnostics.extend(found)
         if ok:

@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from mfx.engine import profile
 from mfx.engine.context import FileContext, ProjectContext
 from mfx.engine.diagnostic import Diagnostic, Edit, FixEdit
 from mfx.registry import (
@@ -78,8 +79,14 @@ def all_rules() -> tuple[RuleClass, ...]:
 
 
 def load_rules(codes: Iterable[str]) -> tuple[RuleClass, ...]:
-    """The rule classes for ``codes``, importing only their modules (engine codes are skipped)."""
-    wanted = set(codes)
+    """The rule classes for ``codes``, importing only their modules (engine codes are skipped).
+
+    Remembered per set of codes: the engine asks once per linted file."""
+    return _load_rules(frozenset(codes))
+
+
+@lru_cache(maxsize=64)
+def _load_rules(wanted: frozenset[str]) -> tuple[RuleClass, ...]:
     modules = rule_modules()
     found: list[RuleClass] = []
     for code in sorted(wanted):
@@ -101,15 +108,40 @@ class ParsedFile:
     def __init__(self, path: str, source: str, module: cst.Module | None = None) -> None:
         self.path = path
         self.source = source
-        self.module = cst.parse_module(source) if module is None else module
+        if module is None:
+            with profile.phase("parse"):
+                module = cst.parse_module(source)
+        self.module = module
         self.wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
         self.context = FileContext(path=path, source=source, module=self.module)
         self._positions = None
+        self._ranges: dict[int, object] = {}
+
+    def prepare_ranges(self, nodes: Iterable[cst.CSTNode | None]) -> None:
+        """Compute the ranges of ``nodes`` in one code-generation pass (see
+        :mod:`mfx.engine.positions`); :meth:`range_of` then answers from memory."""
+        missing = [n for n in nodes if n is not None and id(n) not in self._ranges]
+        if missing:
+            from mfx.engine.positions import locate_nodes
+
+            with profile.phase("positions"):
+                self._ranges.update(locate_nodes(self.module, missing))
+
+    def range_of(self, node: cst.CSTNode):
+        """The ``CodeRange`` of ``node`` (PositionProvider's syntactic range)."""
+        found = self._ranges.get(id(node))
+        if found is None:
+            self.prepare_ranges([node])
+            found = self._ranges.get(id(node))
+        if found is None:  # not a node of this tree: PositionProvider raises the usual KeyError
+            return self.positions[node]
+        return found
 
     @property
     def positions(self):
         if self._positions is None:
-            self._positions = self.wrapper.resolve(PositionProvider)
+            with profile.phase("positions"):
+                self._positions = self.wrapper.resolve(PositionProvider)
         return self._positions
 
 
@@ -171,14 +203,14 @@ def internal_error(path: str, rule: RuleClass | None, exc: BaseException, line: 
 
 def _locate(parsed: ParsedFile, rule: RuleClass, report: Report) -> Diagnostic:
     if report.node is not None:
-        rng = parsed.positions[report.node]
+        rng = parsed.range_of(report.node)
         start = (rng.start.line, rng.start.column + 1)
         end = (rng.end.line, rng.end.column + 1)
     else:
         start = end = (report.line or 1, report.column or 1)
     fix = None
     if report.fix is not None:
-        target = parsed.positions[report.fix.node]
+        target = parsed.range_of(report.fix.node)
         replacement = report.fix.replacement
         if isinstance(replacement, cst.CSTNode):
             content = parsed.module.code_for_node(replacement)
@@ -216,12 +248,19 @@ def lint_sources(
     """Lint ``{relative path: source}`` with ``rules`` (default: all). Never raises on bad input.
 
     Suppression comments are not applied here (see :mod:`mfx.engine.lint` for the full run)."""
+    from mfx.projectfiles import is_project_file
+    from mfx.projectfiles.base import ProjectFileRule
+    from mfx.projectfiles.runner import lint_project_files
+
     rules = all_rules() if rules is None else tuple(rules)
     file_rules = [r for r in rules if issubclass(r, Rule)]
-    project_rules = [r for r in rules if issubclass(r, ProjectRule)]
-    diagnostics: list[Diagnostic] = []
+    project_rules = [r for r in rules if issubclass(r, ProjectRule) and not issubclass(r, ProjectFileRule)]
+    # pyproject.toml, CI workflows: their own parsers and rules (mfx.projectfiles).
+    diagnostics: list[Diagnostic] = lint_project_files(sources, rules, apply_noqa=False)
     parsed: dict[str, ParsedFile] = {}
     for path, source in sources.items():
+        if is_project_file(path):
+            continue
         try:
             parsed[path] = ParsedFile(path, source)
         except PARSE_ERRORS as exc:
@@ -321,6 +360,59 @@ def _no_attribute_hook(node: cst.CSTNode, attribute: str) -> None:
     return None
 
 
+def _dispatch(module: cst.Module, methods: Mapping[str, list[Callable]]) -> None:
+    """Call the rules' ``visit_<Node>``/``leave_<Node>`` methods in the order a libcst traversal
+    of ``module`` would, but only at the nodes that have methods.
+
+    The file's :class:`~mfx.engine.index.TreeIndex` (built once, in libcst's visiting order, and
+    shared with the analyses that search sub-trees) lists the nodes in pre-order with the end of
+    each sub-tree, so a stack of open sub-trees gives every leave at the right moment. Batched
+    visitors cannot skip children (libcst ignores their return value), so nothing else changes.
+    Per-attribute hooks (``visit_<Node>_<field>``) need the real traversal, which is then used."""
+    from mfx.engine.index import index_for
+
+    if all(name in ("visit_Module", "leave_Module") for name in methods):
+        # Only whole-module rules (most rules): the module is the first node visited and the
+        # last left, so no index in libcst's order is needed for this file.
+        for fn in methods.get("visit_Module", ()):
+            fn(module)
+        for fn in methods.get("leave_Module", ()):
+            fn(module)
+        return
+    idx = None if any(name.count("_") >= 2 for name in methods) else index_for(module)
+    if idx is None:
+        module.visit(_Batched(methods))
+        return
+    visits: dict[type, tuple[Callable, ...]] = {}
+    leaves: dict[type, tuple[Callable, ...]] = {}
+    positions: list[int] = []
+    for kind, at in idx.by_type().items():
+        v = tuple(methods.get("visit_" + kind.__name__, ()))
+        l_ = tuple(methods.get("leave_" + kind.__name__, ()))
+        if v or l_:
+            visits[kind], leaves[kind] = v, l_
+            positions.extend(at)
+    positions.sort()
+    order, ends = idx.order, idx.ends
+    open_ends: list[int] = []
+    open_nodes: list[cst.CSTNode] = []
+    for i in positions:
+        while open_ends and open_ends[-1] <= i:
+            open_ends.pop()
+            node = open_nodes.pop()
+            for fn in leaves[type(node)]:
+                fn(node)
+        node = order[i]
+        for fn in visits[type(node)]:
+            fn(node)
+        open_ends.append(ends[i])
+        open_nodes.append(node)
+    while open_nodes:
+        node = open_nodes.pop()
+        for fn in leaves[type(node)]:
+            fn(node)
+
+
 def _culprit(exc: BaseException, instances: Sequence[Rule]) -> Rule | None:
     """The outermost rule instance on the traceback: the rule whose method raised."""
     ids = {id(i): i for i in instances}
@@ -333,12 +425,34 @@ def _culprit(exc: BaseException, instances: Sequence[Rule]) -> Rule | None:
     return None
 
 
+def applicable_rules(pf: ParsedFile, rules: Iterable[type[Rule]]) -> list[type[Rule]]:
+    """The rules among ``rules`` whose declared pre-check admits ``pf`` (checked once per file
+    against its text; see :mod:`mfx.applicability`)."""
+    from mfx.applicability import FileWords, applicable
+
+    words = FileWords(pf.source, pf.context.package_name, pf.path)
+    out = [r for r in rules if applicable(r.TRIGGERS, words, r.FILE_NAMES)]
+    if profile.ENABLED:
+        for r in rules:
+            if r not in out:
+                profile.TIMES[f"count:files skipped by {r.code}"] += 1
+    return out
+
+
 def run_file_rules(pf: ParsedFile, rules: Iterable[type[Rule]]) -> list[Diagnostic]:
     """Run ``rules`` over one parsed file in a single traversal.
 
     When a rule raises, it is dropped, reported as MFX999, and the traversal is repeated with
-    the other rules (fresh instances), so their findings are complete."""
-    remaining = list(rules)
+    the other rules (fresh instances), so their findings are complete.
+
+    Rules whose applicability pre-check fails for this file (``Rule.TRIGGERS``, see
+    :mod:`mfx.applicability`) are left out before anything is built; when none is left, the
+    file's index is never built and no visitor runs (it was parsed: syntax errors are known)."""
+    remaining = applicable_rules(pf, rules)
+    if not remaining:
+        if profile.ENABLED:
+            profile.TIMES["count:files without applicable rules"] += 1
+        return []
     failures: list[Diagnostic] = []
     while remaining:
         out, failed = _traverse(pf, remaining, failures)
@@ -366,9 +480,13 @@ def _traverse(
             # fails then fails inside the asking rule, which is reported as MFX999.
             inst.metadata = LazyMetadata(pf.wrapper, inst.get_inherited_dependencies())
         for name in _visitor_method_names(type(inst)):
-            methods.setdefault(name, []).append(getattr(inst, name))
+            method = getattr(inst, name)
+            if profile.ENABLED:
+                method = profile.timed(f"rule:{inst.code}", method)
+            methods.setdefault(name, []).append(method)
     try:
-        pf.module.visit(_Batched(methods))
+        with profile.phase("traverse (rules included)"):
+            _dispatch(pf.module, methods)
     except Exception as exc:
         culprit = _culprit(exc, instances)
         if culprit is None:  # the traversal itself failed: no rule can run on this file
@@ -377,6 +495,9 @@ def _traverse(
         failures.append(internal_error(pf.path, type(culprit), exc))
         return [], type(culprit)
     out: list[Diagnostic] = []
+    pf.prepare_ranges(
+        node for inst in instances for rep in inst.reports for node in (rep.node, rep.fix.node if rep.fix else None)
+    )
     for inst in instances:
         for rep in inst.reports:
             try:
@@ -402,12 +523,26 @@ def run_project_rules_on(
     """Run project rules; ``parsed_for(path)`` gives the parsed file a report points into."""
     out: list[Diagnostic] = []
     anchor = min(project.files) if project.files else "."
+    found: list[tuple[type[ProjectRule], list[Report]]] = []
     for rule in rules:
         try:
-            reports = list(rule(project).check())
+            with profile.phase(f"project rule {rule.code}"):
+                found.append((rule, list(rule(project).check())))
         except Exception as exc:
             out.append(internal_error(anchor, rule, exc))
-            continue
+    # One position pass per file for all the project rules' reports in it.
+    wanted: dict[str, list[cst.CSTNode | None]] = {}
+    for _, reports in found:
+        for rep in reports:
+            wanted.setdefault(rep.path or "", []).extend((rep.node, rep.fix.node if rep.fix else None))
+    for path, nodes in wanted.items():
+        try:
+            pf = parsed_for(path)
+            if pf is not None:
+                pf.prepare_ranges(nodes)
+        except Exception:  # located (and reported) one by one below
+            pass
+    for rule, reports in found:
         for rep in reports:
             try:
                 pf = parsed_for(rep.path or "")

@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import walk
+from mfx.applicability import ALWAYS
 from mfx.rule import Invalid, Rule, Valid
 
 _UPSTREAM = re.compile(r"(^|/)test/ux(/|$)")
@@ -38,6 +39,10 @@ class ConflictingUxConftests(Rule):
     """
 
     code = "MFX019"
+    # Applicability pre-check (mfx.applicability): no word is necessary (the reported calls are
+    # recognised by string values alone), but the rule only looks at files named `noxfile.py`.
+    TRIGGERS = ALWAYS
+    FILE_NAMES = ("noxfile.py",)
     name = "conflicting-ux-conftests"
     message = (
         "this pytest run loads both the orchestrator kit's compliance conftest and Metaflow's "

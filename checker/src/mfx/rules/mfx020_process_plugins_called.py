@@ -40,6 +40,10 @@ class ProcessPluginsCalled(BackendFileRule):
     """
 
     code = "MFX020"
+    # Applicability pre-check (mfx.applicability), sound because it reports calls whose resolved
+    # name ends with `.process_plugins`; names resolve only by joining identifiers written in the
+    # file, so `process_plugins` is written in it
+    TRIGGERS = ("process_plugins",)
     name = "process-plugins-called"
     message = (
         "do not call `process_plugins` in an extension: Metaflow calls it after merging every "

@@ -58,6 +58,11 @@ class StepDecoratorHeavyImport(BackendFileRule):
     """
 
     code = "MFX023"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "step-decorator-heavy-import"
     message = "third-party import at the top of a step decorator module"
     pitfalls = ("B21",)

@@ -39,6 +39,11 @@ class DecoratorDefaultsComputed(BackendFileRule):
     """
 
     code = "MFX024"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "decorator-defaults-computed"
     message = (
         "`defaults` of a step decorator must be a literal dict: it is evaluated in every process "

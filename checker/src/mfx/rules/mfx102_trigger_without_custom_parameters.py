@@ -45,6 +45,10 @@ class TriggerWithoutCustomParameters(Rule):
     """
 
     code = "MFX102"
+    # Applicability pre-check (mfx.applicability), sound because it reports only on commands of an
+    # orchestrator CLI, whose root group is `@<click>.group()` with `<click>` resolving to `click`
+    # or `metaflow._vendor.click`: the identifier `click` is written in the file
+    TRIGGERS = ("click",)
     name = "trigger-without-custom-parameters"
     message = (
         "the `trigger` command does not accept flow parameters: decorate it with "

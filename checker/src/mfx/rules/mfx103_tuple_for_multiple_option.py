@@ -45,6 +45,10 @@ class TupleForMultipleOption(Rule):
     """
 
     code = "MFX103"
+    # Applicability pre-check (mfx.applicability), sound because every finding is an argument of a
+    # call on `get_lower_level_group(...)` or on a variable assigned from such a call: the
+    # identifier is written in the file
+    TRIGGERS = ("get_lower_level_group",)
     name = "tuple-for-multiple-option"
     message = (
         "a tuple passed to Metaflow's click API fails its type check once it has 2+ elements "
@@ -148,8 +152,6 @@ def create(self, tags):
     ]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if "get_lower_level_group" not in self.context.source:
-            return  # nothing to analyse (a cheap pre-filter; the analysis below decides)
         groups = self._group_names(node)
         for call in self._calls(node):
             func = call.func

@@ -50,6 +50,10 @@ class DeployedFlowClassmethodsMissing(Rule):
     """
 
     code = "MFX104"
+    # Applicability pre-check (mfx.applicability), sound because it reports only on classes deriving
+    # (directly or through a class of the file) from a base resolving to `...DeployedFlow`: the
+    # identifier is written in the file
+    TRIGGERS = ("DeployedFlow",)
     name = "deployed-flow-classmethods-missing"
     message = "DeployedFlow subclass does not override {missing}: the inherited versions dispatch to Argo Workflows; define them as classmethods (raise NotImplementedError if unsupported)"
     pitfalls = ("O23",)

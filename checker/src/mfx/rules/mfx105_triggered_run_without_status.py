@@ -39,6 +39,10 @@ class TriggeredRunWithoutStatus(Rule):
     """
 
     code = "MFX105"
+    # Applicability pre-check (mfx.applicability), sound because it reports only on classes deriving
+    # (directly or through a class of the file) from a base resolving to `...TriggeredRun`: the
+    # identifier is written in the file
+    TRIGGERS = ("TriggeredRun",)
     name = "triggered-run-without-status"
     message = (
         "TriggeredRun subclass has no `status` property: return one of None, RUNNING, PENDING, "

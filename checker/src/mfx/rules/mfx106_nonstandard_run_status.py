@@ -41,6 +41,10 @@ class NonstandardRunStatus(Rule):
     """
 
     code = "MFX106"
+    # Applicability pre-check (mfx.applicability), sound because it reports only on classes deriving
+    # (directly or through a class of the file) from a base resolving to `...TriggeredRun`: the
+    # identifier is written in the file
+    TRIGGERS = ("TriggeredRun",)
     name = "nonstandard-run-status"
     message = (
         "`status` returns {value!r}, which is not in Metaflow's status vocabulary: use one of "

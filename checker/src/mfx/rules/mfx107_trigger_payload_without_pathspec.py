@@ -45,6 +45,10 @@ class TriggerPayloadWithoutPathspec(Rule):
     """
 
     code = "MFX107"
+    # Applicability pre-check (mfx.applicability), sound because it reports only on commands of an
+    # orchestrator CLI, whose root group is `@<click>.group()` with `<click>` resolving to `click`
+    # or `metaflow._vendor.click`: the identifier `click` is written in the file
+    TRIGGERS = ("click",)
     name = "trigger-payload-without-pathspec"
     message = (
         'the trigger attribute payload has no "pathspec" key: add '

@@ -51,6 +51,10 @@ class AttributeFileNotWritten(Rule):
     """
 
     code = "MFX108"
+    # Applicability pre-check (mfx.applicability), sound because it reports only on commands of an
+    # orchestrator CLI, whose root group is `@<click>.group()` with `<click>` resolving to `click`
+    # or `metaflow._vendor.click`: the identifier `click` is written in the file
+    TRIGGERS = ("click",)
     name = "attribute-file-not-written"
     message = (
         "`{cmd}` can exit without writing `deployer_attribute_file`: the Deployer API then waits "

@@ -46,6 +46,10 @@ class TriggerBlocksOnChild(Rule):
     """
 
     code = "MFX109"
+    # Applicability pre-check (mfx.applicability), sound because it reports only on commands of an
+    # orchestrator CLI, whose root group is `@<click>.group()` with `<click>` resolving to `click`
+    # or `metaflow._vendor.click`: the identifier `click` is written in the file
+    TRIGGERS = ("click",)
     name = "trigger-blocks-on-child"
     message = (
         "background process started by `trigger` {problem}: `trigger()` then waits for the whole "

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from mfx.analysis.backend_names import child_nodes
 from mfx.analysis.orchestrator_names import string_value, walk
+from mfx.engine.index import index_for
 from mfx.rule import Invalid, Rule, Valid
 
 #: A refusal Metaflow's deployer tests recognise ("not supported", "not yet supported"), and the
@@ -47,6 +49,9 @@ class UnsupportedFeatureMessage(Rule):
     """
 
     code = "MFX110"
+    # Applicability pre-check (mfx.applicability), sound because every finding is a `raise`
+    # statement: the keyword is written in the file
+    TRIGGERS = ("raise",)
     name = "unsupported-feature-message"
     message = (
         'the rejection of an unsupported feature does not say "not supported": tools (and '
@@ -101,18 +106,17 @@ def _validate(flow):
         ),
     ]
 
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self._functions: list[str] = []
+    def visit_Module(self, node: cst.Module) -> None:
+        # Every `if` of the module from its index (the analyses' field order), with its enclosing
+        # functions from the index's parents: what visit_FunctionDef/visit_If gave, without an
+        # index in libcst's order.
+        idx = index_for(node, child_nodes)
+        for if_node in idx.nodes(cst.If):
+            functions = [a.name.value for a in idx.ancestors(if_node) if type(a) is cst.FunctionDef]
+            self._check_if(if_node, functions)  # type: ignore[arg-type]
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._functions.append(node.name.value)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._functions.pop()
-
-    def visit_If(self, node: cst.If) -> None:
-        if any(f in _DECORATOR_HOOKS for f in self._functions):
+    def _check_if(self, node: cst.If, functions: list[str]) -> None:
+        if any(f in _DECORATOR_HOOKS for f in functions):
             return  # a decorator validating the user's flow, not an orchestrator refusing it
         if isinstance(node.test, cst.BooleanOperation) and isinstance(node.test.operator, cst.And):
             return  # a combination of features (e.g. @trigger *and* @trigger_on_finish) is not a feature

@@ -37,6 +37,10 @@ class RetryCountHardCoded(Rule):
     """
 
     code = "MFX201"
+    # Applicability pre-check (mfx.applicability), sound because it reports uses of the
+    # `--retry-count` option found in string values (escape sequences are covered by the engine, see
+    # mfx.applicability)
+    TRIGGERS = ("--retry-count",)
     name = "retry-count-hard-coded"
     message = (
         "`--retry-count` is the constant {value}: pass the scheduler's 0-based attempt number so "
@@ -89,8 +93,6 @@ def generated(node):
     def visit_Module(self, node: cst.Module) -> None:
         if self.context.is_test:
             return  # tests run steps by hand on purpose
-        if "--retry-count" not in self.context.source:
-            return  # cheap pre-filter; the analysis below decides
         strings = strings_of(node)
         for use in strings.option_uses("--retry-count"):
             value = use.literal if use.expr is None else constant(use.expr, use.fragment.function)

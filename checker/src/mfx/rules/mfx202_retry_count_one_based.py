@@ -36,6 +36,10 @@ class RetryCountOneBased(Rule):
     """
 
     code = "MFX202"
+    # Applicability pre-check (mfx.applicability), sound because it reports uses of the
+    # `--retry-count` option found in string values (escape sequences are covered by the engine, see
+    # mfx.applicability)
+    TRIGGERS = ("--retry-count",)
     name = "retry-count-one-based"
     message = (
         "`--retry-count` comes from a 1-based attempt counter: subtract 1 (Metaflow counts "
@@ -78,8 +82,6 @@ def cmd():
     def visit_Module(self, node: cst.Module) -> None:
         if self.context.is_test:
             return  # tests run steps by hand on purpose
-        if "--retry-count" not in self.context.source:
-            return  # cheap pre-filter; the analysis below decides
         for use in strings_of(node).option_uses("--retry-count"):
             if retry_value_is_one_based(use):
                 self.report(use.fragment.node)

@@ -40,6 +40,10 @@ class MaxUserCodeRetriesMissing(Rule):
     """
 
     code = "MFX203"
+    # Applicability pre-check (mfx.applicability), sound because it reports step command builders,
+    # which are recognised by the `--task-id` option in string values (escape sequences are covered
+    # by the engine, see mfx.applicability)
+    TRIGGERS = ("--task-id",)
     name = "max-user-code-retries-missing"
     message = (
         "this `step` command has no `--max-user-code-retries`: pass the step's user-code retry "
@@ -78,8 +82,6 @@ def step_cmd(node, run_id, task_id):
     def visit_Module(self, node: cst.Module) -> None:
         if self.context.is_test:
             return  # tests run steps by hand on purpose
-        if "--task-id" not in self.context.source:
-            return  # cheap pre-filter; the analysis below decides
         strings = strings_of(node)
         if strings.option_uses("--max-user-code-retries"):
             return

@@ -37,6 +37,10 @@ class TagBeforeSubcommand(Rule):
     """
 
     code = "MFX204"
+    # Applicability pre-check (mfx.applicability), sound because every finding is a string fragment
+    # or list element that holds `--tag` (escape sequences are covered by the engine, see
+    # mfx.applicability)
+    TRIGGERS = ("--tag",)
     name = "tag-before-subcommand"
     message = (
         "`--tag` comes before the `step`/`init` sub-command: Metaflow has no top-level --tag; "
@@ -71,8 +75,6 @@ def cmds(tag, name, run_id):
     def visit_Module(self, node: cst.Module) -> None:
         if self.context.is_test:
             return  # tests run steps by hand on purpose
-        if "--tag" not in self.context.source:
-            return  # cheap pre-filter; the analysis below decides
         strings = strings_of(node)
         by_node = {f.node: f for f in strings.fragments}
         for frag in strings.fragments:

@@ -39,6 +39,10 @@ class FormattedBranchForwarded(Rule):
     """
 
     code = "MFX206"
+    # Applicability pre-check (mfx.applicability), sound because it reports uses of the `--branch`
+    # option found in string values (escape sequences are covered by the engine, see
+    # mfx.applicability)
+    TRIGGERS = ("--branch",)
     name = "formatted-branch-forwarded"
     message = (
         "`--branch` is given the formatted branch name: @project expects the raw branch (`abc`, "
@@ -73,8 +77,6 @@ def top(obj):
     def visit_Module(self, node: cst.Module) -> None:
         if self.context.is_test:
             return  # tests run steps by hand on purpose
-        if "--branch" not in self.context.source:
-            return  # cheap pre-filter; the analysis below decides
         for use in strings_of(node).option_uses("--branch"):
             if use.literal is not None and re.match(r"(test|prod|user)\.", use.literal):
                 self.report(use.fragment.node)

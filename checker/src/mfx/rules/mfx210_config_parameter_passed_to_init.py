@@ -43,6 +43,9 @@ class ConfigParameterPassedToInit(Rule):
     """
 
     code = "MFX210"
+    # Applicability pre-check (mfx.applicability), sound because it reports only inside loops and
+    # comprehensions over `<x>._get_parameters()`: the identifier is written in the file
+    TRIGGERS = ("_get_parameters",)
     name = "config-parameter-passed-to-init"
     message = (
         "this loop over `_get_parameters()` builds options without skipping configs: add "

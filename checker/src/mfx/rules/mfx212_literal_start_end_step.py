@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from mfx.analysis.backend_names import child_nodes
 from mfx.analysis.orchestrator_names import dotted, string_value, walk
+from mfx.engine.index import index_for
 from mfx.rule import Invalid, Rule, Valid
 
 _NAMES = {"start", "end"}
@@ -35,6 +37,10 @@ class LiteralStartEndStep(Rule):
     """
 
     code = "MFX212"
+    # Applicability pre-check (mfx.applicability), sound because a finding compares a string with a
+    # name whose last part is `name`, `step`, `step_name`, `stepname` or `node_name`, or subscripts
+    # a name ending in `graph`: one of these identifiers is written in the file
+    TRIGGERS = ("name", "step", "graph")
     name = "literal-start-end-step"
     message = (
         "step recognised by the literal name {name!r}: flows may rename it with "
@@ -72,17 +78,30 @@ def compile(self, node, step_name):
         )
     ]
 
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self._excused: set[int] = set()
+    _excused: set[int]
 
-    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+    def visit_Module(self, node: cst.Module) -> None:
+        self._excused = set()
+        # One lookup per node type in the module's index (the analyses' field order) instead of
+        # visitor methods, so that files linted by whole-module rules only need no index in
+        # libcst's order. A comparison can only be excused by a boolean operation containing it,
+        # so collecting every excuse first is what the visiting order gave.
+        idx = index_for(node, child_nodes)
+        for op in idx.nodes(cst.BooleanOperation):
+            self._excuse(op)
+        for n in idx.nodes((cst.Comparison, cst.Subscript)):
+            if type(n) is cst.Comparison:
+                self._check_comparison(n)  # type: ignore[arg-type]
+            else:
+                self._check_subscript(n)  # type: ignore[arg-type]
+
+    def _excuse(self, node: cst.BooleanOperation) -> None:
         # `name == graph.end_step and name != "end"` knows about custom names: not a finding.
         names = walk(node)
         if any(isinstance(n, cst.Name) and n.value in ("start_step", "end_step") for n in names):
             self._excused.update(id(n) for n in names if isinstance(n, cst.Comparison))
 
-    def visit_Comparison(self, node: cst.Comparison) -> None:
+    def _check_comparison(self, node: cst.Comparison) -> None:
         if id(node) in self._excused:
             return
         if len(node.comparisons) != 1:
@@ -96,7 +115,7 @@ def compile(self, node, step_name):
                 self.report(node, self.message.format(name=value))
                 return
 
-    def visit_Subscript(self, node: cst.Subscript) -> None:
+    def _check_subscript(self, node: cst.Subscript) -> None:
         name = dotted(node.value) or ""
         if name.split(".")[-1] not in ("graph", "_graph") or len(node.slice) != 1:
             return

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from mfx.analysis.orchestrator_project import (
     EXAMPLE_BUILDER,
     absent_reports,
+    may_mention,
     source_files,
     strings_of,
 )
@@ -66,9 +67,11 @@ class InitCommandMissing(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
+        # Both matches need the word `init` in a file's text (see may_mention).
         present = any(
             frag.text.strip() == "init" or _INIT.search(frag.text)
             for f in source_files(self.context)
+            if may_mention(f, ("init",))
             for frag in strings_of(f.module).fragments
         )
         return absent_reports(self.context, present, self.message)

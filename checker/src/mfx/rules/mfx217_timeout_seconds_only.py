@@ -33,6 +33,10 @@ class TimeoutSecondsOnly(Rule):
     """
 
     code = "MFX217"
+    # Applicability pre-check (mfx.applicability), sound because it needs a `['seconds']` subscript
+    # or `.get('seconds')` on attributes (escape sequences are covered by the engine, see
+    # mfx.applicability)
+    TRIGGERS = ("seconds",)
     name = "timeout-seconds-only"
     message = (
         "time limit read from `attributes['seconds']` only: @timeout also has minutes and hours; "
@@ -62,8 +66,6 @@ def limit(node):
     ]
 
     def visit_Module(self, node: cst.Module) -> None:
-        if "seconds" not in self.context.source:
-            return  # cheap pre-filter; the analysis below decides
         nodes = nodes_of(node)
         if not any(self._attribute_key(n) == "seconds" for n in nodes if type(n) in (cst.Subscript, cst.Call)):
             return

@@ -32,6 +32,9 @@ class StepRunInProcess(Rule):
     """
 
     code = "MFX218"
+    # Applicability pre-check (mfx.applicability), sound because it reports calls resolving to
+    # `metaflow.task.MetaflowTask`: the identifier is written in the file
+    TRIGGERS = ("MetaflowTask",)
     name = "step-run-in-process"
     message = (
         "step executed in-process with MetaflowTask: @timeout and decorator hooks need a real "
@@ -64,8 +67,6 @@ def run_step(flow, ds, md, env, echo, logger, monitor):
     ]
 
     def visit_Module(self, node: cst.Module) -> None:
-        if "MetaflowTask" not in self.context.source:
-            return  # cheap pre-filter; the analysis below decides
         imports = import_map(node)
         for call in walk(node):
             if isinstance(call, cst.Call) and qualify(call.func, imports) == "metaflow.task.MetaflowTask":

@@ -43,6 +43,10 @@ class UnsafeRunOrTaskId(Rule):
     """
 
     code = "MFX220"
+    # Applicability pre-check (mfx.applicability), sound because it reports uses of the
+    # `--run-id`/`--task-id` options found in string values (escape sequences are covered by the
+    # engine, see mfx.applicability)
+    TRIGGERS = ("-id",)
     name = "unsafe-run-or-task-id"
     message = (
         "`{option}` value {why}: numeric ids are not registered by the metadata service and "
@@ -79,8 +83,6 @@ def cmd(run_ts):
     def visit_Module(self, node: cst.Module) -> None:
         if self.context.is_test:
             return  # tests run steps by hand on purpose
-        if "-id" not in self.context.source:
-            return  # cheap pre-filter; the analysis below decides
         strings = strings_of(node)
         for option in ("--run-id", "--task-id"):
             for use in strings.option_uses(option):

@@ -48,6 +48,11 @@ class LocalDatastoreAccepted(BackendFileRule):
     """
 
     code = "MFX301"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "local-datastore-accepted"
     message = (
         "compute backend accepts the local datastore: in `step_init`, raise when "

@@ -41,6 +41,9 @@ class PackageCommandsWithoutMetadata(BackendFileRule):
     """
 
     code = "MFX305"
+    # Applicability pre-check (mfx.applicability), sound because it reports calls named
+    # `get_package_commands`: the identifier is written in the file
+    TRIGGERS = ("get_package_commands",)
     name = "package-commands-without-metadata"
     message = (
         "`get_package_commands` without `code_package_metadata`: pass the package metadata "

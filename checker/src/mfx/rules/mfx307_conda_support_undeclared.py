@@ -45,6 +45,11 @@ class CondaSupportUndeclared(BackendFileRule):
     """
 
     code = "MFX307"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "conda-support-undeclared"
     message = (
         "compute backend without `supports_conda_environment = True`: @conda/@pypi resolve for the "

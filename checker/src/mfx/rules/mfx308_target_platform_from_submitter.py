@@ -53,6 +53,11 @@ class TargetPlatformFromSubmitter(BackendFileRule):
     """
 
     code = "MFX308"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "target-platform-from-submitter"
     message = (
         "`target_platform` is computed from the submitting machine, not the workers: use a "

@@ -65,6 +65,11 @@ class MetadataSyncSkippedRemotely(BackendFileRule):
     """
 
     code = "MFX311"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "metadata-sync-skipped-remotely"
     message = "remote branch returns before the metadata bookkeeping"
     pitfalls = ("B12",)

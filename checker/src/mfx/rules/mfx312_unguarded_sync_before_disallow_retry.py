@@ -61,6 +61,9 @@ class UnguardedSyncBeforeDisallowRetry(BackendFileRule):
     """
 
     code = "MFX312"
+    # Applicability pre-check (mfx.applicability), sound because every finding ends in
+    # `sys.exit`/`exit`/`os._exit` (resolved names): the identifier `exit` is written in the file
+    TRIGGERS = ("exit",)
     name = "unguarded-sync-before-disallow-retry"
     message = (
         "this metadata sync can raise before `sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)` (no completed "

@@ -42,6 +42,11 @@ class ResourcesAttributeAccess(BackendFileRule):
     """
 
     code = "MFX313"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "resources-attribute-access"
     message = (
         "decorator values live in `deco.attributes[...]`: this `@resources` lookup on the decorator "

@@ -50,6 +50,11 @@ class ResourcesNotMerged(BackendFileRule):
     """
 
     code = "MFX314"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "resources-not-merged"
     message = (
         "compute backend never merges @resources into its cpu/memory attributes: call "

@@ -56,6 +56,11 @@ class RunTimeLimitNeverComputed(BackendFileRule):
     """
 
     code = "MFX315"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "run-time-limit-never-computed"
     message = (
         "`self.run_time_limit` is forwarded but never computed, so --run-time-limit is dropped: set "

@@ -36,6 +36,9 @@ class RunTimeLimitUnused(BackendFileRule):
     """
 
     code = "MFX316"
+    # Applicability pre-check (mfx.applicability), sound because it reports a parameter named
+    # `run_time_limit`: the identifier is written in the file
+    TRIGGERS = ("run_time_limit",)
     name = "run-time-limit-unused"
     message = (
         "`run_time_limit` is accepted but never used: pass it (plus slack for queueing and "

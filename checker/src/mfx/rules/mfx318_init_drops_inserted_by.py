@@ -88,6 +88,11 @@ class InitDropsInsertedBy(BackendFileRule):
     """
 
     code = "MFX318"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "init-drops-inserted-by"
     message = (
         "step decorator `__init__` must accept `inserted_by` (or **kwargs): Metaflow passes it when a "

@@ -64,6 +64,11 @@ class RemoteHookUnguarded(BackendFileRule):
     """
 
     code = "MFX319"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "remote-hook-unguarded"
     message = (
         "remote-only work in a task hook without a workload-marker guard: it also runs in the local "

@@ -46,6 +46,9 @@ class NegativeExitCodePassedThrough(BackendFileRule):
     """
 
     code = "MFX320"
+    # Applicability pre-check (mfx.applicability), sound because it reports calls resolving to
+    # `sys.exit`: the identifier `exit` is written in the file
+    TRIGGERS = ("exit",)
     name = "negative-exit-code-passed-through"
     message = (
         "a negative exit code (death by signal) is passed straight to sys.exit, which turns -9 into "

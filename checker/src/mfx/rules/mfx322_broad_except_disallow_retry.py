@@ -63,6 +63,9 @@ class BroadExceptDisallowRetry(BackendFileRule):
     """
 
     code = "MFX322"
+    # Applicability pre-check (mfx.applicability), sound because every finding is a handler ending
+    # in `sys.exit`/`exit`/`os._exit` (resolved names): the identifier `exit` is written in the file
+    TRIGGERS = ("exit",)
     name = "broad-except-disallow-retry"
     message = (
         "a broad except around waiting on the job exits with METAFLOW_EXIT_DISALLOW_RETRY, so failures "

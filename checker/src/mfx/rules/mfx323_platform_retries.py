@@ -39,6 +39,11 @@ class PlatformRetries(BackendFileRule):
     """
 
     code = "MFX323"
+    # Applicability pre-check (mfx.applicability), sound because it only reports on the step
+    # decorator classes of the backend model, which are recognised by a base resolving to
+    # `metaflow[.decorators].StepDecorator` (or a class of the same file that does): the identifier
+    # `StepDecorator` is then written in the file
+    TRIGGERS = ("StepDecorator",)
     name = "platform-retries"
     message = (
         "a platform-level retry count re-runs the same attempt (same --retry-count, overwritten files, "

@@ -44,6 +44,9 @@ class AtexitOnlyCleanup(BackendFileRule):
     """
 
     code = "MFX324"
+    # Applicability pre-check (mfx.applicability), sound because it reports calls resolving to
+    # `atexit.register`: the identifier `atexit` is written in the file
+    TRIGGERS = ("atexit",)
     name = "atexit-only-cleanup"
     message = (
         "remote-job cleanup relies only on atexit, which never runs when Metaflow SIGKILLs the "

@@ -14,6 +14,9 @@ from mfx.rule import Invalid, Rule, Valid
 AWS_KEY_ID = re.compile(r"^(AKIA|ASIA)[0-9A-Z]{16}$")
 BEARER = re.compile(r"^Bearer\s+[A-Za-z0-9\-._~+/]{16,}=*$")
 PRIVATE_KEY = re.compile(r"-----BEGIN (RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----")
+#: Text each pattern above needs; checked on the raw literal before evaluating it (literal_eval
+#: is the costly part of this rule).
+_LITERAL_MARKERS = ("AKIA", "ASIA", "Bearer", "PRIVATE KEY")
 _PLACEHOLDER = re.compile(
     r"(example|changeme|change_me|dummy|placeholder|your[_-]|xxx|\*\*\*|fake|test|sample|redacted|<|>|\$\{|\{\{)",
     re.IGNORECASE,
@@ -63,6 +66,9 @@ class HardcodedCredential(Rule):
     """
 
     code = "MFX404"
+    # Applicability pre-check (mfx.applicability), sound because every finding is a string literal,
+    # which needs a quote character
+    TRIGGERS = ("'", '"')
     name = "hardcoded-credential"
     message = "credential literal in source: read it from the environment or a secrets manager at run time"
     applies_to_core = True
@@ -116,6 +122,9 @@ def session():
         for s in find_nodes(node, cst.SimpleString):
             if id(s) in docstrings:
                 continue
+            raw = s.value
+            if "\\" not in raw and not any(marker in raw for marker in _LITERAL_MARKERS):
+                continue  # without escapes the value is the raw text: no pattern below can match
             value = string_value(s)
             if value is None:
                 continue

@@ -157,6 +157,12 @@ class Deco:
         ),
     ]
 
+    #: Applicability pre-check (see :mod:`mfx.applicability`), sound because a finding needs a shell sink,
+    #: recognised only by resolved names ``os.system``, ``os.popen``, ``subprocess.*`` or
+    #: ``asyncio.create_subprocess_shell``; each needs one of these identifiers in the file (or
+    #: in its package name, for relative imports).
+    TRIGGERS = ("system", "popen", "subprocess")
+
     def visit_Module(self, node: cst.Module) -> None:
         if self.context.is_test:
             return
