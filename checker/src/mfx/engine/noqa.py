@@ -82,21 +82,25 @@ def parse_noqa(source: str) -> NoqaMap:
                 result.strings.append((first, tok.end[0]))
         if tok.type != tokenize.COMMENT:
             continue
-        text = tok.string
-        file_match = _FILE_RE.search(text)
-        if file_match:
-            if file_match.group("codes"):
-                result.file_codes = result.file_codes | _codes(file_match.group("codes"))
-            else:
-                result.file_all = True
-            continue
-        match = _LINE_RE.search(text)
-        if not match:
-            continue
-        row = tok.start[0]
-        previous = result.lines.get(row, frozenset())
-        if match.group("codes") and previous is not None:
-            result.lines[row] = previous | _codes(match.group("codes"))
-        else:
-            result.lines[row] = None
+        add_comment(result, tok.start[0], tok.string)
     return result
+
+
+def add_comment(result: NoqaMap, row: int, comment: str) -> None:
+    """Record what one comment on line ``row`` suppresses (file-wide ``# mfx: noqa[: codes]`` or
+    line ``# noqa[: codes]``). Shared with the TOML/YAML reader so both grammars agree."""
+    file_match = _FILE_RE.search(comment)
+    if file_match:
+        if file_match.group("codes"):
+            result.file_codes = result.file_codes | _codes(file_match.group("codes"))
+        else:
+            result.file_all = True
+        return
+    match = _LINE_RE.search(comment)
+    if not match:
+        return
+    previous = result.lines.get(row, frozenset())
+    if match.group("codes") and previous is not None:
+        result.lines[row] = previous | _codes(match.group("codes"))
+    else:
+        result.lines[row] = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Iterator
 
 # The Python-file implementation owns the comment grammar; reuse it so both agree.
-from mfx.engine.noqa import _FILE_RE, _LINE_RE, NoqaMap, _codes
+from mfx.engine.noqa import NoqaMap, add_comment
 
 
 def _toml_comments(text: str) -> Iterator[tuple[int, str]]:
@@ -67,19 +67,5 @@ def parse_noqa(text: str, kind: str) -> NoqaMap:
     comments = _toml_comments(text) if kind == "toml" else _yaml_comments(text)
     result = NoqaMap()
     for row, comment in comments:
-        file_match = _FILE_RE.search(comment)
-        if file_match:
-            if file_match.group("codes"):
-                result.file_codes = result.file_codes | _codes(file_match.group("codes"))
-            else:
-                result.file_all = True
-            continue
-        match = _LINE_RE.search(comment)
-        if not match:
-            continue
-        previous = result.lines.get(row, frozenset())
-        if match.group("codes") and previous is not None:
-            result.lines[row] = previous | _codes(match.group("codes"))
-        else:
-            result.lines[row] = None
+        add_comment(result, row, comment)
     return result
