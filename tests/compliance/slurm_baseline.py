@@ -9,23 +9,13 @@ Both test files import this module as ``compliance.slurm_baseline`` so they shar
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Dict
 
+from mutations.mutants import outcomes_from_report
+
 #: test function name (without parameters) -> outcome, from the latest e2e run in this session
 OUTCOMES: Dict[str, str] = {}
-
-
-def outcomes_from_report(data_file: Path) -> Dict[str, str]:
-    """Test name -> outcome from a ``compliance.json`` (a failed parametrisation wins)."""
-    outcomes: Dict[str, str] = {}
-    for row in json.loads(data_file.read_text())["capabilities"]:
-        for test in row["tests"]:
-            base = test["name"].split("[")[0]
-            if test["outcome"] in ("failed", "error") or base not in outcomes:
-                outcomes[base] = test["outcome"]
-    return outcomes
 
 
 def record(data_file: Path) -> None:

@@ -6,6 +6,7 @@ Each patch under tests/mutations/<kind>/ starts with
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,3 +39,14 @@ def load_mutants(patches: Path) -> List[Mutant]:
         assert 1 <= len(changed) <= 10, f"{path.name}: keep mutations small (1-5 lines each way), got {len(changed)} changed lines"
         mutants.append(Mutant(path, match["pitfall"], match["expect"].split(","), why))
     return mutants
+
+
+def outcomes_from_report(data_file: Path) -> Dict[str, str]:
+    """Test name -> outcome from a ``compliance.json`` (a failed parametrisation wins)."""
+    outcomes: Dict[str, str] = {}
+    for row in json.loads(data_file.read_text())["capabilities"]:
+        for test in row["tests"]:
+            base = test["name"].split("[")[0]
+            if test["outcome"] in ("failed", "error") or base not in outcomes:
+                outcomes[base] = test["outcome"]
+    return outcomes

@@ -31,8 +31,7 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 from compliance.slurm_baseline import OUTCOMES as E2E_OUTCOMES
-from compliance.slurm_baseline import outcomes_from_report
-from mutations.mutants import Mutant
+from mutations.mutants import Mutant, outcomes_from_report
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
-from mutations.mutants import Mutant
+from mutations.mutants import Mutant, outcomes_from_report
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 
@@ -125,13 +125,7 @@ class Lane:
         data_file = report_dir / "compliance.json"
         if not data_file.exists():
             return {t: "no report" for t in tests}
-        outcomes: Dict[str, str] = {}
-        for row in json.loads(data_file.read_text())["capabilities"]:
-            for test in row["tests"]:
-                base = test["name"].split("[")[0]
-                if test["outcome"] in ("failed", "error") or base not in outcomes:
-                    outcomes[base] = test["outcome"]
-        return outcomes
+        return outcomes_from_report(data_file)
 
     def mutate(self, m: Mutant, baseline: Dict[str, str]) -> None:
         """Apply, test, revert one mutant; fills its result."""
