@@ -1,9 +1,10 @@
 """The fast paths of the engine answer exactly what libcst's own machinery answers.
 
 The cold-run speed-ups (``docs/lint/performance.md``) replace libcst's visitor, its
-``PositionProvider`` and the analyses' sub-tree walks with a flat per-file index. Rules must not
-see any difference, so each replacement is compared here with the libcst original on tricky
-snippets and on real Metaflow modules.
+``PositionProvider`` and the analyses' sub-tree walks with a flat per-file index of the code
+nodes (formatting fields left out). Rules must not see any difference, so each replacement is
+compared here with the libcst original, restricted to the code, on tricky snippets and on real
+Metaflow modules.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import metaflow
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from mfx.analysis import backend_names, orchestrator_names
-from mfx.engine.index import TreeIndex, index_for, isa, libcst_children
+from mfx.engine.index import FORMATTING_TYPES, TreeIndex, code_children, index_for, is_formatting_field, isa, walk_code
 from mfx.engine.positions import locate_nodes
 from mfx.engine.runner import ParsedFile, _Batched, _dispatch
 
@@ -66,26 +67,51 @@ SOURCES = [TRICKY, CRLF, *_real_sources()]
 
 
 class _Recorder(cst.CSTVisitor):
+    """libcst's own traversal, with the nodes inside formatting fields left out (``muted``)."""
+
     def __init__(self, prune: tuple = ()) -> None:
         super().__init__()
         self.events: list[tuple[str, int]] = []
         self.prune = prune
+        self.muted = 0
+        self.formatting: list[cst.CSTNode] = []  # every node reached through a formatting field
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.muted += is_formatting_field(attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        self.muted -= is_formatting_field(attribute)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.muted:
+            self.formatting.append(node)
+            return True
         self.events.append(("visit", id(node)))
         return type(node) not in self.prune
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.events.append(("leave", id(original_node)))
+        if not self.muted:
+            self.events.append(("leave", id(original_node)))
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
-def test_index_order_is_libcst_visit_order(source):
+def test_index_order_is_libcst_visit_order_of_the_code(source):
     module = cst.parse_module(source)
     rec = _Recorder()
     module.visit(rec)
     visited = [key for what, key in rec.events if what == "visit"]
     assert [id(n) for n in TreeIndex(module).order] == visited
+    assert len(rec.formatting) > len(visited) / 2  # what the index saves: most nodes are formatting
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
+def test_formatting_types_cover_every_formatting_node(source):
+    """The dispatcher falls back to libcst's traversal for rules visiting FORMATTING_TYPES:
+    every node the index leaves out must be of one of them."""
+    rec = _Recorder()
+    cst.parse_module(source).visit(rec)
+    assert rec.formatting
+    assert {type(n).__name__ for n in rec.formatting if not isinstance(n, FORMATTING_TYPES)} == set()
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
@@ -126,19 +152,20 @@ def test_replay_toward_targets_keeps_their_paths_and_order(source):
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
 def test_sub_tree_walks_match_the_slow_walks(source):
     module = cst.parse_module(source)
+    # sub-trees: every function body and every top-level statement
+    roots = [n.body for n in TreeIndex(module).order if type(n) is cst.FunctionDef] + list(module.body)
+    # before the module is indexed: the walks read the fields themselves
+    unindexed = [walk_code(r, lambda n: type(n) in orchestrator_names.SCOPES) for r in roots]
     idx = index_for(module)
-    fast_back = index_for(module, backend_names.child_nodes)
-    for func in idx.nodes(cst.FunctionDef):
-        slow = orchestrator_names._Collector(func.body, orchestrator_names.SCOPES)
-        func.body.visit(slow)
-        assert orchestrator_names.walk(func.body, orchestrator_names.SCOPES) == slow.nodes
-        # the compute-backend walk: dataclass field order, whitespace fields skipped
-        stack, expected = [func], []
-        while stack:
-            node = stack.pop()
-            expected.append(node)
-            stack.extend(reversed(backend_names.child_nodes(node)))
-        assert fast_back.subtree(func) == expected
+    for root, slow_walk in zip(roots, unindexed):
+        slow = _Recorder(orchestrator_names.SCOPES)
+        root.visit(slow)
+        expected = [key for what, key in slow.events if what == "visit"]
+        if type(root) in orchestrator_names.SCOPES:  # the root itself is always entered
+            continue
+        assert [id(n) for n in orchestrator_names.walk(root, orchestrator_names.SCOPES)] == expected
+        assert [id(n) for n in slow_walk] == expected
+        assert list(backend_names.walk(root)) == idx.subtree(root)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
@@ -191,7 +218,24 @@ def test_isa_is_isinstance():
             assert isa(node, kind) == isinstance(node, kind)
 
 
-def test_children_match_libcst_children():
+def test_children_are_libcst_children_without_formatting():
     module = cst.parse_module(TRICKY)
     for node in TreeIndex(module).order:
-        assert libcst_children(node) == list(node.children)
+        formatting: set[int] = set()
+        for field in node.__dataclass_fields__:
+            if is_formatting_field(field):
+                value = getattr(node, field)
+                formatting.update(id(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
+        assert code_children(node) == [c for c in node.children if id(c) not in formatting]
+
+
+def test_dispatch_of_formatting_node_methods_uses_libcst_traversal():
+    module = cst.parse_module(TRICKY)
+    calls: dict[str, list] = {"expected": [], "got": []}
+
+    def methods(into):
+        return {"visit_Comma": [lambda n: into.append(("c", id(n)))], "visit_Call": [lambda n: into.append(("k", id(n)))]}
+
+    module.visit(_Batched(methods(calls["expected"])))
+    _dispatch(module, methods(calls["got"]))
+    assert calls["got"] == calls["expected"] and any(k == "c" for k, _ in calls["got"])

@@ -8,7 +8,7 @@ from typing import TypeVar
 import libcst as cst
 
 from mfx.analysis.backend_model import BackendModel, backend_model
-from mfx.analysis.backend_names import ImportMap, call_name, child_nodes, matches_qualified, walk
+from mfx.analysis.backend_names import ImportMap, call_name, matches_qualified, walk
 from mfx.engine.index import index_for
 from mfx.rule import Rule
 
@@ -18,7 +18,7 @@ N = TypeVar("N", bound=cst.CSTNode)
 def find_nodes(root: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | None = None) -> list[N]:
     """All nodes of ``kind`` under ``root`` (root included), in source order (a lookup in the
     module's index when ``root`` belongs to a recently indexed module)."""
-    idx = index_for(root, child_nodes)
+    idx = index_for(root)
     if idx is not None:
         found = idx.nodes(kind, within=root)
         return found if where is None else [n for n in found if where(n)]

@@ -11,12 +11,11 @@ names, computed once per module and cached.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
-from mfx.engine.index import index_for
+from mfx.engine.index import code_children, index_for, walk_code
 
 #: Modules that are Metaflow's vendored copies of third-party packages.
 _VENDOR_PREFIX = "metaflow._vendor."
@@ -92,7 +91,7 @@ class ImportMap:
 def _iter_import_statements(module: cst.Module) -> Iterator[cst.CSTNode]:
     """Every Import/ImportFrom in the module, including those inside functions and ifs, in
     document order (two binary searches in the module's index instead of a walk of every node)."""
-    idx = index_for(module, child_nodes)
+    idx = index_for(module)
     if idx is not None:
         yield from idx.nodes((cst.Import, cst.ImportFrom), within=module)
         return
@@ -101,61 +100,14 @@ def _iter_import_statements(module: cst.Module) -> Iterator[cst.CSTNode]:
             yield node
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_IS_NODE: dict[type, bool] = {}
-#: Fields that only hold formatting (whitespace, parentheses, punctuation): never walked.
-_FORMATTING = frozenset(
-    {"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer", "comma",
-     "semicolon", "colon", "equal", "dot", "newline", "trailing_whitespace", "empty_lines"}
-)
-
-
-def _is_node(value: object) -> bool:
-    t = type(value)
-    known = _IS_NODE.get(t)
-    if known is None:
-        known = _IS_NODE[t] = issubclass(t, cst.CSTNode)
-    return known
-
-
-def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """Direct children of ``node`` that carry code, read from its dataclass fields.
-
-    libcst's ``children`` and visitors rebuild nodes while they walk, which costs seconds on a
-    large file when several analyses walk sub-trees; reading the fields (and skipping the ones
-    that only hold whitespace and punctuation) is an order of magnitude faster. The order is
-    the fields' order, which is lexical for expressions and statements."""
-    cls = type(node)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = tuple(
-            f.name for f in dataclasses.fields(cls) if f.name not in _FORMATTING and not f.name.startswith("whitespace")
-        )
-        _FIELDS[cls] = names
-    out: list[cst.CSTNode] = []
-    for name in names:
-        value = getattr(node, name)
-        if type(value) in (list, tuple):
-            out.extend(v for v in value if _is_node(v))
-        elif _is_node(value):
-            out.append(value)
-    return out
+#: Direct code children of a node (formatting fields skipped), in the module index's order.
+child_nodes = code_children
 
 
 def walk(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = None) -> Iterator[cst.CSTNode]:
-    """Pre-order walk of ``root``; nodes for which ``prune`` is true are yielded but not entered
-    (``root`` itself is always entered)."""
-    idx = index_for(root, child_nodes)
-    if idx is not None:
-        yield from idx.subtree(root, prune)
-        return
-    stack: list[cst.CSTNode] = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        if node is not root and prune is not None and prune(node):
-            continue
-        stack.extend(reversed(child_nodes(node)))
+    """Pre-order walk of ``root``'s code nodes; nodes for which ``prune`` is true are yielded but
+    not entered (``root`` itself is always entered)."""
+    yield from walk_code(root, prune)
 
 
 def string_value(node: cst.CSTNode | None) -> str | None:

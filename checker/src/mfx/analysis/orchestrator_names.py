@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from mfx.engine.index import index_for
+from mfx.engine.index import walk_code
 
 
 def dotted(expr: cst.BaseExpression) -> str | None:
@@ -145,33 +145,16 @@ def class_bases(cls: cst.ClassDef, imports: dict[str, str]) -> set[str]:
     return out
 
 
-class _Collector(cst.CSTVisitor):
-    def __init__(self, root: cst.CSTNode, skip: tuple) -> None:
-        super().__init__()
-        self.root = root
-        self.skip = skip
-        self.nodes: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.nodes.append(node)
-        return node is self.root or type(node) not in self.skip
-
-
 def walk(node: cst.CSTNode, skip: tuple = ()) -> list[cst.CSTNode]:
-    """Pre-order (document order) list of a sub-tree's nodes; the children of nodes of the
+    """Pre-order (document order) list of a sub-tree's code nodes; the children of nodes of the
     ``skip`` types (other than ``node`` itself) are not entered.
 
-    Answered from the module's :class:`~mfx.engine.index.TreeIndex` (built once, in libcst's
-    visiting order) when the sub-tree belongs to a recently indexed module; otherwise a local
-    walk with libcst's visitor gives the same list, slower."""
-    idx = index_for(node)
-    if idx is not None:
-        if not skip:
-            return idx.subtree(node)
-        return idx.subtree(node, lambda n: type(n) in skip)
-    collector = _Collector(node, skip)
-    node.visit(collector)
-    return collector.nodes
+    Answered from the module's :class:`~mfx.engine.index.TreeIndex` (built once) when the
+    sub-tree belongs to a recently indexed module; otherwise by reading the fields, in the same
+    order."""
+    if not skip:
+        return walk_code(node)
+    return walk_code(node, lambda n: type(n) in skip)
 
 
 #: Nodes that open a new function scope.

@@ -1,4 +1,4 @@
-"""A flat index of a syntax tree: every node once, in traversal order, with sub-tree ranges.
+"""A flat index of a syntax tree: every code node once, in traversal order, with sub-tree ranges.
 
 Walking a libcst tree with a visitor costs about as much as parsing it (libcst rebuilds every
 node while it visits), and rules that search sub-trees (every call inside every function...)
@@ -6,14 +6,12 @@ used to pay that again and again. A :class:`TreeIndex` is built once per tree by
 nodes' fields directly; afterwards "every node under X" is a list slice, "every ``Call`` under X"
 a binary search, and "skip nested functions" a jump to the end of the nested sub-tree.
 
-Two orders exist, because two families of analyses were written against two walks and their
-results must not change:
-
-* :func:`libcst_children` gives the children in exactly the order libcst's visitor enters them
-  (decorators before the function name, for example), all nodes included. The per-type field
-  order is learnt from libcst itself, once per node type (see :func:`visit_order`).
-* Callers may pass another ``children`` function (the compute-backend analyses skip
-  whitespace/punctuation fields and use the dataclass field order).
+The order is the one libcst's visitor enters the nodes in (decorators before the function name,
+for example), learnt from libcst itself once per node type (see :func:`visit_order`), restricted
+to the *code*: fields that only hold formatting (whitespace, comments, parentheses, commas,
+colons... :data:`FORMATTING_FIELDS`) are not entered. Those make two thirds of a tree's nodes and
+no analysis reads them; the engine's dispatcher falls back to libcst's own traversal for a rule
+that visits one of their types (:data:`FORMATTING_TYPES`).
 
 :func:`index_for` finds the index that contains a given node among the recently built ones (one
 file is linted at a time; project rules revisit a few), so helpers that receive only a sub-tree
@@ -30,6 +28,26 @@ import libcst as cst
 
 N = TypeVar("N", bound=cst.CSTNode)
 Children = Callable[[cst.CSTNode], Sequence[cst.CSTNode]]
+
+#: Fields that only hold formatting: whitespace, comments, parentheses and punctuation (plus
+#: every field whose name starts with ``whitespace``). Never entered by the index.
+FORMATTING_FIELDS = frozenset(
+    {"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer", "comma",
+     "semicolon", "colon", "equal", "dot", "newline", "trailing_whitespace", "empty_lines",
+     "first_line", "last_line"}
+)
+
+#: The node types those fields hold (a rule visiting one of them is dispatched by libcst's own
+#: traversal; ``Dot`` also occurs in code, as the dots of a relative import).
+FORMATTING_TYPES = (
+    cst.BaseParenthesizableWhitespace, cst.Comment, cst.EmptyLine, cst.TrailingWhitespace,
+    cst.Newline, cst.Comma, cst.Colon, cst.Semicolon, cst.Dot, cst.AssignEqual, cst.LeftParen,
+    cst.RightParen,
+)
+
+
+def is_formatting_field(name: str) -> bool:
+    return name in FORMATTING_FIELDS or name.startswith("whitespace")
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -52,7 +70,7 @@ _VISIT_ORDER: dict[object, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 def _recorded(node: cst.CSTNode) -> tuple[str, ...]:
     recorder = _FieldRecorder()
     node._visit_and_replace_children(recorder)
-    return tuple(n for n in dict.fromkeys(recorder.fields) if hasattr(node, n))
+    return tuple(n for n in dict.fromkeys(recorder.fields) if hasattr(node, n) and not is_formatting_field(n))
 
 
 def _may_hold_node(annotation: object) -> bool:
@@ -70,7 +88,8 @@ def _holds_node(value: object) -> bool:
 
 
 def visit_order(node: cst.CSTNode) -> tuple[str, ...]:
-    """The fields of ``node`` in the order libcst's visitor visits them.
+    """The code fields of ``node`` (not :data:`FORMATTING_FIELDS`) in the order libcst's visitor
+    visits them.
 
     Asked of libcst once per node type: its ``_visit_and_replace_children`` announces each field
     through ``on_visit_attribute`` before visiting it. A few node types visit a field only when it
@@ -83,7 +102,10 @@ def visit_order(node: cst.CSTNode) -> tuple[str, ...]:
         unannounced = tuple(
             f.name
             for f in dataclasses.fields(cls)
-            if f.name not in names and not f.name.startswith("_") and _may_hold_node(f.type)
+            if f.name not in names
+            and not f.name.startswith("_")
+            and not is_formatting_field(f.name)
+            and _may_hold_node(f.type)
         )
         known = _VISIT_ORDER[cls] = (names, unannounced)
     names, unannounced = known
@@ -98,9 +120,9 @@ def visit_order(node: cst.CSTNode) -> tuple[str, ...]:
     return names
 
 
-def libcst_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+def code_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """Direct children in libcst's visiting order (what ``node.children`` returns, without
-    rebuilding the node)."""
+    rebuilding the node), except those in formatting fields."""
     out: list[cst.CSTNode] = []
     for name in visit_order(node):
         value = getattr(node, name)
@@ -138,14 +160,14 @@ def is_node_type(kind: type) -> bool:
 class TreeIndex:
     """Pre-order list of a tree's nodes with, for each, the position where its sub-tree ends."""
 
-    def __init__(self, root: cst.CSTNode, children: Children = libcst_children) -> None:
+    def __init__(self, root: cst.CSTNode, children: Children | None = None) -> None:
         self.root = root
         order: list[cst.CSTNode] = []
         parents: list[int] = []
         pos: dict[int, int] = {}
         nodes: list[cst.CSTNode] = [root]  # work stack: nodes and their parents' positions
         owners: list[int] = [-1]
-        default = children is libcst_children
+        default = children is None or children is code_children
         known_orders = _VISIT_ORDER
         is_node = _IS_NODE
         while nodes:
@@ -154,7 +176,7 @@ class TreeIndex:
             pos[id(node)] = i
             order.append(node)
             parents.append(owners.pop())
-            if default:  # libcst_children, inlined: this loop runs for every node of every file
+            if default:  # code_children, inlined: this loop runs for every node of every file
                 known = known_orders.get(type(node))
                 names = known[0] if known is not None and not known[1] else visit_order(node)
                 if not names:
@@ -177,7 +199,7 @@ class TreeIndex:
                         if flag:
                             kids.append(value)
             else:
-                kids = list(children(node))
+                kids = list(children(node))  # type: ignore[misc]
             if kids:
                 kids.reverse()
                 nodes.extend(kids)
@@ -259,7 +281,7 @@ class TreeIndex:
         """Call ``on_visit``/``on_leave`` as a libcst ``CSTVisitor`` with those two methods
         would be called by ``root.visit(...)`` (the whole tree by default): pre-order visits,
         post-order leaves, children skipped when ``on_visit`` returns False (their parent is
-        still left). Meant for an index in libcst's order.
+        still left), over the code nodes the index holds.
 
         ``toward`` (sorted positions) restricts the walk to the paths leading to those nodes: the
         children of a node are entered only when one of the positions lies under it. A visitor
@@ -303,31 +325,30 @@ class TreeIndex:
 
 # -- finding the index of a sub-tree ----------------------------------------------------------
 
-_RECENT: dict[object, list[TreeIndex]] = {}
-#: How many indexes of each order are kept: enough for the project rules to revisit every file of
-#: a typical extension without rebuilding (they cycle through all files, the worst case for an
-#: LRU), bounded by the total number of nodes so that linting a large tree (the bench's sweep of
+_RECENT: list[TreeIndex] = []
+#: How many indexes are kept: enough for the project rules to revisit every file of a typical
+#: extension without rebuilding (they cycle through all files, the worst case for an LRU),
+#: bounded by the total number of nodes so that linting a large tree (the bench's sweep of
 #: botocore) does not keep every module alive; the least recently used is dropped first.
 RECENT_LIMIT = 512
 RECENT_NODE_LIMIT = 1_000_000
 
 
-def index_for(node: cst.CSTNode, kind: object = libcst_children, children: Children | None = None) -> TreeIndex | None:
-    """The recently built index (of the order ``kind``) that contains ``node``.
+def index_for(node: cst.CSTNode) -> TreeIndex | None:
+    """The recently built index that contains ``node``.
 
     A :class:`~libcst.Module` that is not indexed yet gets its index built and remembered; a
-    sub-tree of no known index gives None (the caller walks it the slow way)."""
-    recent = _RECENT.get(kind)
-    if recent is None:
-        recent = _RECENT[kind] = []
+    sub-tree of no known index gives None (the caller walks it the slow way, in the same order:
+    :func:`code_children`)."""
+    recent = _RECENT
     if recent and recent[0].position(node) is not None:  # the file being linted, almost always
         return recent[0]
     for k, idx in enumerate(recent):
         if idx.position(node) is not None:
             recent.insert(0, recent.pop(k))
             return idx
-    if isinstance(node, cst.Module):
-        idx = TreeIndex(node, children or kind)  # type: ignore[arg-type]
+    if type(node) is cst.Module:
+        idx = TreeIndex(node)
         recent.insert(0, idx)
         del recent[RECENT_LIMIT:]
         total = 0
@@ -338,3 +359,21 @@ def index_for(node: cst.CSTNode, kind: object = libcst_children, children: Child
                 break
         return idx
     return None
+
+
+def walk_code(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = None) -> list[cst.CSTNode]:
+    """``root`` and its code nodes in index order; nodes for which ``prune`` is true are
+    included but not entered (``root`` always is). From the index when ``root`` belongs to a
+    recently indexed module, otherwise by reading the fields (the same list)."""
+    idx = index_for(root)
+    if idx is not None:
+        return idx.subtree(root, prune)
+    out: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if node is not root and prune is not None and prune(node):
+            continue
+        stack.extend(reversed(code_children(node)))
+    return out

@@ -360,6 +360,15 @@ def _no_attribute_hook(node: cst.CSTNode, attribute: str) -> None:
     return None
 
 
+def _visits_formatting(method_name: str) -> bool:
+    """Whether ``visit_<Node>``/``leave_<Node>`` is about a formatting node (whitespace, comma...),
+    which the file index does not hold (:data:`mfx.engine.index.FORMATTING_TYPES`)."""
+    from mfx.engine.index import FORMATTING_TYPES
+
+    kind = getattr(cst, method_name.partition("_")[2], None)
+    return isinstance(kind, type) and issubclass(kind, FORMATTING_TYPES)
+
+
 def _dispatch(module: cst.Module, methods: Mapping[str, list[Callable]]) -> None:
     """Call the rules' ``visit_<Node>``/``leave_<Node>`` methods in the order a libcst traversal
     of ``module`` would, but only at the nodes that have methods.
@@ -368,7 +377,8 @@ def _dispatch(module: cst.Module, methods: Mapping[str, list[Callable]]) -> None
     shared with the analyses that search sub-trees) lists the nodes in pre-order with the end of
     each sub-tree, so a stack of open sub-trees gives every leave at the right moment. Batched
     visitors cannot skip children (libcst ignores their return value), so nothing else changes.
-    Per-attribute hooks (``visit_<Node>_<field>``) need the real traversal, which is then used."""
+    Per-attribute hooks (``visit_<Node>_<field>``) and methods for formatting nodes (which the
+    index leaves out) need the real traversal, which is then used."""
     from mfx.engine.index import index_for
 
     if all(name in ("visit_Module", "leave_Module") for name in methods):
@@ -379,7 +389,7 @@ def _dispatch(module: cst.Module, methods: Mapping[str, list[Callable]]) -> None
         for fn in methods.get("leave_Module", ()):
             fn(module)
         return
-    idx = None if any(name.count("_") >= 2 for name in methods) else index_for(module)
+    idx = None if any(name.count("_") >= 2 or _visits_formatting(name) for name in methods) else index_for(module)
     if idx is None:
         module.visit(_Batched(methods))
         return

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from mfx.analysis.backend_names import child_nodes
 from mfx.analysis.orchestrator_names import string_value, walk
 from mfx.engine.index import index_for
 from mfx.rule import Invalid, Rule, Valid
@@ -110,7 +109,7 @@ def _validate(flow):
         # Every `if` of the module from its index (the analyses' field order), with its enclosing
         # functions from the index's parents: what visit_FunctionDef/visit_If gave, without an
         # index in libcst's order.
-        idx = index_for(node, child_nodes)
+        idx = index_for(node)
         for if_node in idx.nodes(cst.If):
             functions = [a.name.value for a in idx.ancestors(if_node) if type(a) is cst.FunctionDef]
             self._check_if(if_node, functions)  # type: ignore[arg-type]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from mfx.analysis.backend_names import child_nodes
 from mfx.analysis.orchestrator_names import dotted, string_value, walk
 from mfx.engine.index import index_for
 from mfx.rule import Invalid, Rule, Valid
@@ -86,7 +85,7 @@ def compile(self, node, step_name):
         # visitor methods, so that files linted by whole-module rules only need no index in
         # libcst's order. A comparison can only be excused by a boolean operation containing it,
         # so collecting every excuse first is what the visiting order gave.
-        idx = index_for(node, child_nodes)
+        idx = index_for(node)
         for op in idx.nodes(cst.BooleanOperation):
             self._excuse(op)
         for n in idx.nodes((cst.Comparison, cst.Subscript)):
