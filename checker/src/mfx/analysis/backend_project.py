@@ -44,6 +44,8 @@ class BackendCli:
 def registrations(project: ProjectContext, list_names: tuple = ("CLIS_DESC", "TRAMPOLINE_CLIS_DESC")) -> list[Registration]:
     out = []
     for f in project:
+        if "_DESC" not in f.source:
+            continue  # every registration list name ends in _DESC (DESC_NAMES): none here
         for e in model_of(f).descs:
             if e.list_name in list_names:
                 out.append(Registration(f, e))
@@ -101,6 +103,8 @@ def backend_clis(project: ProjectContext) -> list[BackendCli]:
     if regs:
         return out
     for f in project:
+        if "group" not in f.source:
+            continue  # a root is a ``@<click>.group`` decorated function: none here
         model = model_of(f)
         for root in model.roots():
             cli = _cli_from_root(f, model, root, None)
@@ -114,6 +118,8 @@ def compute_decorators(project: ProjectContext) -> list[tuple]:
     """(file, DecoratorClass) for every compute-backend decorator class of the project."""
     out = []
     for f in project:
+        if "StepDecorator" not in f.source:
+            continue  # a step decorator class derives (maybe via a local class) from StepDecorator
         for d in model_of(f).decorators:
             if d.is_compute_backend:
                 out.append((f, d))

@@ -107,6 +107,8 @@ def calls_any(project: ProjectContext, names: Iterable[str]) -> bool:
     """The project calls a function or method with one of these names."""
     names = set(names)
     for f in source_files(project):
+        if not any(n in f.source for n in names):
+            continue  # a called name is an identifier, spelled in the text
         if any(call_name(c) in names for c in calls_of(f.module)):
             return True
     return False

@@ -362,16 +362,26 @@ def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
     source = secret_source if kind == "secret" else whole_environ_source
     lists = _string_lists(module)
     module_level = TaintAnalysis(imports, source, lists)
-    top = cst.Module(body=[s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))])
-    module_level.run(top)
+    module_level.run(module)  # its own nodes: not those of the functions and classes it defines
     out: list[Flow] = []
     seen: set[int] = set()
     functions = _functions(module)
     globals_ = {k: v for k, v in module_level.tainted.items() if "." not in k}
+    roots = _source_names(imports)
+
+    def may_carry_taint(func: cst.FunctionDef) -> bool:
+        # Taint enters a function only through a source (whose names are in ``roots``), a
+        # tainted module-level name or a call of a function returning taint; a function that
+        # names none of them has nothing tainted and no flow (its analysis would find none).
+        names = _own_names(func)
+        return not (names.isdisjoint(roots) and names.isdisjoint(globals_) and names.isdisjoint(returns))
+
     # pass 1: which functions return a tainted value (one level of calls within the module)
     returns: dict[str, str] = {}
     for _ in range(2):
         for func in functions:
+            if not may_carry_taint(func):
+                continue
             a = TaintAnalysis(imports, source, lists, returns)
             a.tainted = dict(globals_)
             a.run(func)
@@ -380,6 +390,8 @@ def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
                 if lab is not None:
                     returns.setdefault(func.name.value, lab)
     for func in functions:
+        if not may_carry_taint(func):
+            continue
         a = TaintAnalysis(imports, source, lists, returns)
         a.tainted = dict(globals_)
         a.run(func)
@@ -404,6 +416,25 @@ def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
         _CACHE.clear()
     _CACHE[(id(module), kind)] = (module, out)
     return out
+
+
+#: Names a source expression is made of: every source reads ``os.environ``, ``os.getenv`` or a
+#: ``metaflow_config`` value, spelled with one of these names or a local alias of them.
+_SOURCE_NAMES = frozenset({"environ", "getenv", *METAFLOW_SECRET_CONFIG})
+
+
+def _source_names(imports: ImportMap) -> frozenset[str]:
+    aliases = {
+        local
+        for local, full in imports.names.items()
+        if full.startswith(("os.environ", "os.getenv", "metaflow.metaflow_config"))
+    }
+    return _SOURCE_NAMES | aliases
+
+
+def _own_names(func: cst.FunctionDef) -> set[str]:
+    """The identifiers used in ``func`` outside the functions nested in it."""
+    return {n.value for n in own_nodes(func) if type(n) is cst.Name}
 
 
 def _functions(module: cst.Module) -> list[cst.FunctionDef]:

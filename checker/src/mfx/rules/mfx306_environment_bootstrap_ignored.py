@@ -107,6 +107,8 @@ class EnvironmentBootstrapIgnored(ProjectRule):
                 continue
             bootstrap = executable = False
             for g in same_extension(self.context, f):
+                if "bootstrap_commands" not in g.source and "executable" not in g.source:
+                    continue  # called names are identifiers, spelled in the text
                 for c in calls_named(g.module, "bootstrap_commands", "executable"):
                     if isinstance(c.func, cst.Attribute):
                         if c.func.attr.value == "bootstrap_commands":

@@ -168,16 +168,16 @@ class Deco:
             return
         imports = backend_model(node, self.context.package_name).imports
         for func in find_nodes(node, cst.FunctionDef):
+            commands = [(call, cmd) for call in _own_calls(func) if (cmd := self._shell_command(imports, call)) is not None]
+            if not commands:
+                continue  # no shell command in this function: nothing to trace
             params = set(function_params(func)) - {"self", "cls"}
             if func.params.star_arg is not None and isinstance(func.params.star_arg, cst.Param):
                 params.add(func.params.star_arg.name.value)
             analysis = _ParamTaint(imports, params)
             analysis.run(func)
             builders = self._builders(func)
-            for call in _own_calls(func):
-                cmd = self._shell_command(imports, call)
-                if cmd is None:
-                    continue
+            for call, cmd in commands:
                 exprs: list[cst.BaseExpression] = [cmd]
                 if isinstance(cmd, cst.Name):
                     exprs = builders.get(cmd.value, [])
