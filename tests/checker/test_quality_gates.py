@@ -171,3 +171,17 @@ def test_fuzz_installed_packages_sample():
     findings = _lint_dir(roots[0], files)
     crashes = [f"{d.path}: {d.message}" for d in findings if d.code == INTERNAL_ERROR_CODE]
     assert crashes == []
+
+
+def test_third_party_parallel_runs_find_the_same(corpus, corpus_findings):
+    """Claiming files between processes (mfx.engine.pool) changes who lints what, never what is
+    found: the whole corpus, project rules included, with 2 and 3 processes."""
+    from third_party_corpus import python_files
+
+    root, dirs = corpus
+    files = [f for d in dirs.values() for f in python_files(d)]
+    settings = _settings(root)
+    serial = lint_paths(files, settings, jobs=1, use_cache=False).diagnostics
+    assert serial == sorted(corpus_findings, key=lambda d: d.sort_key)
+    for jobs in (2, 3):
+        assert lint_paths(files, settings, jobs=jobs, use_cache=False).diagnostics == serial, jobs

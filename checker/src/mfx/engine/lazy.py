@@ -7,7 +7,7 @@ access to ``.module`` and reused for locating the rule's reports.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 import libcst as cst
 
@@ -30,16 +30,27 @@ class LazyFileContext(FileContext):
 
 
 class LazyProject:
-    def __init__(self, texts: Mapping[str, str], parsed: dict) -> None:
+    """``parse(path, text)`` builds a missing tree (by default :class:`ParsedFile`, which raises
+    on a syntax error; a parallel run passes one that claims the file and returns None for a
+    file that does not parse, see :mod:`mfx.engine.pool`)."""
+
+    def __init__(
+        self,
+        texts: Mapping[str, str],
+        parsed: dict,
+        parse: Callable[[str, str], ParsedFile | None] = ParsedFile,
+    ) -> None:
         self._texts = dict(texts)
         self._parsed = parsed  # shared with the per-file pass (serial runs parse only once)
+        self._parse = parse
         self._files = {p: LazyFileContext(p, t, self) for p, t in self._texts.items()}
 
     def parsed(self, path: str) -> ParsedFile | None:
         pf = self._parsed.get(path)
         if pf is None and path in self._texts:
-            pf = ParsedFile(path, self._texts[path])
-            self._parsed[path] = pf
+            pf = self._parse(path, self._texts[path])
+            if pf is not None:
+                self._parsed[path] = pf
         return pf
 
     def context(self) -> ProjectContext:

@@ -8,11 +8,7 @@ unchanged project only reads and hashes files.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
-import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -20,6 +16,7 @@ from mfx.config import Settings
 from mfx.discovery import relative_to_root
 from mfx.engine.cache import Cache, content_hash, project_fingerprint
 from mfx.engine.diagnostic import Diagnostic
+from mfx.engine.gcpolicy import lint_gc
 from mfx.engine.noqa import parse_noqa
 from mfx.engine.sources import SourceFile
 from mfx.projectfiles import is_project_file
@@ -40,22 +37,16 @@ class RunResult:
     from_cache: int = 0
 
 
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined]
-    except AttributeError:  # pragma: no cover - macOS / Windows
-        return max(1, os.cpu_count() or 1)
-
-
 def default_jobs() -> int:
-    """Workers for ``-j 0`` (the default): the cores that are idle right now.
+    """Processes for ``-j 0`` (the default): the cores that are idle right now.
 
-    A parallel run costs about 1.5x the CPU of a one-process run (each worker parses its files,
-    and this process parses them again for the project rules, meanwhile). That pays only when
-    cores are free: on a machine already busy (load average >= cores - 1) the pool made a cold
-    run 1.5-2x slower in wall time than one process (docs/lint/performance.md). ``-j N`` is
-    always honoured."""
-    cores = _cores()
+    A parallel run costs about the CPU of a serial one (every file is parsed once, see
+    :mod:`mfx.engine.pool`) plus starting the workers, so it pays whenever a core is free; on a
+    machine already busy (load average >= cores - 1) extra processes only compete with each
+    other. ``-j N`` is always honoured."""
+    from mfx.engine.pool import cpu_count
+
+    cores = cpu_count()
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover - Windows
@@ -90,15 +81,6 @@ def read_error(relpath: str, message: str) -> Diagnostic:
 
 # -- linting one file (in this process or a worker) ---------------------------------------------
 
-_WORKER_CODES: tuple[str, ...] = ()
-_WORKER_PFI: PerFileIgnores = PerFileIgnores()
-
-
-def _init_worker(codes: tuple[str, ...], pfi: PerFileIgnores) -> None:
-    global _WORKER_CODES, _WORKER_PFI
-    _WORKER_CODES, _WORKER_PFI = codes, pfi
-
-
 def _file_rules(codes: Sequence[str], ignored: Sequence[str]):
     from mfx.engine.runner import load_rules
     from mfx.rule import Rule
@@ -108,9 +90,8 @@ def _file_rules(codes: Sequence[str], ignored: Sequence[str]):
 
 def lint_text(relpath: str, text: str, codes: Sequence[str], pfi: PerFileIgnores, keep_parsed: dict | None = None):
     """Per-file rules on one file's text, suppressions applied. Returns (diagnostics, parsed ok)."""
-    from mfx.engine.runner import PARSE_ERRORS, ParsedFile, internal_error, run_file_rules, syntax_error
+    from mfx.engine.runner import PARSE_ERRORS, ParsedFile, internal_error, syntax_error
 
-    ignored = pfi.ignored_for(relpath)
     try:
         pf = ParsedFile(relpath, text)
     except PARSE_ERRORS as exc:
@@ -119,28 +100,20 @@ def lint_text(relpath: str, text: str, codes: Sequence[str], pfi: PerFileIgnores
         return [internal_error(relpath, None, exc)], False
     if keep_parsed is not None:
         keep_parsed[relpath] = pf
+    return lint_parsed(pf, codes, pfi), True
+
+
+def lint_parsed(pf, codes: Sequence[str], pfi: PerFileIgnores) -> list[Diagnostic]:
+    """Per-file rules on an already parsed file (a :class:`~mfx.engine.runner.ParsedFile`),
+    suppressions applied."""
+    from mfx.engine.runner import internal_error, run_file_rules
+
+    ignored = pfi.ignored_for(pf.path)
     try:
         found = run_file_rules(pf, _file_rules(codes, ignored))
     except Exception as exc:
-        found = [internal_error(relpath, None, exc)]
-    return apply_suppressions(found, text, ignored), True
-
-
-def _worker(item: tuple[str, str]):
-    relpath, text = item
-    diagnostics, ok = lint_text(relpath, text, _WORKER_CODES, _WORKER_PFI)
-    return relpath, diagnostics, ok
-
-
-def _parses(relpath: str, text: str, into: dict) -> bool:
-    """Parse ``text`` into ``into[relpath]``; False when it does not parse (as in lint_text)."""
-    from mfx.engine.runner import ParsedFile
-
-    try:
-        into[relpath] = ParsedFile(relpath, text)
-    except Exception:
-        return False
-    return True
+        found = [internal_error(pf.path, None, exc)]
+    return apply_suppressions(found, pf.source, ignored)
 
 
 def _has_project_rules(codes: Sequence[str]) -> bool:
@@ -150,49 +123,15 @@ def _has_project_rules(codes: Sequence[str]) -> bool:
     return any(issubclass(r, ProjectRule) for r in load_rules(codes))
 
 
-def _lint_many(
-    items: list[tuple[str, str]],
-    settings: Settings,
-    jobs: int,
-    keep_parsed: dict | None,
-    while_workers_run: Callable[[], None] | None = None,
-):
-    """Yield (relpath, diagnostics, ok); a process pool when there is enough work.
-
-    With a pool, ``while_workers_run`` is called in this process once every file has been
-    handed to the workers: the project rules run there meanwhile instead of after them."""
-    total = sum(len(t) for _, t in items)
-    done: set[str] = set()
-    if jobs > 1 and len(items) >= PARALLEL_MIN_FILES and total >= PARALLEL_MIN_BYTES:
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        ordered = sorted(items, key=lambda it: -len(it[1]))  # big files first: better balance
-        try:
-            with ProcessPoolExecutor(
-                max_workers=min(jobs, len(items)),
-                mp_context=multiprocessing.get_context(method),
-                initializer=_init_worker,
-                initargs=(settings.enabled, settings.per_file_ignores),
-            ) as pool:
-                results = pool.map(_worker, ordered, chunksize=1)  # submits every file now
-                if while_workers_run is not None:
-                    while_workers_run()
-                for relpath, diagnostics, ok in results:
-                    done.add(relpath)
-                    yield relpath, diagnostics, ok
-        except BrokenProcessPool:
-            pass  # a worker died (e.g. a native crash): the rest is linted here, one by one
-    for relpath, text in items:
-        if relpath in done:
-            continue
-        diagnostics, ok = lint_text(relpath, text, settings.enabled, settings.per_file_ignores, keep_parsed)
-        yield relpath, diagnostics, ok
-
-
 # -- project rules ------------------------------------------------------------------------------
 
 
 def _run_project_rules(
-    settings: Settings, sources: Mapping[str, SourceFile], ok_paths: Sequence[str], keep_parsed: dict
+    settings: Settings,
+    sources: Mapping[str, SourceFile],
+    ok_paths: Sequence[str],
+    keep_parsed: dict,
+    parse: Callable | None = None,
 ) -> list[Diagnostic]:
     from mfx.engine.lazy import LazyProject
     from mfx.engine.runner import internal_error, load_rules, run_project_rules_on
@@ -204,7 +143,8 @@ def _run_project_rules(
     rules = [r for r in enabled if issubclass(r, ProjectRule) and not issubclass(r, ProjectFileRule)]
     if not rules or not ok_paths:
         return project_files
-    lazy = LazyProject({p: sources[p].text for p in ok_paths}, keep_parsed)
+    texts = {p: sources[p].text for p in ok_paths}
+    lazy = LazyProject(texts, keep_parsed) if parse is None else LazyProject(texts, keep_parsed, parse)
     try:
         found = run_project_rules_on(lazy.context(), lazy.parsed, rules)
     except Exception as exc:
@@ -233,6 +173,11 @@ def _lint_project_files(settings: Settings, sources: Mapping[str, SourceFile], r
 
 def lint_paths(files: Sequence[Path], settings: Settings, *, jobs: int = 0, use_cache: bool = True) -> RunResult:
     """Lint ``files`` (absolute paths from discovery) with ``settings``."""
+    with lint_gc():
+        return _lint_paths(files, settings, jobs, use_cache)
+
+
+def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache: bool) -> RunResult:
     jobs = jobs or default_jobs()
     cache = Cache(settings.cache_dir, settings.fingerprint(), enabled=use_cache)
     sources: dict[str, SourceFile] = {}
@@ -259,31 +204,20 @@ def lint_paths(files: Sequence[Path], settings: Settings, *, jobs: int = 0, use_
                 ok_paths.append(relpath)
             continue
         todo.append((relpath, src.text))
-    keep_parsed: dict | None = {} if todo and _has_project_rules(settings.enabled) else None
     fingerprint = project_fingerprint(f"{p}:{digests[p]}" for p in sources)
-    project = cache.get_project(fingerprint)
-    computed_meanwhile = False
-
-    def project_rules_meanwhile() -> None:
-        # Parallel run: the workers' trees stay in the workers, so this process parses the
-        # files for the project rules anyway; doing it while they work overlaps the two.
-        nonlocal project, computed_meanwhile
+    cached_project = project = cache.get_project(fingerprint)
+    if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES and sum(len(t) for _, t in todo) >= PARALLEL_MIN_BYTES:
+        linted, project = _lint_parallel(todo, settings, jobs, sources, ok_paths, project)
+    else:
+        keep_parsed: dict | None = {} if todo and _has_project_rules(settings.enabled) else None
+        linted = [(relpath, *lint_text(relpath, text, settings.enabled, settings.per_file_ignores, keep_parsed)) for relpath, text in todo]
         if project is None:
-            parsed: dict = {}
-            ok_now = sorted(ok_paths + [p for p, text in todo if _parses(p, text, parsed)])
-            project = _run_project_rules(settings, sources, ok_now, parsed)
-            computed_meanwhile = True
-
-    for relpath, found, ok in _lint_many(todo, settings, jobs, keep_parsed, project_rules_meanwhile):
+            now_ok = sorted(ok_paths + [relpath for relpath, _, ok in linted if ok])
+            project = _run_project_rules(settings, sources, now_ok, keep_parsed or {})
+    for relpath, found, _ok in linted:
         diagnostics.extend(found)
         cache.put(relpath, digests[relpath], found)
-        if ok:
-            ok_paths.append(relpath)
-    ok_paths.sort()
-    if project is None:
-        project = _run_project_rules(settings, sources, ok_paths, keep_parsed or {})
-        cache.put_project(fingerprint, project)
-    elif computed_meanwhile:
+    if cached_project is None:
         cache.put_project(fingerprint, project)
     diagnostics.extend(project)
     cache.save()
@@ -296,9 +230,75 @@ def lint_paths(files: Sequence[Path], settings: Settings, *, jobs: int = 0, use_
     )
 
 
+def _lint_parallel(
+    todo: list[tuple[str, str]],
+    settings: Settings,
+    jobs: int,
+    sources: Mapping[str, SourceFile],
+    cached_ok: list[str],
+    project: list[Diagnostic] | None,
+) -> tuple[list[tuple[str, list[Diagnostic], bool]], list[Diagnostic]]:
+    """Lint ``todo`` with ``jobs`` processes (this one included) and, unless ``project`` came
+    from the cache, run the project rules here meanwhile (see :mod:`mfx.engine.pool`)."""
+    from mfx.engine.pool import ClaimPool
+    from mfx.engine.runner import ParsedFile
+
+    codes, pfi = settings.enabled, settings.per_file_ignores
+    items = sorted(todo, key=lambda it: -len(it[1]))  # big files first: better balance
+    texts = dict(todo)
+    pool = ClaimPool(items, jobs, codes, pfi)
+    parsed: dict = {}  # every tree built here, for the project rules
+    mine: list[str] = []  # files claimed here while the project rules read them
+    unparsable: set[str] = set()
+
+    def parse_here(relpath: str, text: str):
+        if relpath in unparsable:
+            return None
+        claimed = pool.claim_for_here(relpath)
+        if claimed:
+            mine.append(relpath)
+        try:
+            return ParsedFile(relpath, text)
+        except Exception:
+            unparsable.add(relpath)  # reported by the per-file pass; not a project file
+            return None
+
+    linted: list[tuple[str, list[Diagnostic], bool]] = []
+    guessed = project is None
+    if guessed:
+        # Which files parse is known only once they are linted: assume all do, check below.
+        project = _run_project_rules(settings, sources, sorted(cached_ok + list(texts)), parsed, parse_here)
+    for relpath in mine:
+        if not pool.take_back(relpath):
+            continue  # a worker with nothing else left took it
+        pf = parsed.get(relpath)
+        if pf is None:
+            linted.append((relpath, *lint_text(relpath, texts[relpath], codes, pfi)))
+        else:
+            linted.append((relpath, lint_parsed(pf, codes, pfi), True))
+    while (i := pool.next_for_here()) is not None:
+        relpath, text = items[i]
+        linted.append((relpath, *lint_text(relpath, text, codes, pfi, parsed)))
+    for relpath, found, ok in pool.worker_results():
+        if found is None:  # a worker died with this file: lint it here
+            found, ok = lint_text(relpath, texts[relpath], codes, pfi, parsed)
+        linted.append((relpath, found, ok))
+    failed = {relpath for relpath, _, ok in linted if not ok}
+    if guessed and failed:
+        # Some file does not parse: the project rules must not have seen it (as in a serial run).
+        ok_now = sorted(set(cached_ok) | {relpath for relpath, _, ok in linted if ok})
+        project = _run_project_rules(settings, sources, ok_now, parsed, parse_here)
+    return linted, project
+
+
 def lint_texts(texts: Mapping[str, str], settings: Settings) -> list[Diagnostic]:
     """Lint in-memory sources (``{relative path: text}``) without the cache, in this process:
     what ``--fix`` runs after each pass."""
+    with lint_gc():
+        return _lint_texts(texts, settings)
+
+
+def _lint_texts(texts: Mapping[str, str], settings: Settings) -> list[Diagnostic]:
     keep_parsed: dict = {}
     diagnostics: list[Diagnostic] = []
     ok_paths: list[str] = []

@@ -1,0 +1,90 @@
+"""Parallel cold runs (mfx.engine.pool): each file parsed once, the same findings as a serial
+run, nothing lost when a worker dies."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from pathlib import Path
+
+import pytest
+from conftest import DEPLOYER_BUG
+from mfx.config import build_settings, load_file_config
+from mfx.discovery import discover
+from mfx.engine import lint as lint_module
+from mfx.engine.gcpolicy import THRESHOLDS, lint_gc
+from mfx.engine.lint import lint_paths
+from mfx.engine.pool import PARENT, PARENT_TREE, WORKER, Claims
+
+#: One finding, and enough bytes (a long literal is one token: cheap) for the parallel path.
+BIG_BUG = DEPLOYER_BUG + "\nDATA = '" + "x" * 30000 + "'\n"
+REGISTRATION = 'CLIS_DESC = [("my-orch", ".my_orch.cli.cli")]\n'
+CLI = "import click\n\n@click.group()\ndef cli():\n    pass\n\n@cli.command()\ndef a():\n    pass\n\n@cli.command()\ndef b():\n    pass\n"
+
+
+def _extension(root: Path, *, broken_init: bool) -> Path:
+    plugins = root / "metaflow_extensions" / "my_org" / "plugins"
+    (plugins / "my_orch").mkdir(parents=True)
+    (plugins / "mfextinit_my_org.py").write_text(REGISTRATION)
+    (plugins / "my_orch" / "cli.py").write_text(CLI)
+    for i in range(8):
+        (plugins / "my_orch" / f"m{i}.py").write_text(BIG_BUG)
+    # A namespace package must not have an __init__.py (MFX021); one that does not even parse
+    # is a syntax error only: project rules never see a file that does not parse.
+    init = root / "metaflow_extensions" / "__init__.py"
+    init.write_text("def (:\n" if broken_init else "")
+    return root
+
+
+def _run(root: Path, jobs: int):
+    settings = build_settings(load_file_config(None, root))
+    files = discover([str(root)], settings.root, settings.exclude)
+    return lint_paths(files, settings, jobs=jobs, use_cache=False).diagnostics
+
+
+@pytest.mark.parametrize("broken_init", [False, True], ids=["parses", "syntax-error"])
+def test_parallel_equals_serial_with_project_rules(tmp_path: Path, broken_init: bool):
+    root = _extension(tmp_path, broken_init=broken_init)
+    serial = _run(root, 1)
+    codes = {d.code for d in serial}
+    assert {"MFX101", "MFX001"} <= codes  # per-file and project findings both present
+    assert ("MFX021" in codes) is not broken_init and ("MFX000" in codes) is broken_init
+    for jobs in (2, 3):
+        assert _run(root, jobs) == serial
+
+
+def test_files_of_a_dead_worker_are_linted_here(tmp_path: Path, monkeypatch):
+    root = _extension(tmp_path, broken_init=False)
+    serial = _run(root, 1)
+    parent = os.getpid()
+    real = lint_module.lint_text
+
+    def dies_in_a_worker(relpath, *args, **kwargs):
+        if os.getpid() != parent:
+            os._exit(3)  # a native crash, as far as this process can tell
+        return real(relpath, *args, **kwargs)
+
+    monkeypatch.setattr(lint_module, "lint_text", dies_in_a_worker)
+    assert _run(root, 2) == serial
+
+
+def test_claim_table_order_and_stealing():
+    claims = Claims(5, multiprocessing.get_context())
+    assert claims.claim(1, PARENT_TREE) and claims.claim(3, PARENT_TREE)
+    assert not claims.claim(1, WORKER)
+    assert [claims.next(WORKER), claims.next(WORKER), claims.next(PARENT)] == [0, 2, 4]
+    # nothing unclaimed is left: a worker takes this process's last parsed file, then the next
+    assert claims.next(WORKER) == 3 and not claims.take_back(3)
+    assert claims.take_back(1) and claims.next(WORKER) is None and claims.next(PARENT) is None
+    assert [claims.owner[i] for i in range(5)] == [WORKER, PARENT, WORKER, WORKER, PARENT]
+
+
+def test_gc_policy_is_restored():
+    before = gc.get_threshold()
+    with lint_gc():
+        assert gc.get_threshold() == THRESHOLDS and gc.get_freeze_count() > 0
+        with lint_gc():  # nested (a --fix pass inside a run) keeps the outer freeze
+            assert gc.get_threshold() == THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
