@@ -18,7 +18,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from mfx.analysis import backend_names, orchestrator_names
 from mfx.engine.index import FORMATTING_TYPES, TreeIndex, code_children, index_for, is_formatting_field, isa, walk_code
-from mfx.engine.positions import locate_nodes
+from mfx.engine.positions import locate_in_source, locate_nodes
 from mfx.engine.runner import ParsedFile, _Batched, _dispatch
 
 TRICKY = textwrap.dedent(
@@ -181,6 +181,33 @@ def test_positions_match_position_provider(source):
     # the code generation stops once the asked nodes are located: early nodes alone
     early = [n for n in nodes[: max(1, len(nodes) // 3)] if n in expected][-3:]
     assert early and all(locate_nodes(module, early)[id(n)] == expected[n] for n in early)
+
+
+@pytest.mark.parametrize("source", [*SOURCES, "x = 1\ry = 2\r\nif x:\r    z = 3\n"], ids=lambda s: s[:20])
+def test_positions_from_the_anchor_statement_match_position_provider(source):
+    """Generating only the statement around a node, found in the source text, gives the same
+    ranges: for every node at once, each node alone, and nodes inside decorated and nested
+    definitions (TRICKY, the real modules)."""
+    module = cst.parse_module(source)
+    idx = TreeIndex(module)
+    nodes = idx.order
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    got = locate_in_source(module, source, nodes, idx.parent_of)
+    assert all(got[id(n)] == expected[n] for n in nodes if n in expected)
+    for n in nodes[::11]:
+        if n in expected:
+            assert locate_in_source(module, source, [n], idx.parent_of) == {id(n): expected[n]}
+
+
+def test_positions_of_repeated_statements_are_not_confused():
+    """Two identical statements: the text of each occurs twice, so the search cannot tell them
+    apart and the whole-module generation answers (never the first occurrence for both)."""
+    source = "def f():\n    return x == 'start'\n\n\ndef g():\n    return x == 'start'\n"
+    module = cst.parse_module(source)
+    idx = TreeIndex(module)
+    comparisons = idx.nodes(cst.Comparison)
+    got = locate_in_source(module, source, comparisons, idx.parent_of)
+    assert [got[id(c)].start.line for c in comparisons] == [2, 6]
 
 
 def test_range_of_a_foreign_node_is_the_usual_error():

@@ -148,6 +148,18 @@ def isa(obj: object, kinds: type | tuple[type, ...]) -> bool:
     return hit
 
 
+_SUBCLASS: dict[tuple[type, object], bool] = {}
+
+
+def _is_subclass(node_type: type, kinds: type | tuple[type, ...]) -> bool:
+    """``issubclass``, memoised (libcst's abstract classes check through ``ABCMeta``)."""
+    key = (node_type, kinds)
+    hit = _SUBCLASS.get(key)
+    if hit is None:
+        hit = _SUBCLASS[key] = issubclass(node_type, kinds)
+    return hit
+
+
 def is_node_type(kind: type) -> bool:
     """``issubclass(kind, CSTNode)``, memoised: libcst's classes are ABCs, and ``isinstance``
     through ``ABCMeta`` dominated the walks before."""
@@ -247,7 +259,7 @@ class TreeIndex:
             lo, hi = i, self.ends[i]
         hits: list[int] = []
         for node_type, indices in self.by_type().items():
-            if issubclass(node_type, kind):
+            if _is_subclass(node_type, kind):
                 hits.extend(indices[bisect.bisect_left(indices, lo) : bisect.bisect_left(indices, hi)])
         hits.sort()
         order = self.order

@@ -15,7 +15,18 @@ both on real files.
 
 Code generation stops as soon as every asked node has its range (:class:`_AllFound`): a
 node's offsets depend only on the text generated before its end, so the rest of the module is
-never generated (on average half of a file with findings).
+never generated.
+
+It does not start at the top of the module either, when the source text is at hand
+(:func:`locate_in_source`): a node's *anchor* is the innermost statement that contains it and
+sits directly in the module or in the body of a ``def``/``class`` on the way to it (a method, a
+function, a top-level statement). Only the anchor's code is generated, with the indentation of
+the blocks around it, which is the source text of the anchor: where that text occurs exactly
+once in the source, the anchor starts there, and so do the offsets of the nodes in it. The
+generation stops at the last asked node when the text up to there is already unique (the usual
+case: it starts with the anchor's first line); when even the whole anchor's text occurs more
+than once (two identical one-line methods) or not at all (a carriage return that libcst counts
+differently), the whole-module generation answers.
 """
 
 from __future__ import annotations
@@ -24,13 +35,14 @@ import bisect
 import dataclasses
 import re
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
 
 _NEWLINE = re.compile(r"\r\n?|\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 class _AllFound(Exception):
@@ -142,3 +154,89 @@ def locate_nodes(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, 
         for key, (start, end) in state.found.items()
         if key in asked
     }
+
+
+# -- starting at the anchor statement -----------------------------------------------------------
+
+#: Statements whose body is searched for a deeper anchor.
+_DESCEND = (cst.FunctionDef, cst.ClassDef)
+
+
+def _anchor(module: cst.Module, node: cst.CSTNode, parent_of: Callable) -> tuple[cst.CSTNode, tuple[str, ...]] | None:
+    """(anchor statement, the indentation tokens of the blocks around it) for ``node``, or None
+    when it has none (the module itself, its header or footer)."""
+    path = [node]
+    while (parent := parent_of(path[-1])) is not None:
+        path.append(parent)
+    path.reverse()  # module ... node
+    if path[0] is not module or len(path) < 2 or not any(s is path[1] for s in module.body):
+        return None
+    depth, indents = 1, ()
+    while type(path[depth]) in _DESCEND and depth + 2 < len(path):
+        block = path[depth + 1]
+        if type(block) is not cst.IndentedBlock or block is not path[depth].body:
+            break
+        indents += (module.default_indent if block.indent is None else block.indent,)
+        depth += 2
+    return path[depth], indents
+
+
+class _Never(set):
+    """A ``remaining`` set that never empties: the anchor's whole code is generated."""
+
+    def discard(self, item: object) -> None:
+        return None
+
+
+def locate_in_source(
+    module: cst.Module, source: str, nodes: Iterable[cst.CSTNode], parent_of: Callable
+) -> dict[int, CodeRange]:
+    """:func:`locate_nodes`, generating only each node's anchor statement (see the module
+    docstring); the same ranges."""
+    nodes = [n for n in nodes if n is not None]
+    if _LONE_CR.search(source):
+        # libcst counts a lone \r followed by a line's \n as two newlines when they fall in
+        # two tokens; lines are counted here in the source text, so let the tokens decide.
+        return locate_nodes(module, nodes)
+    groups: dict[int, tuple[cst.CSTNode, tuple[str, ...], list[cst.CSTNode]]] = {}
+    for n in nodes:
+        found = _anchor(module, n, parent_of)
+        if found is None:
+            return locate_nodes(module, nodes)
+        groups.setdefault(id(found[0]), (found[0], found[1], []))[2].append(n)
+    starts: list[int] | None = None
+    out: dict[int, CodeRange] = {}
+    for statement, indents, members in groups.values():
+        asked = {id(n) for n in members}
+        # The anchor's code up to its last asked node first (a prefix of the anchor's text, so
+        # also found where the anchor starts); its whole code when that prefix is not unique.
+        for remaining in (set(asked), _Never({0})):
+            state = _OffsetState(
+                default_indent=module.default_indent,
+                default_newline=module.default_newline,
+                wanted=set(asked),
+                asked=asked,
+                remaining=remaining,
+            )
+            state.indent_tokens.extend(indents)
+            try:
+                statement._codegen(state)
+            except _AllFound:
+                pass
+            text = "".join(state.tokens)
+            begin = source.find(text) if text else -1
+            if begin >= 0 and source.find(text, begin + 1) < 0 and asked <= state.found.keys():
+                break
+        else:
+            return locate_nodes(module, nodes)
+        if starts is None:
+            starts = [0, *(m.end() for m in _NEWLINE.finditer(source))]
+
+        def position(offset: int, lines: list[int] = starts) -> CodePosition:
+            row = bisect.bisect_right(lines, offset)
+            return CodePosition(row, offset - lines[row - 1])
+
+        for key in asked:
+            start, end = state.found[key]
+            out[key] = CodeRange(position(begin + start), position(begin + end))
+    return out

@@ -122,10 +122,10 @@ class ParsedFile:
         :mod:`mfx.engine.positions`); :meth:`range_of` then answers from memory."""
         missing = [n for n in nodes if n is not None and id(n) not in self._ranges]
         if missing:
-            from mfx.engine.positions import locate_nodes
+            from mfx.engine.positions import locate_in_source
 
             with profile.phase("positions"):
-                self._ranges.update(locate_nodes(self.module, missing))
+                self._ranges.update(locate_in_source(self.module, self.source, missing, self.context.parent_of))
 
     def range_of(self, node: cst.CSTNode):
         """The ``CodeRange`` of ``node`` (PositionProvider's syntactic range)."""

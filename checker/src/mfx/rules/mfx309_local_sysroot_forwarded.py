@@ -10,6 +10,7 @@ import libcst as cst
 from mfx.analysis.backend_base import find_nodes
 from mfx.analysis.backend_names import string_value
 from mfx.analysis.backend_project import cli_for_group, compute_decorators
+from mfx.analysis.orchestrator_project import may_mention
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 KEY = "METAFLOW_DATASTORE_SYSROOT_LOCAL"
@@ -117,6 +118,8 @@ def env_for_task(user):
         for f in self.context:
             if f.is_test or PurePosixPath(f.path).parent not in dirs:
                 continue
+            if not may_mention(f, (KEY,)):
+                continue  # every setter names the variable in a string or a keyword
             for node in self._setters(f.module):
                 yield Report(node=node, message=self.message, path=f.path)
 

@@ -226,4 +226,8 @@ class Deco:
 
 def _own_calls(func: cst.FunctionDef) -> list[cst.Call]:
     """Calls of ``func`` itself, not of functions or classes nested in it."""
-    return [n for n in walk(func, lambda n: isinstance(n, (cst.FunctionDef, cst.ClassDef))) if isinstance(n, cst.Call)]
+    return [n for n in walk(func, lambda n: type(n) in _NESTED) if type(n) is cst.Call]
+
+
+#: FunctionDef and ClassDef are concrete (never subclassed): exact type tests, no ABC checks.
+_NESTED = frozenset({cst.FunctionDef, cst.ClassDef})
