@@ -15,7 +15,7 @@ from mfx.discovery import discover
 from mfx.engine import lint as lint_module
 from mfx.engine.gcpolicy import THRESHOLDS, lint_gc
 from mfx.engine.lint import lint_paths
-from mfx.engine.pool import PARENT, PARENT_TREE, WORKER, Claims
+from mfx.engine.pool import HELPER_TREE, PARENT, PARENT_TREE, WORKER, Claims
 
 #: One finding, and enough bytes (a long literal is one token: cheap) for the parallel path.
 BIG_BUG = DEPLOYER_BUG + "\nDATA = '" + "x" * 30000 + "'\n"
@@ -69,15 +69,32 @@ def test_files_of_a_dead_worker_are_linted_here(tmp_path: Path, monkeypatch):
     assert _run(root, 2) == serial
 
 
-def test_claim_table_order_and_stealing():
+def test_helper_dying_before_its_project_rules_answer(tmp_path: Path, monkeypatch):
+    """The first worker runs part of the project rules; if it dies first, they run here."""
+    root = _extension(tmp_path, broken_init=False)
+    serial = _run(root, 1)
+    parent = os.getpid()
+    real = lint_module._run_project_rules
+
+    def dies_in_the_helper(*args, **kwargs):
+        if os.getpid() != parent and kwargs.get("part") == "helper":
+            os._exit(3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lint_module, "_run_project_rules", dies_in_the_helper)
+    assert _run(root, 2) == serial
+
+
+def test_claim_table():
     claims = Claims(5, multiprocessing.get_context())
-    assert claims.claim(1, PARENT_TREE) and claims.claim(3, PARENT_TREE)
+    assert claims.claim(1, PARENT_TREE) and claims.claim(3, HELPER_TREE)
     assert not claims.claim(1, WORKER)
-    assert [claims.next(WORKER), claims.next(WORKER), claims.next(PARENT)] == [0, 2, 4]
-    # nothing unclaimed is left: a worker takes this process's last parsed file, then the next
-    assert claims.next(WORKER) == 3 and not claims.take_back(3)
-    assert claims.take_back(1) and claims.next(WORKER) is None and claims.next(PARENT) is None
-    assert [claims.owner[i] for i in range(5)] == [WORKER, PARENT, WORKER, WORKER, PARENT]
+    # files nobody has, in order; a fresh worker never takes a file whose tree is elsewhere
+    assert [claims.next(WORKER), claims.next(PARENT), claims.next(WORKER), claims.next(WORKER)] == [0, 2, 4, None]
+    # the trees built here go to this process or to the workers forked after (they inherit them)
+    assert claims.next_tree(WORKER) == 1 and claims.next_tree(PARENT) is None
+    assert claims.next_tree(WORKER, HELPER_TREE) == 3
+    assert [claims.owner[i] for i in range(5)] == [WORKER, WORKER, PARENT, WORKER, WORKER]
 
 
 def test_gc_policy_is_restored():

@@ -23,6 +23,10 @@ from mfx.projectfiles import is_project_file
 from mfx.registry import ENGINE_CODES, SYNTAX_ERROR_CODE, SYNTAX_ERROR_NAME
 from mfx.selection import PerFileIgnores, matches_any
 
+#: The project rules a parallel run's first worker runs (see mfx.engine.pool): the
+#: compute-backend family, whose searches read mostly other files than the orchestrator ones.
+HELPER_FAMILY = "MFX3"
+
 #: Below this much source, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 200_000
 PARALLEL_MIN_FILES = 4
@@ -38,12 +42,12 @@ class RunResult:
 
 
 def default_jobs() -> int:
-    """Processes for ``-j 0`` (the default): the cores that are idle right now.
+    """Processes for ``-j 0`` (the default): every core, less half the load already on them.
 
-    A parallel run costs about the CPU of a serial one (every file is parsed once, see
-    :mod:`mfx.engine.pool`) plus starting the workers, so it pays whenever a core is free; on a
-    machine already busy (load average >= cores - 1) extra processes only compete with each
-    other. ``-j N`` is always honoured."""
+    A parallel run costs ~1.25x the CPU of a serial one (files the project rules read after a
+    worker took them are parsed twice, see :mod:`mfx.engine.pool`), so it pays as soon as it
+    gets more than ~1.25 cores: with one core of two busy it still does (two processes get
+    ~1.3 cores), with both busy it does not. ``-j N`` is always honoured."""
     from mfx.engine.pool import cpu_count
 
     cores = cpu_count()
@@ -51,7 +55,7 @@ def default_jobs() -> int:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover - Windows
         return cores
-    return max(1, min(cores, int(cores - load + 0.5)))
+    return max(1, min(cores, int(cores - load / 2 + 0.5)))
 
 
 def apply_suppressions(
@@ -132,15 +136,21 @@ def _run_project_rules(
     ok_paths: Sequence[str],
     keep_parsed: dict,
     parse: Callable | None = None,
+    part: str = "all",
 ) -> list[Diagnostic]:
+    """Project-file rules and project rules. ``part`` splits them between two processes of a
+    parallel run: "helper" is the compute-backend family (:data:`HELPER_FAMILY`, which reads
+    mostly other files than the rest), "here" everything else; "all" is both."""
     from mfx.engine.lazy import LazyProject
     from mfx.engine.runner import internal_error, load_rules, run_project_rules_on
     from mfx.projectfiles.base import ProjectFileRule
     from mfx.rule import ProjectRule
 
     enabled = load_rules(settings.enabled)
-    project_files = _lint_project_files(settings, sources, enabled)
+    project_files = _lint_project_files(settings, sources, enabled) if part != "helper" else []
     rules = [r for r in enabled if issubclass(r, ProjectRule) and not issubclass(r, ProjectFileRule)]
+    if part != "all":
+        rules = [r for r in rules if r.code.startswith(HELPER_FAMILY) == (part == "helper")]
     if not rules or not ok_paths:
         return project_files
     texts = {p: sources[p].text for p in ok_paths}
@@ -246,36 +256,40 @@ def _lint_parallel(
     codes, pfi = settings.enabled, settings.per_file_ignores
     items = sorted(todo, key=lambda it: -len(it[1]))  # big files first: better balance
     texts = dict(todo)
-    pool = ClaimPool(items, jobs, codes, pfi)
-    parsed: dict = {}  # every tree built here, for the project rules
-    mine: list[str] = []  # files claimed here while the project rules read them
-    unparsable: set[str] = set()
-
-    def parse_here(relpath: str, text: str):
-        if relpath in unparsable:
-            return None
-        claimed = pool.claim_for_here(relpath)
-        if claimed:
-            mine.append(relpath)
-        try:
-            return ParsedFile(relpath, text)
-        except Exception:
-            unparsable.add(relpath)  # reported by the per-file pass; not a project file
-            return None
-
-    linted: list[tuple[str, list[Diagnostic], bool]] = []
     guessed = project is None
+    # Which files parse is known only once they are linted: the project rules assume all do,
+    # and are run again below if one does not.
+    assumed_ok = sorted(cached_ok + list(texts))
+
+    def parser(claim: Callable[[str], object], unparsable: set):
+        def parse(relpath: str, text: str):
+            if relpath in unparsable:
+                return None
+            claim(relpath)
+            try:
+                return ParsedFile(relpath, text)
+            except Exception:
+                unparsable.add(relpath)  # reported by the per-file pass; not a project file
+                return None
+
+        return parse
+
+    def helper_part(claim):  # runs in the first worker (fork): its trees stay there
+        trees: dict = {}
+        found = _run_project_rules(settings, sources, assumed_ok, trees, parser(claim, set()), part="helper")
+        return found, trees
+
+    pool = ClaimPool(items, jobs, codes, pfi, helper_part if guessed else None)
+    parsed: dict = {}  # every tree built here, for the project rules
+    linted: list[tuple[str, list[Diagnostic], bool]] = []
     if guessed:
-        # Which files parse is known only once they are linted: assume all do, check below.
-        project = _run_project_rules(settings, sources, sorted(cached_ok + list(texts)), parsed, parse_here)
-    for relpath in mine:
-        if not pool.take_back(relpath):
-            continue  # a worker with nothing else left took it
+        part = "here" if pool.helper_running else "all"
+        project = _run_project_rules(settings, sources, assumed_ok, parsed, parser(pool.claim_for_here, set()), part=part)
+    pool.share_trees(parsed)  # forked workers lint the files parsed here, without parsing them
+    while (i := pool.next_tree_for_here()) is not None:
+        relpath, text = items[i]
         pf = parsed.get(relpath)
-        if pf is None:
-            linted.append((relpath, *lint_text(relpath, texts[relpath], codes, pfi)))
-        else:
-            linted.append((relpath, lint_parsed(pf, codes, pfi), True))
+        linted.append((relpath, lint_parsed(pf, codes, pfi), True) if pf is not None else (relpath, *lint_text(relpath, text, codes, pfi)))
     while (i := pool.next_for_here()) is not None:
         relpath, text = items[i]
         linted.append((relpath, *lint_text(relpath, text, codes, pfi, parsed)))
@@ -283,11 +297,15 @@ def _lint_parallel(
         if found is None:  # a worker died with this file: lint it here
             found, ok = lint_text(relpath, texts[relpath], codes, pfi, parsed)
         linted.append((relpath, found, ok))
+    if guessed and pool.helper_running:
+        if pool.helper_project is None:  # the first worker died before answering
+            pool.helper_project = _run_project_rules(settings, sources, assumed_ok, parsed, parser(lambda _: None, set()), part="helper")
+        project = project + pool.helper_project
     failed = {relpath for relpath, _, ok in linted if not ok}
     if guessed and failed:
         # Some file does not parse: the project rules must not have seen it (as in a serial run).
         ok_now = sorted(set(cached_ok) | {relpath for relpath, _, ok in linted if ok})
-        project = _run_project_rules(settings, sources, ok_now, parsed, parse_here)
+        project = _run_project_rules(settings, sources, ok_now, parsed, parser(lambda _: None, set()))
     return linted, project
 
 
