@@ -14,8 +14,9 @@ Measures, each as wall-clock seconds of a fresh process (interpreter start inclu
 * the same two for one ~3k-LOC extension (metaflow-temporal);
 * ``mfx_cold_serial``: ``mfx check --no-cache -j1`` (one process: the like-for-like comparison
   with ``parse``);
-* ``mfx_cold_pool``: ``mfx check --no-cache -j<cores>`` (a worker per core, whatever the load;
-  the default ``-j 0`` uses only idle cores, so ``mfx_cold`` depends on the machine's load);
+* ``mfx_cold_pool``: ``mfx check --no-cache -j<cores>`` (a process per core, whatever the load;
+  the default ``-j 0`` uses every core less half the load average, so ``mfx_cold`` depends on
+  the machine's load);
 * ``fixit``: ``fixit lint`` with its built-in rules on the same files.
 
 Every measurement also records the CPU seconds (user + system) of the process and its workers:

@@ -8,7 +8,6 @@ unchanged project only reads and hashes files.
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -42,20 +41,16 @@ class RunResult:
 
 
 def default_jobs() -> int:
-    """Processes for ``-j 0`` (the default): every core, less half the load already on them.
+    """Processes for ``-j 0`` (the default): one per core, as ruff does.
 
     A parallel run costs ~1.25x the CPU of a serial one (files the project rules read after a
-    worker took them are parsed twice, see :mod:`mfx.engine.pool`), so it pays as soon as it
-    gets more than ~1.25 cores: with one core of two busy it still does (two processes get
-    ~1.3 cores), with both busy it does not. ``-j N`` is always honoured."""
+    worker took them are parsed twice, see :mod:`mfx.engine.pool`); it is faster whenever it
+    gets more than ~1.25 cores, which on a machine with two or more cores it does even when
+    other processes keep them busy (it then takes a larger share of the machine: ``-j 1`` is
+    the polite choice there). ``-j N`` is always honoured."""
     from mfx.engine.pool import cpu_count
 
-    cores = cpu_count()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # pragma: no cover - Windows
-        return cores
-    return max(1, min(cores, int(cores - load / 2 + 0.5)))
+    return cpu_count()
 
 
 def apply_suppressions(
