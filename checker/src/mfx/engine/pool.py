@@ -93,40 +93,38 @@ def _context(method: str | None = None):
     return multiprocessing.get_context(method)
 
 
-def _fresh_worker(claims: Claims, items, codes, pfi, results, project_part=None) -> None:
-    """Step 1: files nobody has, parsed here; the first worker runs ``project_part`` before."""
+def _lint_claimed(claims: Claims, items, codes, pfi, results, trees: Mapping, state: int | None) -> None:
+    """A worker's loop: the files in ``state`` (their trees are in ``trees``), then the files
+    nobody has."""
     from mfx.engine.lint import lint_parsed, lint_text
 
+    while state is not None and (i := claims.next_tree(WORKER, state)) is not None:
+        relpath, text = items[i]
+        pf = trees.get(relpath)
+        results.put((i, *((lint_parsed(pf, codes, pfi), True) if pf is not None else lint_text(relpath, text, codes, pfi))))
+    while (i := claims.next(WORKER)) is not None:
+        relpath, text = items[i]
+        results.put((i, *lint_text(relpath, text, codes, pfi)))
+
+
+def _fresh_worker(claims: Claims, items, codes, pfi, results, project_part=None) -> None:
+    """Step 1: files nobody has, parsed here; the first worker runs ``project_part`` before,
+    then lints the files it parsed for it."""
     try:
+        trees: Mapping = {}
         if project_part is not None:
             position = {relpath: i for i, (relpath, _) in enumerate(items)}
             diagnostics, trees = project_part(lambda relpath: relpath in position and claims.claim(position[relpath], HELPER_TREE))
             results.put(("project", diagnostics))
-            while (i := claims.next_tree(WORKER, HELPER_TREE)) is not None:
-                relpath, text = items[i]
-                pf = trees.get(relpath)
-                found = (lint_parsed(pf, codes, pfi), True) if pf is not None else lint_text(relpath, text, codes, pfi)
-                results.put((i, *found))
-        while (i := claims.next(WORKER)) is not None:
-            relpath, text = items[i]
-            results.put((i, *lint_text(relpath, text, codes, pfi)))
+        _lint_claimed(claims, items, codes, pfi, results, trees, HELPER_TREE if project_part is not None else None)
     finally:
         results.put(None)  # this worker is done (its queue's feeder thread flushes on exit)
 
 
 def _tree_worker(claims: Claims, items, codes, pfi, results, trees: Mapping) -> None:
     """Step 3: the files whose trees were inherited, then any file nobody has."""
-    from mfx.engine.lint import lint_parsed, lint_text
-
     try:
-        while (i := claims.next_tree(WORKER)) is not None:
-            relpath, text = items[i]
-            pf = trees.get(relpath)
-            found = (lint_parsed(pf, codes, pfi), True) if pf is not None else lint_text(relpath, text, codes, pfi)
-            results.put((i, *found))
-        while (i := claims.next(WORKER)) is not None:
-            relpath, text = items[i]
-            results.put((i, *lint_text(relpath, text, codes, pfi)))
+        _lint_claimed(claims, items, codes, pfi, results, trees, PARENT_TREE)
     finally:
         results.put(None)
 
