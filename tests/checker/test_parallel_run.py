@@ -105,3 +105,14 @@ def test_gc_policy_is_restored():
             assert gc.get_threshold() == THRESHOLDS
         assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_no_worker_process_means_a_serial_run(tmp_path: Path, monkeypatch):
+    root = _extension(tmp_path, broken_init=False)
+    serial = _run(root, 1)
+
+    def cannot_fork(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr("mfx.engine.pool.ClaimPool.__init__", cannot_fork)
+    assert _run(root, 2) == serial

@@ -211,8 +211,11 @@ def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache:
         todo.append((relpath, src.text))
     fingerprint = project_fingerprint(f"{p}:{digests[p]}" for p in sources)
     cached_project = project = cache.get_project(fingerprint)
+    parallel = None
     if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES and sum(len(t) for _, t in todo) >= PARALLEL_MIN_BYTES:
-        linted, project = _lint_parallel(todo, settings, jobs, sources, ok_paths, project)
+        parallel = _lint_parallel(todo, settings, jobs, sources, ok_paths, project)
+    if parallel is not None:
+        linted, project = parallel
     else:
         keep_parsed: dict | None = {} if todo and _has_project_rules(settings.enabled) else None
         linted = [(relpath, *lint_text(relpath, text, settings.enabled, settings.per_file_ignores, keep_parsed)) for relpath, text in todo]
@@ -242,9 +245,10 @@ def _lint_parallel(
     sources: Mapping[str, SourceFile],
     cached_ok: list[str],
     project: list[Diagnostic] | None,
-) -> tuple[list[tuple[str, list[Diagnostic], bool]], list[Diagnostic]]:
+) -> tuple[list[tuple[str, list[Diagnostic], bool]], list[Diagnostic]] | None:
     """Lint ``todo`` with ``jobs`` processes (this one included) and, unless ``project`` came
-    from the cache, run the project rules here meanwhile (see :mod:`mfx.engine.pool`)."""
+    from the cache, run the project rules meanwhile (see :mod:`mfx.engine.pool`). None when
+    no worker process can be started."""
     from mfx.engine.pool import ClaimPool
     from mfx.engine.runner import ParsedFile
 
@@ -274,7 +278,10 @@ def _lint_parallel(
         found = _run_project_rules(settings, sources, assumed_ok, trees, parser(claim, set()), part="helper")
         return found, trees
 
-    pool = ClaimPool(items, jobs, codes, pfi, helper_part if guessed else None)
+    try:
+        pool = ClaimPool(items, jobs, codes, pfi, helper_part if guessed else None)
+    except OSError:  # no process could be started (limits, no /dev/shm): lint in this one
+        return None
     parsed: dict = {}  # every tree built here, for the project rules
     linted: list[tuple[str, list[Diagnostic], bool]] = []
     if guessed:
