@@ -116,3 +116,12 @@ def test_no_worker_process_means_a_serial_run(tmp_path: Path, monkeypatch):
 
     monkeypatch.setattr("mfx.engine.pool.ClaimPool.__init__", cannot_fork)
     assert _run(root, 2) == serial
+
+
+def test_spawn_start_method_gives_the_same(tmp_path: Path, monkeypatch):
+    """Where fork is unavailable (macOS and Windows default to spawn) the workers only take the
+    files nobody has: no split of the project rules, no inherited trees; the same findings."""
+    root = _extension(tmp_path, broken_init=True)
+    serial = _run(root, 1)
+    monkeypatch.setattr("mfx.engine.pool._context", lambda method=None: multiprocessing.get_context("spawn"))
+    assert _run(root, 2) == serial
