@@ -93,6 +93,26 @@ def test_string_escapes_disable_the_gates():
     assert not applicable(("--retry-count",), plain)
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        'cmd = ["--retry-" "count", "1"]\n',
+        'cmd = ("--retry"  # the option\n       "-count")\n',
+        "cmd = f'--retry-' f'count'\n",
+        'cmd = ["--retry-c" \\\n    "ount"]\n',
+    ],
+)
+def test_implicitly_concatenated_literals_disable_the_gates(source):
+    """Adjacent literals are joined: two halves of a word in two literals count as the word."""
+    words = FileWords(source, "pkg", "pkg/mod.py")
+    assert words.escaped and applicable(("--retry-count",), words)
+
+
+@pytest.mark.parametrize("source", ['x = ""\n', "s = 'a\\n' 'B'\n", 'f(a, "b")\n', "d = {'k': 'v'}\n"])
+def test_literals_that_cannot_join_a_word_keep_the_gates(source):
+    assert not FileWords(source, "pkg", "pkg/mod.py").escaped
+
+
 def test_file_names_restrict_a_rule():
     words = FileWords("x = 1\n", "", "ci/noxfile.py")
     assert applicable(ALWAYS, words, ("noxfile.py",))

@@ -13,6 +13,7 @@ from mfx.analysis.backend_project import (
     compute_decorators,
     same_extension,
 )
+from mfx.analysis.orchestrator_project import may_mention
 from mfx.engine.context import FileContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -49,6 +50,8 @@ def step(ctx, step_name, retry_count, **kwargs):
 
 def reads_retry_delay(f: FileContext) -> bool:
     """``"minutes_between_retries"`` used as a subscript key or call argument (not in docs)."""
+    if not may_mention(f, ("minutes_between_retries",)):
+        return False
     for sub in find_nodes(f.module, cst.SubscriptElement):
         if isinstance(sub.slice, cst.Index) and string_value(sub.slice.value) == "minutes_between_retries":
             return True

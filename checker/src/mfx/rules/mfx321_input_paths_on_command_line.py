@@ -47,6 +47,8 @@ def step(step_name, input_paths=None, **kwargs):
 
 def splits_input_paths(f: FileContext) -> bool:
     """A string in code (not a docstring) that names ``METAFLOW_INPUT_PATHS_<i>``."""
+    if "METAFLOW_INPUT_PATHS" not in f.source:
+        return False  # searched in the literals' source text below, so in the file's text
     docstrings = set()
     for node in find_nodes(f.module, cst.CSTNode):
         if isinstance(node, (cst.Module, cst.FunctionDef, cst.ClassDef)):
