@@ -9,6 +9,7 @@ import libcst as cst
 
 from mfx.analysis.backend_model import BackendModel, backend_model
 from mfx.analysis.backend_names import ImportMap, call_name, matches_qualified, walk
+from mfx.engine.context import FileContext
 from mfx.engine.index import index_for
 from mfx.rule import Rule
 
@@ -28,6 +29,14 @@ def find_nodes(root: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | No
 def calls_named(root: cst.CSTNode, *names: str) -> list[cst.Call]:
     """Calls whose called name (last segment) is one of ``names``."""
     return find_nodes(root, cst.Call, lambda c: call_name(c) in names)
+
+
+def file_calls_named(f: FileContext, *names: str) -> list[cst.Call]:
+    """:func:`calls_named` over a whole project file; a file whose text spells none of the
+    names (a called name is an identifier) answers without its tree being built."""
+    if not any(name in f.source for name in names):
+        return []
+    return calls_named(f.module, *names)
 
 
 def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:

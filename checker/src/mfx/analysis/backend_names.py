@@ -11,7 +11,7 @@ names, computed once per module and cached.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -104,10 +104,8 @@ def _iter_import_statements(module: cst.Module) -> Iterator[cst.CSTNode]:
 child_nodes = code_children
 
 
-def walk(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = None) -> Iterator[cst.CSTNode]:
-    """Pre-order walk of ``root``'s code nodes; nodes for which ``prune`` is true are yielded but
-    not entered (``root`` itself is always entered)."""
-    yield from walk_code(root, prune)
+#: Pre-order walk of a sub-tree's code nodes (``prune``: yielded but not entered).
+walk = walk_code
 
 
 def string_value(node: cst.CSTNode | None) -> str | None:

@@ -137,7 +137,7 @@ def _run_project_rules(
     parallel run: "helper" is the compute-backend family (:data:`HELPER_FAMILY`, which reads
     mostly other files than the rest), "here" everything else; "all" is both."""
     from mfx.engine.lazy import LazyProject
-    from mfx.engine.runner import internal_error, load_rules, run_project_rules_on
+    from mfx.engine.runner import ParsedFile, internal_error, load_rules, run_project_rules_on
     from mfx.projectfiles.base import ProjectFileRule
     from mfx.rule import ProjectRule
 
@@ -148,8 +148,7 @@ def _run_project_rules(
         rules = [r for r in rules if r.code.startswith(HELPER_FAMILY) == (part == "helper")]
     if not rules or not ok_paths:
         return project_files
-    texts = {p: sources[p].text for p in ok_paths}
-    lazy = LazyProject(texts, keep_parsed) if parse is None else LazyProject(texts, keep_parsed, parse)
+    lazy = LazyProject({p: sources[p].text for p in ok_paths}, keep_parsed, parse or ParsedFile)
     try:
         found = run_project_rules_on(lazy.context(), lazy.parsed, rules)
     except Exception as exc:
@@ -217,11 +216,7 @@ def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache:
     if parallel is not None:
         linted, project = parallel
     else:
-        keep_parsed: dict | None = {} if todo and _has_project_rules(settings.enabled) else None
-        linted = [(relpath, *lint_text(relpath, text, settings.enabled, settings.per_file_ignores, keep_parsed)) for relpath, text in todo]
-        if project is None:
-            now_ok = sorted(ok_paths + [relpath for relpath, _, ok in linted if ok])
-            project = _run_project_rules(settings, sources, now_ok, keep_parsed or {})
+        linted, project = _lint_serial(todo, settings, sources, ok_paths, project)
     for relpath, found, _ok in linted:
         diagnostics.extend(found)
         cache.put(relpath, digests[relpath], found)
@@ -236,6 +231,23 @@ def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache:
         sources=sources,
         from_cache=hits,
     )
+
+
+def _lint_serial(
+    todo: list[tuple[str, str]],
+    settings: Settings,
+    sources: Mapping,
+    cached_ok: list[str],
+    project: list[Diagnostic] | None,
+) -> tuple[list[tuple[str, list[Diagnostic], bool]], list[Diagnostic]]:
+    """Lint ``todo`` in this process, then (unless ``project`` came from the cache) the project
+    rules over the files that parse, reusing the trees."""
+    keep_parsed: dict | None = {} if todo and _has_project_rules(settings.enabled) else None
+    linted = [(relpath, *lint_text(relpath, text, settings.enabled, settings.per_file_ignores, keep_parsed)) for relpath, text in todo]
+    if project is None:
+        now_ok = sorted(cached_ok + [relpath for relpath, _, ok in linted if ok])
+        project = _run_project_rules(settings, sources, now_ok, keep_parsed or {})
+    return linted, project
 
 
 def _lint_parallel(
@@ -288,13 +300,7 @@ def _lint_parallel(
         part = "here" if pool.helper_running else "all"
         project = _run_project_rules(settings, sources, assumed_ok, parsed, parser(pool.claim_for_here, set()), part=part)
     pool.share_trees(parsed)  # forked workers lint the files parsed here, without parsing them
-    while (i := pool.next_tree_for_here()) is not None:
-        relpath, text = items[i]
-        pf = parsed.get(relpath)
-        linted.append((relpath, lint_parsed(pf, codes, pfi), True) if pf is not None else (relpath, *lint_text(relpath, text, codes, pfi)))
-    while (i := pool.next_for_here()) is not None:
-        relpath, text = items[i]
-        linted.append((relpath, *lint_text(relpath, text, codes, pfi, parsed)))
+    linted.extend(pool.lint_here(parsed))
     for relpath, found, ok in pool.worker_results():
         if found is None:  # a worker died with this file: lint it here
             found, ok = lint_text(relpath, texts[relpath], codes, pfi, parsed)
@@ -319,18 +325,9 @@ def lint_texts(texts: Mapping[str, str], settings: Settings) -> list[Diagnostic]
 
 
 def _lint_texts(texts: Mapping[str, str], settings: Settings) -> list[Diagnostic]:
-    keep_parsed: dict = {}
-    diagnostics: list[Diagnostic] = []
-    ok_paths: list[str] = []
-    for relpath in sorted(texts):
-        if is_project_file(relpath):
-            continue
-        found, ok = lint_text(relpath, texts[relpath], settings.enabled, settings.per_file_ignores, keep_parsed)
-        diagnostics.extend(found)
-        if ok:
-            ok_paths.append(relpath)
-    views = {p: _TextView(t) for p, t in texts.items()}
-    diagnostics.extend(_run_project_rules(settings, views, ok_paths, keep_parsed))
+    todo = [(relpath, texts[relpath]) for relpath in sorted(texts) if not is_project_file(relpath)]
+    linted, project = _lint_serial(todo, settings, {p: _TextView(t) for p, t in texts.items()}, [], None)
+    diagnostics = [d for _, found, _ok in linted for d in found] + project
     return sorted(diagnostics, key=lambda d: d.sort_key)
 
 

@@ -93,18 +93,18 @@ def _context(method: str | None = None):
     return multiprocessing.get_context(method)
 
 
-def _lint_claimed(claims: Claims, items, codes, pfi, results, trees: Mapping, state: int | None) -> None:
-    """A worker's loop: the files in ``state`` (their trees are in ``trees``), then the files
-    nobody has."""
+def lint_claimed(claims: Claims, items, codes, pfi, emit, trees: Mapping, state: int | None, who: int = WORKER, keep: dict | None = None) -> None:
+    """The loop of every process: the files in ``state`` (their trees are in ``trees``), then
+    the files nobody has (their trees go to ``keep`` when given); ``emit((i, diagnostics, ok))``."""
     from mfx.engine.lint import lint_parsed, lint_text
 
-    while state is not None and (i := claims.next_tree(WORKER, state)) is not None:
+    while state is not None and (i := claims.next_tree(who, state)) is not None:
         relpath, text = items[i]
         pf = trees.get(relpath)
-        results.put((i, *((lint_parsed(pf, codes, pfi), True) if pf is not None else lint_text(relpath, text, codes, pfi))))
-    while (i := claims.next(WORKER)) is not None:
+        emit((i, *((lint_parsed(pf, codes, pfi), True) if pf is not None else lint_text(relpath, text, codes, pfi))))
+    while (i := claims.next(who)) is not None:
         relpath, text = items[i]
-        results.put((i, *lint_text(relpath, text, codes, pfi)))
+        emit((i, *lint_text(relpath, text, codes, pfi, keep)))
 
 
 def _fresh_worker(claims: Claims, items, codes, pfi, results, project_part=None) -> None:
@@ -116,7 +116,7 @@ def _fresh_worker(claims: Claims, items, codes, pfi, results, project_part=None)
             position = {relpath: i for i, (relpath, _) in enumerate(items)}
             diagnostics, trees = project_part(lambda relpath: relpath in position and claims.claim(position[relpath], HELPER_TREE))
             results.put(("project", diagnostics))
-        _lint_claimed(claims, items, codes, pfi, results, trees, HELPER_TREE if project_part is not None else None)
+        lint_claimed(claims, items, codes, pfi, results.put, trees, HELPER_TREE if project_part is not None else None)
     finally:
         results.put(None)  # this worker is done (its queue's feeder thread flushes on exit)
 
@@ -124,7 +124,7 @@ def _fresh_worker(claims: Claims, items, codes, pfi, results, project_part=None)
 def _tree_worker(claims: Claims, items, codes, pfi, results, trees: Mapping) -> None:
     """Step 3: the files whose trees were inherited, then any file nobody has."""
     try:
-        _lint_claimed(claims, items, codes, pfi, results, trees, PARENT_TREE)
+        lint_claimed(claims, items, codes, pfi, results.put, trees, PARENT_TREE)
     finally:
         results.put(None)
 
@@ -180,11 +180,12 @@ class ClaimPool:
         self._start(_tree_worker, (trees,), self.ctx)
         return True
 
-    def next_tree_for_here(self) -> int | None:
-        return self.claims.next_tree(PARENT)
-
-    def next_for_here(self) -> int | None:
-        return self.claims.next(PARENT)
+    def lint_here(self, trees: dict) -> Iterator[tuple[str, list, bool]]:
+        """This process's share: the files whose trees it built (in ``trees``), then the files
+        nobody has (their trees added to ``trees``); ``(relpath, diagnostics, ok)`` each."""
+        done: list = []
+        lint_claimed(self.claims, self.items, self.codes, self.pfi, done.append, trees, PARENT_TREE, PARENT, keep=trees)
+        return ((self.items[i][0], found, ok) for i, found, ok in done)
 
     def worker_results(self) -> Iterator[tuple[str, list | None, bool | None]]:
         """Every answer of the workers, then the files a dead worker claimed but never

@@ -57,6 +57,7 @@ class _OffsetState(CodegenState):
     offset: int = 0
     stack: list = dataclasses.field(default_factory=list)
     remaining: set = dataclasses.field(default_factory=set)
+    stop: bool = True  # stop (raise _AllFound) once every asked node is located
 
     def add_indent_tokens(self) -> None:
         self.tokens.extend(self.indent_tokens)
@@ -82,7 +83,7 @@ class _OffsetState(CodegenState):
             # No asked node can still be open here: an open one encloses this node, and an
             # asked node is found only when its own generation ends.
             self.remaining.discard(key)
-            if not self.remaining:
+            if self.stop and not self.remaining:
                 raise _AllFound
 
     @contextmanager
@@ -126,34 +127,42 @@ def _line_starts(tokens: list[str]) -> list[int]:
     return starts
 
 
-def locate_nodes(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, CodeRange]:
-    """``{id(node): CodeRange}`` for ``nodes`` of ``module``; nodes not in the module are absent."""
-    wanted = {id(n) for n in nodes}
-    if not wanted:
-        return {}
-    asked = set(wanted)
+def _generate(node: cst.CSTNode, module: cst.Module, asked: set, indents: tuple = (), stop: bool = True) -> _OffsetState:
+    """Generate ``node``'s code (inside blocks indented by ``indents``), recording the offsets of
+    the ``asked`` nodes; with ``stop``, only up to the end of the last of them."""
     state = _OffsetState(
         default_indent=module.default_indent,
         default_newline=module.default_newline,
-        wanted=wanted,
+        wanted=set(asked),
         asked=asked,
         remaining=set(asked),
+        stop=stop,
     )
+    state.indent_tokens.extend(indents)
     try:
-        module._codegen(state)
+        node._codegen(state)
     except _AllFound:
         pass
-    starts = _line_starts(state.tokens)
+    return state
+
+
+def _ranges(found: dict, asked: set, starts: list[int], base: int = 0) -> dict[int, CodeRange]:
+    """The asked offsets (shifted by ``base``) as ranges, given the offsets where lines start."""
 
     def position(offset: int) -> CodePosition:
         line = bisect.bisect_right(starts, offset)
         return CodePosition(line, offset - starts[line - 1])
 
-    return {
-        key: CodeRange(position(start), position(end))
-        for key, (start, end) in state.found.items()
-        if key in asked
-    }
+    return {key: CodeRange(position(base + start), position(base + end)) for key, (start, end) in found.items() if key in asked}
+
+
+def locate_nodes(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, CodeRange]:
+    """``{id(node): CodeRange}`` for ``nodes`` of ``module``; nodes not in the module are absent."""
+    asked = {id(n) for n in nodes}
+    if not asked:
+        return {}
+    state = _generate(module, module, asked)
+    return _ranges(state.found, asked, _line_starts(state.tokens))
 
 
 # -- starting at the anchor statement -----------------------------------------------------------
@@ -181,13 +190,6 @@ def _anchor(module: cst.Module, node: cst.CSTNode, parent_of: Callable) -> tuple
     return path[depth], indents
 
 
-class _Never(set):
-    """A ``remaining`` set that never empties: the anchor's whole code is generated."""
-
-    def discard(self, item: object) -> None:
-        return None
-
-
 def locate_in_source(
     module: cst.Module, source: str, nodes: Iterable[cst.CSTNode], parent_of: Callable
 ) -> dict[int, CodeRange]:
@@ -210,19 +212,8 @@ def locate_in_source(
         asked = {id(n) for n in members}
         # The anchor's code up to its last asked node first (a prefix of the anchor's text, so
         # also found where the anchor starts); its whole code when that prefix is not unique.
-        for remaining in (set(asked), _Never({0})):
-            state = _OffsetState(
-                default_indent=module.default_indent,
-                default_newline=module.default_newline,
-                wanted=set(asked),
-                asked=asked,
-                remaining=remaining,
-            )
-            state.indent_tokens.extend(indents)
-            try:
-                statement._codegen(state)
-            except _AllFound:
-                pass
+        for stop in (True, False):
+            state = _generate(statement, module, asked, indents, stop)
             text = "".join(state.tokens)
             begin = source.find(text) if text else -1
             if begin >= 0 and source.find(text, begin + 1) < 0 and asked <= state.found.keys():
@@ -231,12 +222,5 @@ def locate_in_source(
             return locate_nodes(module, nodes)
         if starts is None:
             starts = [0, *(m.end() for m in _NEWLINE.finditer(source))]
-
-        def position(offset: int, lines: list[int] = starts) -> CodePosition:
-            row = bisect.bisect_right(lines, offset)
-            return CodePosition(row, offset - lines[row - 1])
-
-        for key in asked:
-            start, end = state.found[key]
-            out[key] = CodeRange(position(begin + start), position(begin + end))
+        out.update(_ranges(state.found, asked, starts, begin))
     return out

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from mfx.analysis.backend_base import calls_named
+from mfx.analysis.backend_base import file_calls_named
 from mfx.analysis.backend_project import (
     cli_for_group,
     compute_decorators,
@@ -107,9 +107,7 @@ class EnvironmentBootstrapIgnored(ProjectRule):
                 continue
             bootstrap = executable = False
             for g in same_extension(self.context, f):
-                if "bootstrap_commands" not in g.source and "executable" not in g.source:
-                    continue  # called names are identifiers, spelled in the text
-                for c in calls_named(g.module, "bootstrap_commands", "executable"):
+                for c in file_calls_named(g, "bootstrap_commands", "executable"):
                     if isinstance(c.func, cst.Attribute):
                         if c.func.attr.value == "bootstrap_commands":
                             bootstrap = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mfx.analysis.backend_base import calls_named
+from mfx.analysis.backend_base import calls_named, file_calls_named
 from mfx.analysis.backend_project import (
     cli_for_group,
     compute_decorators,
@@ -120,9 +120,7 @@ class MetadataSyncMissing(ProjectRule):
     def check(self) -> Iterable[Report]:
         for f, deco in compute_decorators(self.context):
             from_ds_called = any(
-                calls_named(g.module, "sync_local_metadata_from_datastore")
-                for g in same_extension(self.context, f)
-                if "sync_local_metadata_from_datastore" in g.source  # a called name is spelled in the text
+                file_calls_named(g, "sync_local_metadata_from_datastore") for g in same_extension(self.context, f)
             )
             finished = deco.methods.get("task_finished")
             if finished is None or not calls_named(finished, "sync_local_metadata_to_datastore"):
