@@ -49,9 +49,11 @@ def tests(session: nox.Session) -> None:
     # A private --basetemp: the compliance suite runs pytest inside these tests, and pytest deletes
     # all but the newest few default temp dirs, which would remove the generated repos in use.
     basetemp = tempfile.mkdtemp(prefix="mfx-tests-")
-    args = session.posargs or [
-        "tests", f"--basetemp={basetemp}", "-p", "no:cacheprovider", "-ra", "--durations=30"
-    ]
+    # Extra arguments are added to the defaults: `nox -s tests -- -m "not slow"` runs the fast tests
+    # alone (no engine, no generated repo's own sessions); a path among them replaces `tests`.
+    paths = [a for a in session.posargs if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
+    args = [*(["tests"] if not paths else []), f"--basetemp={basetemp}", "-p", "no:cacheprovider", "-ra",
+            "--durations=30", *session.posargs]
     session.run("pytest", *args)
 
 

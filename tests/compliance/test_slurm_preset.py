@@ -19,6 +19,8 @@ import pytest
 from compliance.slurm_baseline import record
 from support.generate import make_venv, render, run
 
+pytestmark = pytest.mark.slow  # starts real engines / runs generated repos
+
 SUITE_TIMEOUT = 1200  # CI budget for the suite is 15 minutes; the margin covers a slow machine
 SLURM_BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "scontrol", "scancel", "sinfo")
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from support.generate import make_venv, render, run
 
+pytestmark = pytest.mark.slow  # starts real engines / runs generated repos
+
 SUITE_TIMEOUT = 900  # CI budget for the suite itself is 10 minutes; the margin covers a slow machine
 
 

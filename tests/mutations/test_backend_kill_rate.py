@@ -35,6 +35,8 @@ from mutations.mutants import Mutant, outcomes_from_report
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 
+pytestmark = pytest.mark.slow  # starts real engines / runs generated repos
+
 PATCHES = Path(__file__).resolve().parent / "backend"
 REPORT = REPO / "reports" / "mutation-kill-rate-backend.md"
 WORKERS = int(os.environ.get("MFX_MUTATION_WORKERS", "3"))

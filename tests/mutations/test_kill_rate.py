@@ -31,6 +31,8 @@ from mutations.mutants import Mutant, outcomes_from_report
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 
+pytestmark = pytest.mark.slow  # starts real engines / runs generated repos
+
 PATCHES = Path(__file__).resolve().parent / "orchestrator"
 REPORT = REPO / "reports" / "mutation-kill-rate.md"
 SUITE_TIMEOUT = 420  # one mutant's compliance run (a hung mutant still ends)

@@ -100,6 +100,7 @@ def test_every_combination_renders(tmp_path, kind, preset, ci, devstack):
     ],
     ids=lambda a: "-".join(str(v) for v in a.values()),
 )
+@pytest.mark.slow
 def test_generated_repo_lint_and_tests_pass(tmp_path, answers):
     dst = render(tmp_path / "repo", **answers)
     env = {"MFX_REQUIREMENT": os.environ["MFX_REQUIREMENT"], "NOX_DEFAULT_VENV_BACKEND": "uv"}

@@ -38,6 +38,8 @@ from support.template_repo import (
     template_owned,
 )
 
+pytestmark = pytest.mark.slow  # starts real engines / runs generated repos
+
 COPIER = str(Path(sys.executable).with_name("copier"))
 MIGRATION_PREFIX = f"[metaflow-extension-template {NEW_TAG} migration]"
 USER_MARK = "added by the extension's authors"
