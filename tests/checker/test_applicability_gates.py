@@ -11,9 +11,10 @@ exercise. On the unchanged examples the gate never skips a file that has finding
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
-from mfx.applicability import ALWAYS, FileWords, applicable
+from mfx.applicability import ALWAYS, FileWords, all_of, applicable, trigger_groups
 from mfx.engine.runner import all_rules, lint_sources, load_rules
 from mfx.rule import Rule
 
@@ -39,13 +40,16 @@ def _codes(sources: dict[str, str], code: str) -> list[str]:
 
 
 def _strip(text: str, words: tuple[str, ...]) -> str:
-    """``text`` with every trigger word broken (its last character replaced), repeated until
-    none is left (a replacement can create another word's occurrence)."""
+    """``text`` with every trigger word broken, in any case (the pre-checks ignore case): its
+    last letter or digit is replaced, so quotes and the syntax around it stay intact. Repeated
+    until none is left (a replacement can create another word's occurrence)."""
     for _ in range(10):
-        if not any(w in text for w in words):
+        if not any(w.lower() in text.lower() for w in words):
             return text
         for word in words:
-            text = re.sub(re.escape(word), word[:-1] + ("Q" if word[-1] != "Q" else "Z"), text)
+            last = max(i for i, c in enumerate(word) if c.isalnum())
+            broken = word[:last] + ("Q" if word[last].upper() != "Q" else "Z") + word[last + 1 :]
+            text = re.sub(re.escape(word), broken.replace("\\", "\\\\"), text, flags=re.IGNORECASE)
     raise AssertionError(f"could not remove {words} from the example")
 
 
@@ -55,7 +59,8 @@ def test_every_file_rule_declares_its_applicability():
     for rule in FILE_RULES:
         if rule.TRIGGERS != ALWAYS:
             assert isinstance(rule.TRIGGERS, tuple) and rule.TRIGGERS, rule.code
-            assert all(isinstance(w, str) and w for w in rule.TRIGGERS), rule.code
+            for group in trigger_groups(rule.TRIGGERS):
+                assert group and all(isinstance(w, str) and w for w in group), rule.code
 
 
 def test_most_rules_are_gated():
@@ -75,12 +80,13 @@ def test_invalid_examples_are_not_skipped(code):
 @pytest.mark.parametrize("code", GATED)
 def test_without_trigger_words_the_ungated_rule_finds_nothing(code, monkeypatch):
     rule = _rule(code)
-    words = rule.TRIGGERS
+    groups = trigger_groups(rule.TRIGGERS)
     monkeypatch.setattr(rule, "TRIGGERS", ALWAYS)  # the gate removed: only the analysis decides
     for sources in _examples(code):
         assert code in _codes(sources, code)  # the ungated rule does fire on the example
-        stripped = {path: _strip(text, words) for path, text in sources.items()}
-        assert _codes(stripped, code) == [], stripped
+        for words in groups:  # with all_of, each group on its own is necessary
+            stripped = {path: _strip(text, words) for path, text in sources.items()}
+            assert _codes(stripped, code) == [], stripped
 
 
 def test_string_escapes_disable_the_gates():
@@ -122,3 +128,75 @@ def test_file_names_restrict_a_rule():
 def test_a_file_without_applicable_rules_still_reports_syntax_errors():
     found = lint_sources({"pkg/mod.py": "def f(:\n"}, load_rules(["MFX201"]))
     assert [d.code for d in found] == ["MFX000"]
+
+
+def test_secret_name_words_cover_every_secret_name():
+    """MFX404's words are a necessary condition of SECRET_NAME: any name it matches contains one
+    of them, whatever the case (adversarial names built from the regex's own fragments)."""
+    import itertools
+
+    from mfx.analysis.security_taint import SECRET_NAME, SECRET_NAME_WORDS
+
+    fragments = ["api", "_", "key", "access", "id", "secret", "token", "pass", "wd", "word", "auth",
+                 "private", "service", "headers", "session", "client", "credential", "authorization", "x"]
+    words = [w.lower() for w in SECRET_NAME_WORDS]
+    checked = 0
+    for n in (1, 2, 3):
+        for parts in itertools.product(fragments, repeat=n):
+            for name in ("".join(parts), "".join(parts).upper(), "_".join(parts).title()):
+                if SECRET_NAME.search(name):
+                    checked += 1
+                    assert any(w in name.lower() for w in words), name
+    assert checked > 100
+
+
+def _lint(tmp_path, files: dict[str, str], jobs: int) -> list[tuple[str, str]]:
+    import json
+
+    from conftest import run_inprocess
+
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    res = run_inprocess(["check", ".", "--no-cache", "-j", str(jobs), "--output-format", "json"], tmp_path)
+    return [(Path(d["filename"]).relative_to(tmp_path).as_posix(), d["code"]) for d in json.loads(res.out)]
+
+
+#: Generated code that names nothing any rule looks for (no quotes around rule words, no
+#: credentials, no Metaflow API): what a big generated module of a published extension holds.
+_GENERATED = "".join(f"def handler_{i}(a, b=3):\n    return {{'k{i}': [a, b, {i}]}}\n\n" for i in range(300))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_no_rule_applies_to_is_never_parsed(tmp_path, monkeypatch, jobs):
+    from mfx.engine import runner
+
+    parsed: list[str] = []
+    real = runner.ParsedFile.__init__
+
+    def spy(self, path, source, module=None):
+        parsed.append(path)
+        real(self, path, source, module)
+
+    monkeypatch.setattr(runner.ParsedFile, "__init__", spy)
+    assert _lint(tmp_path, {"pkg/generated.py": _GENERATED, "pkg/cli.py": "import click\n"}, jobs) == []
+    if jobs == 1:  # forked workers record in their own memory
+        assert "pkg/generated.py" not in parsed and "pkg/cli.py" in parsed
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_skimmed_file_a_project_rule_reads_reports_its_syntax_error_once(tmp_path, jobs):
+    # The registration module names no per-file rule's words; the project rules read it.
+    files = {"metaflow_extensions/acme/plugins/mfextinit_acme.py": "CLIS_DESC = [(\n",
+             **{f"pkg/mod{i}.py": _GENERATED for i in range(12)}}
+    found = [(path, code) for path, code in _lint(tmp_path, files, jobs) if code in ("MFX000", "MFX999")]
+    assert found == [("metaflow_extensions/acme/plugins/mfextinit_acme.py", "MFX000")]
+
+
+def test_all_of_needs_a_word_of_each_group():
+    triggers = all_of(("exit",), ("METAFLOW_EXIT_DISALLOW_RETRY", "202"))
+    assert not applicable(triggers, FileWords("x = [201, 202, 203]\n", "pkg", "pkg/mod.py"))
+    assert not applicable(triggers, FileWords("sys.exit(1)\n", "pkg", "pkg/mod.py"))
+    assert applicable(triggers, FileWords("sys.exit(202)\n", "pkg", "pkg/mod.py"))
+    assert applicable(triggers, FileWords("SYS.EXIT(metaflow_exit_disallow_retry)\n", "pkg", "pkg/mod.py"))

@@ -100,14 +100,16 @@ def test_default_excludes(project: Path):
 
 
 def test_syntax_error_is_a_diagnostic(project: Path):
-    (project / "pkg" / "broken.py").write_text("def f(:\n    pass\n")
+    (project / "pkg" / "broken.py").write_text("def f(:\n    subprocess.run(cmd)\n")
     (project / "pkg" / "latin.py").write_bytes(b"# -*- coding: latin-1 -*-\nname = '\xe9'\n")
     (project / "pkg" / "binary.py").write_bytes(b"\xff\xfe\x00garbage\x00")
+    # No enabled rule can report in this one (none of their words): skimmed, never parsed.
+    (project / "pkg" / "unrelated.py").write_text("def g(:\n    pass\n")
     res = run_subprocess(["check", "--no-cache"], project)
     assert res.code == 1 and "Traceback" not in res.err, res
     assert "pkg/broken.py:1:7: MFX000 SyntaxError" in res.out
     assert "pkg/binary.py:1:1: MFX000" in res.out
-    assert "latin.py" not in res.out
+    assert "latin.py" not in res.out and "unrelated.py" not in res.out
 
 
 def test_statistics(project: Path):

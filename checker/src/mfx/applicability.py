@@ -19,6 +19,16 @@ no rule is left the file is only parsed (syntax errors are still reported), its 
 built and no visitor runs. The shared analyses (backend model, taint flows, command strings) are
 computed only when a rule asks for them, so they are gated by the same words.
 
+Words are matched regardless of case (the file's text is lowered once): a word found only
+with another case admits the file, which only makes a check more permissive. Rules whose
+findings depend on names compared without case (credential names, MFX404) rely on it.
+
+A file for which no enabled per-file rule is applicable is *skimmed*: it is never handed to
+libcst (reading it and searching its words is all it costs), so a big generated module that
+names nothing Metaflow's pitfalls involve costs next to nothing. Its syntax is checked only if a
+project rule needs its tree (then a syntax error is reported as MFX000 as usual); otherwise
+syntax errors in such a file are left to Python and ruff.
+
 Two kinds of words are used, with the same argument:
 
 * identifiers and keywords (``StepDecorator``, ``click``, ``raise``): code can only name them by
@@ -29,7 +39,7 @@ Two kinds of words are used, with the same argument:
   a file whose text contains such an escape (``\x``, ``\u``, ``\U``, ``\N{``, octal, or a
   backslash-newline). Implicitly concatenated literals are joined by the analyses too
   (``"--retry-" "count"``), so a file where a literal ending in a word character is followed by
-  one starting with a word character (:data:`_SPLIT_LITERALS`, comments and line breaks in
+  one starting with a word character (:func:`_split_literals`, comments and line breaks in
   between included) is never skipped either. Both checks err towards running the rules: 13 of
   the 106 files of the benchmark corpus trip one of them. The identifier words need neither.
 """
@@ -43,13 +53,52 @@ from typing import Union
 #: ``TRIGGERS = ALWAYS``: the rule has no cheap necessary condition and runs on every file.
 ALWAYS = "always"
 
-#: A rule's declared pre-check: words (any one suffices) or :data:`ALWAYS`.
-Triggers = Union["tuple[str, ...]", str]
+
+
+class AllOf(tuple):
+    """``TRIGGERS = all_of(("exit",), ("METAFLOW_EXIT_DISALLOW_RETRY", "202"))``: a word of *each*
+    group must occur (a finding needs all of them). Sharper than one group alone when each
+    group's words are common by themselves (``202`` in numbered generated code)."""
+
+
+def all_of(*groups: "tuple[str, ...]") -> AllOf:
+    assert groups and all(isinstance(g, tuple) and g for g in groups), "all_of takes non-empty tuples of words"
+    return AllOf(groups)
+
+
+def trigger_groups(triggers: "Triggers") -> "tuple[tuple[str, ...], ...]":
+    """The word groups of declared triggers (one group for a plain tuple of words)."""
+    return tuple(triggers) if isinstance(triggers, AllOf) else (triggers,)  # type: ignore[return-value]
+
+
+#: A rule's declared pre-check: words (any one suffices), :func:`all_of` groups, or :data:`ALWAYS`.
+Triggers = Union["tuple[str, ...]", AllOf, str]
 
 _ESCAPE = re.compile(r"\\(?:[xuU0-7]|N\{|\r?\n)")
-#: A literal ending in a word character or ``-`` (not one escaped by a backslash) next to a
-#: literal starting with one: where implicit concatenation could join two halves of a word.
-_SPLIT_LITERALS = re.compile(r"""(?<!\\)(?:\\\\)*[\w-]["'](?:\s|\\\n|#[^\n]*)*[rRbBuUfF]{0,2}["'][\w-]""")
+#: A quote, then another literal's opening quote (comments and line breaks in between) followed by
+#: a word character or ``-``: with a word character before the first quote, where implicit
+#: concatenation could join two halves of a word (see :func:`_split_literals`).
+_NEXT_LITERAL = re.compile(r"""["'](?:\s|\\\n|#[^\n]*)*[rRbBuUfF]{0,2}["'][\w-]""")
+_WORD_CHAR = re.compile(r"[\w-]")
+
+
+def _split_literals(source: str) -> bool:
+    """Whether a literal ending in a word character or ``-`` (not one escaped by a backslash)
+    stands next to a literal starting with one. Searched from the quote (a pattern starting
+    with a look-behind costs ~4x as much: it is tried at every position of a big file)."""
+    pos = 0
+    while True:
+        m = _NEXT_LITERAL.search(source, pos)
+        if m is None:
+            return False
+        i = m.start() - 1  # the last character of the first literal
+        if i >= 0 and _WORD_CHAR.match(source, i):
+            slashes = 0
+            while i - 1 - slashes >= 0 and source[i - 1 - slashes] == "\\":
+                slashes += 1
+            if slashes % 2 == 0:
+                return True
+        pos = m.start() + 1
 
 
 class Applicability(str, enum.Enum):
@@ -65,17 +114,36 @@ def mentions_any(text: str, words: "tuple[str, ...]") -> bool:
     return any(word in text for word in words)
 
 
+_LOWERED: "dict[tuple[str, ...], tuple[str, ...]]" = {}
+
+
+def _lowered(words: "tuple[str, ...]") -> "tuple[str, ...]":
+    found = _LOWERED.get(words)
+    if found is None:
+        found = _LOWERED[words] = tuple(sorted({w.lower() for w in words}))
+    return found
+
+
 class FileWords:
     """What the pre-checks of one file look at, computed once: the text the words are searched
-    in (the source plus the package name, for relative imports) and whether string escapes or
+    in (the source plus the package name, for relative imports; lowered) and whether string escapes or
     implicitly concatenated literals may hide a word (``escaped``)."""
 
-    __slots__ = ("text", "escaped", "basename")
+    __slots__ = ("text", "basename", "_source", "_escaped")
 
     def __init__(self, source: str, package_name: str = "", path: str = "") -> None:
-        self.text = source + "\n" + package_name
-        self.escaped = ("\\" in source and _ESCAPE.search(source) is not None) or _SPLIT_LITERALS.search(source) is not None
+        self.text = (source + "\n" + package_name).lower()
         self.basename = path.replace("\\", "/").rsplit("/", 1)[-1]
+        self._source = source
+        self._escaped: "bool | None" = None
+
+    @property
+    def escaped(self) -> bool:
+        """Computed on first use: a file in which every rule finds its words never needs it."""
+        if self._escaped is None:
+            source = self._source
+            self._escaped = ("\\" in source and _ESCAPE.search(source) is not None) or _split_literals(source)
+        return self._escaped
 
 
 def applicable(triggers: "Triggers | None", words: FileWords, file_names: "tuple[str, ...]" = ()) -> bool:
@@ -83,6 +151,7 @@ def applicable(triggers: "Triggers | None", words: FileWords, file_names: "tuple
     ``file_names``) can report anything in the file. ``None`` (undeclared) counts as ALWAYS."""
     if file_names and words.basename not in file_names:
         return False
-    if triggers is None or triggers == ALWAYS or words.escaped:
+    if triggers is None or triggers == ALWAYS:
         return True
-    return mentions_any(words.text, triggers)  # type: ignore[arg-type]
+    found = all(mentions_any(words.text, _lowered(group)) for group in trigger_groups(triggers))  # type: ignore[arg-type]
+    return found or words.escaped

@@ -56,13 +56,9 @@ def may_mention(f: FileContext, words: Iterable[str], every: bool = False) -> bo
     value holds a word only if the file's text does, unless escape sequences may spell it (the
     argument of :mod:`mfx.applicability`). Lets project-wide searches skip a file before its
     command strings are collected."""
-    from mfx.applicability import FileWords
-
-    found = FileWords(f.source, f.package_name, f.path)
-    if found.escaped:
-        return True
+    found = f.words
     test = all if every else any
-    return test(w in found.text for w in words)
+    return test(w.lower() in found.text for w in words) or found.escaped
 
 
 #: A step builder names both options (:func:`is_step_builder`), so both are in its file's text.

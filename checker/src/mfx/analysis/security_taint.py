@@ -35,6 +35,10 @@ from mfx.analysis.backend_names import (
 )
 from mfx.engine.index import isa
 
+#: Text every match of SECRET_NAME contains (compared without case): the applicability words of
+#: rules that look for credential names (tests/checker/test_applicability_gates.py checks them).
+SECRET_NAME_WORDS = ("SECRET", "TOKEN", "PASSWORD", "PASSWD", "APIKEY", "API_KEY", "ACCESS_KEY", "PRIVATE_KEY",
+                     "AUTH_KEY", "CREDENTIAL", "SERVICE_HEADERS", "AUTHORIZATION", "SESSION_KEY")
 SECRET_NAME = re.compile(
     r"(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY(?!_ID)|PRIVATE_KEY|AUTH_KEY|CREDENTIAL|"
     r"SERVICE_HEADERS|AUTHORIZATION|SESSION_KEY|CLIENT_SECRET)",

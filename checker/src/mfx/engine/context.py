@@ -13,6 +13,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from mfx.engine.index import TreeIndex
 
 
+def package_of(path: str) -> str:
+    """Dotted name of the package that contains the module at ``path`` (relative, ``/``)."""
+    return ".".join(PurePosixPath(path).parts[:-1])
+
+
 @dataclasses.dataclass
 class FileContext:
     """One parsed source file. ``path`` is relative to the project root, with ``/`` separators."""
@@ -32,13 +37,23 @@ class FileContext:
     @property
     def package_name(self) -> str:
         """Dotted name of the package that contains this module."""
-        parts = list(PurePosixPath(self.path).parts[:-1])
-        return ".".join(parts)
+        return package_of(self.path)
 
     @property
     def is_test(self) -> bool:
         p = PurePosixPath(self.path)
         return any(part in ("tests", "test") for part in p.parts[:-1]) or p.name.startswith("test_")
+
+    @property
+    def words(self):
+        """What the applicability pre-checks search (:class:`mfx.applicability.FileWords`),
+        built once per file."""
+        cached = self.__dict__.get("_file_words")
+        if cached is None:
+            from mfx.applicability import FileWords
+
+            cached = self.__dict__["_file_words"] = FileWords(self.source, self.package_name, self.path)
+        return cached
 
     # -- fast tree queries (built once per file, on first use; see mfx.engine.index) ----------
     @property

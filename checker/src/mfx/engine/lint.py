@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from mfx.config import Settings
 from mfx.discovery import relative_to_root
+from mfx.engine import profile
 from mfx.engine.cache import Cache, content_hash, project_fingerprint
 from mfx.engine.diagnostic import Diagnostic
 from mfx.engine.gcpolicy import lint_gc
@@ -87,10 +88,28 @@ def _file_rules(codes: Sequence[str], ignored: Sequence[str]):
     return [r for r in load_rules(codes) if issubclass(r, Rule) and not matches_any(ignored, r.code)]
 
 
+def needs_parse(relpath: str, text: str, codes: Sequence[str], pfi: PerFileIgnores) -> bool:
+    """Whether some enabled per-file rule is applicable to this file (its words occur in the
+    text, see :mod:`mfx.applicability`). A file for which none is, is *skimmed*: never handed
+    to libcst here; a project rule that needs its tree parses it then (see
+    :func:`_run_project_rules`)."""
+    from mfx.applicability import FileWords, applicable
+    from mfx.engine.context import package_of
+
+    rules = _file_rules(codes, pfi.ignored_for(relpath))
+    words = FileWords(text, package_of(relpath), relpath)
+    return any(applicable(r.TRIGGERS, words, r.FILE_NAMES) for r in rules)
+
+
 def lint_text(relpath: str, text: str, codes: Sequence[str], pfi: PerFileIgnores, keep_parsed: dict | None = None):
-    """Per-file rules on one file's text, suppressions applied. Returns (diagnostics, parsed ok)."""
+    """Per-file rules on one file's text, suppressions applied. Returns (diagnostics, parsed ok);
+    a skimmed file (:func:`needs_parse`) counts as parsed: the project rules find out."""
     from mfx.engine.runner import PARSE_ERRORS, ParsedFile, internal_error, syntax_error
 
+    if not needs_parse(relpath, text, codes, pfi):
+        if profile.ENABLED:
+            profile.TIMES["count:files skimmed (not parsed)"] += 1
+        return [], True
     try:
         pf = ParsedFile(relpath, text)
     except PARSE_ERRORS as exc:
@@ -137,7 +156,14 @@ def _run_project_rules(
     parallel run: "helper" is the compute-backend family (:data:`HELPER_FAMILY`, which reads
     mostly other files than the rest), "here" everything else; "all" is both."""
     from mfx.engine.lazy import LazyProject
-    from mfx.engine.runner import ParsedFile, internal_error, load_rules, run_project_rules_on
+    from mfx.engine.runner import (
+        PARSE_ERRORS,
+        ParsedFile,
+        internal_error,
+        load_rules,
+        run_project_rules_on,
+        syntax_error,
+    )
     from mfx.projectfiles.base import ProjectFileRule
     from mfx.rule import ProjectRule
 
@@ -148,11 +174,38 @@ def _run_project_rules(
         rules = [r for r in rules if r.code.startswith(HELPER_FAMILY) == (part == "helper")]
     if not rules or not ok_paths:
         return project_files
-    lazy = LazyProject({p: sources[p].text for p in ok_paths}, keep_parsed, parse or ParsedFile)
-    try:
-        found = run_project_rules_on(lazy.context(), lazy.parsed, rules)
-    except Exception as exc:
-        return project_files + [internal_error(min(ok_paths), None, exc)]
+    # A skimmed file (never parsed by the per-file pass, see needs_parse) may not parse: the
+    # rules then run again without it (as if the per-file pass had found the error) and its
+    # syntax error is reported here, once. Bounded: each round excludes at least one file.
+    failures: dict[str, Diagnostic] = {}
+    build = parse or ParsedFile
+
+    def tolerant(path: str, text: str):
+        if path in failures:
+            return None
+        try:
+            return build(path, text)
+        except PARSE_ERRORS as exc:
+            failures[path] = syntax_error(path, exc, text)
+        except Exception as exc:  # libcst itself failed: a bug, reported, never a crash
+            failures[path] = internal_error(path, None, exc)
+        return None
+
+    excluded: set[str] = set()
+    while True:
+        paths = [p for p in ok_paths if p not in excluded]
+        if not paths:
+            found = []
+            break
+        lazy = LazyProject({p: sources[p].text for p in paths}, keep_parsed, tolerant)
+        try:
+            found = run_project_rules_on(lazy.context(), lazy.parsed, rules)
+        except Exception as exc:
+            return project_files + list(failures.values()) + [internal_error(min(paths), None, exc)]
+        if set(failures) <= excluded:
+            break
+        excluded |= set(failures)
+    found = list(failures.values()) + found
     by_path: dict[str, list[Diagnostic]] = {}
     for d in found:
         by_path.setdefault(d.path, []).append(d)
@@ -272,22 +325,16 @@ def _lint_parallel(
     # and are run again below if one does not.
     assumed_ok = sorted(cached_ok + list(texts))
 
-    def parser(claim: Callable[[str], object], unparsable: set):
+    def parser(claim: Callable[[str], object]):
         def parse(relpath: str, text: str):
-            if relpath in unparsable:
-                return None
             claim(relpath)
-            try:
-                return ParsedFile(relpath, text)
-            except Exception:
-                unparsable.add(relpath)  # reported by the per-file pass; not a project file
-                return None
+            return ParsedFile(relpath, text)  # a syntax error is handled by _run_project_rules
 
         return parse
 
     def helper_part(claim):  # runs in the first worker (fork): its trees stay there
         trees: dict = {}
-        found = _run_project_rules(settings, sources, assumed_ok, trees, parser(claim, set()), part="helper")
+        found = _run_project_rules(settings, sources, assumed_ok, trees, parser(claim), part="helper")
         return found, trees
 
     try:
@@ -298,7 +345,7 @@ def _lint_parallel(
     linted: list[tuple[str, list[Diagnostic], bool]] = []
     if guessed:
         part = "here" if pool.helper_running else "all"
-        project = _run_project_rules(settings, sources, assumed_ok, parsed, parser(pool.claim_for_here, set()), part=part)
+        project = _run_project_rules(settings, sources, assumed_ok, parsed, parser(pool.claim_for_here), part=part)
     pool.share_trees(parsed)  # forked workers lint the files parsed here, without parsing them
     linted.extend(pool.lint_here(parsed))
     for relpath, found, ok in pool.worker_results():
@@ -307,13 +354,14 @@ def _lint_parallel(
         linted.append((relpath, found, ok))
     if guessed and pool.helper_running:
         if pool.helper_project is None:  # the first worker died before answering
-            pool.helper_project = _run_project_rules(settings, sources, assumed_ok, parsed, parser(lambda _: None, set()), part="helper")
-        project = project + pool.helper_project
+            pool.helper_project = _run_project_rules(settings, sources, assumed_ok, parsed, parser(lambda _: None), part="helper")
+        # Both parts may have parsed the same skimmed file and found its syntax error.
+        project = project + [d for d in pool.helper_project if d.code != SYNTAX_ERROR_CODE or d not in project]
     failed = {relpath for relpath, _, ok in linted if not ok}
     if guessed and failed:
         # Some file does not parse: the project rules must not have seen it (as in a serial run).
         ok_now = sorted(set(cached_ok) | {relpath for relpath, _, ok in linted if ok})
-        project = _run_project_rules(settings, sources, ok_now, parsed, parser(lambda _: None, set()))
+        project = _run_project_rules(settings, sources, ok_now, parsed, parser(lambda _: None))
     return linted, project
 
 

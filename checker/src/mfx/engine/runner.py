@@ -438,9 +438,9 @@ def _culprit(exc: BaseException, instances: Sequence[Rule]) -> Rule | None:
 def applicable_rules(pf: ParsedFile, rules: Iterable[type[Rule]]) -> list[type[Rule]]:
     """The rules among ``rules`` whose declared pre-check admits ``pf`` (checked once per file
     against its text; see :mod:`mfx.applicability`)."""
-    from mfx.applicability import FileWords, applicable
+    from mfx.applicability import applicable
 
-    words = FileWords(pf.source, pf.context.package_name, pf.path)
+    words = pf.context.words
     out = [r for r in rules if applicable(r.TRIGGERS, words, r.FILE_NAMES)]
     if profile.ENABLED:
         for r in rules:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import string_value, walk
+from mfx.applicability import all_of
 from mfx.engine.index import index_for
 from mfx.rule import Invalid, Rule, Valid
 
@@ -48,9 +49,11 @@ class UnsupportedFeatureMessage(Rule):
     """
 
     code = "MFX110"
-    # Applicability pre-check (mfx.applicability), sound because every finding is a `raise`
-    # statement: the keyword is written in the file
-    TRIGGERS = ("raise",)
+    # Applicability pre-check (mfx.applicability), sound because every finding is a `raise` (the
+    # keyword is written in the file) under an `if` that rejects a feature (_rejects_feature): the
+    # attribute `parallel_foreach`/`parallel_step`, or a string value `split-switch` or one of
+    # _DECORATORS, each written in the file
+    TRIGGERS = all_of(("raise",), ("parallel_foreach", "parallel_step", "split-switch", *sorted(_DECORATORS)))
     name = "unsupported-feature-message"
     message = (
         'the rejection of an unsupported feature does not say "not supported": tools (and '

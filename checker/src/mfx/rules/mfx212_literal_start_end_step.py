@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import dotted, string_value, walk
+from mfx.applicability import all_of
 from mfx.engine.index import index_for
 from mfx.rule import Invalid, Rule, Valid
 
@@ -36,10 +37,12 @@ class LiteralStartEndStep(Rule):
     """
 
     code = "MFX212"
-    # Applicability pre-check (mfx.applicability), sound because a finding compares a string with a
-    # name whose last part is `name`, `step`, `step_name`, `stepname` or `node_name`, or subscripts
-    # a name ending in `graph`: one of these identifiers is written in the file
-    TRIGGERS = ("name", "step", "graph")
+    # Applicability pre-check (mfx.applicability), sound because every finding needs a string
+    # value equal to `start` or `end`, which a literal spells between quotes (escape sequences
+    # and implicit concatenation are covered by the engine, see mfx.applicability), and either
+    # compares it with a name whose last part is `name`, `step`, `step_name`, `stepname` or
+    # `node_name`, or subscripts a name ending in `graph`: one of these identifiers is written
+    TRIGGERS = all_of(('"start"', "'start'", '"end"', "'end'"), ("name", "step", "graph"))
     name = "literal-start-end-step"
     message = (
         "step recognised by the literal name {name!r}: flows may rename it with "

@@ -36,7 +36,7 @@ class TimeoutSecondsOnly(Rule):
     # Applicability pre-check (mfx.applicability), sound because it needs a `['seconds']` subscript
     # or `.get('seconds')` on attributes (escape sequences are covered by the engine, see
     # mfx.applicability)
-    TRIGGERS = ("seconds",)
+    TRIGGERS = ('"seconds"', "'seconds'")
     name = "timeout-seconds-only"
     message = (
         "time limit read from `attributes['seconds']` only: @timeout also has minutes and hours; "

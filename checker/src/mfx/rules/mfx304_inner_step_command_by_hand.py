@@ -56,7 +56,7 @@ class InnerStepCommandByHand(BackendFileRule):
     # Applicability pre-check (mfx.applicability), sound because both findings need a string value
     # equal to `step` (a list element next to a top-level option, or `sys.argv.index('step')`);
     # escape sequences are covered by the engine, see mfx.applicability
-    TRIGGERS = ("step",)
+    TRIGGERS = ('"step"', "'step'")
     name = "inner-step-command-by-hand"
     message = (
         "inner `step` command built by hand: it drops --metadata/--environment/--with/--config-value; "

@@ -11,6 +11,7 @@ from mfx.analysis.backend_base import (
 )
 from mfx.analysis.backend_model import BackendModel
 from mfx.analysis.backend_names import call_name, walk
+from mfx.applicability import all_of
 from mfx.rule import Invalid, Valid
 
 SYNC = "sync_local_metadata_from_datastore"
@@ -62,8 +63,9 @@ class UnguardedSyncBeforeDisallowRetry(BackendFileRule):
 
     code = "MFX312"
     # Applicability pre-check (mfx.applicability), sound because every finding ends in
-    # `sys.exit`/`exit`/`os._exit` (resolved names): the identifier `exit` is written in the file
-    TRIGGERS = ("exit",)
+    # `sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)` or `sys.exit(202)` (is_disallow_retry_exit: resolved
+    # names, whose identifiers are written in the file, and the literal 202)
+    TRIGGERS = all_of(("exit",), ("METAFLOW_EXIT_DISALLOW_RETRY", "202"))
     name = "unguarded-sync-before-disallow-retry"
     message = (
         "this metadata sync can raise before `sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)` (no completed "

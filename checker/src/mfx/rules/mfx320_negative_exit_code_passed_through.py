@@ -7,6 +7,7 @@ import libcst as cst
 from mfx.analysis.backend_base import BackendFileRule, find_nodes
 from mfx.analysis.backend_model import BackendModel
 from mfx.analysis.backend_names import dotted_of_node
+from mfx.applicability import all_of
 from mfx.rule import Invalid, Valid
 
 EXIT_ATTRS = frozenset({"returncode", "exit_code", "exitcode", "exit_status"})
@@ -46,9 +47,10 @@ class NegativeExitCodePassedThrough(BackendFileRule):
     """
 
     code = "MFX320"
-    # Applicability pre-check (mfx.applicability), sound because it reports calls resolving to
-    # `sys.exit`: the identifier `exit` is written in the file
-    TRIGGERS = ("exit",)
+    # Applicability pre-check (mfx.applicability), sound because it reports `sys.exit(code)` where
+    # the code is an attribute in EXIT_ATTRS (directly or through a local assigned from one): the
+    # identifier `exit` and the attribute's are written in the file
+    TRIGGERS = all_of(("exit",), tuple(sorted(EXIT_ATTRS)))
     name = "negative-exit-code-passed-through"
     message = (
         "a negative exit code (death by signal) is passed straight to sys.exit, which turns -9 into "

@@ -11,6 +11,7 @@ from mfx.analysis.backend_base import (
 )
 from mfx.analysis.backend_model import BackendModel
 from mfx.analysis.backend_names import dotted_of_node
+from mfx.applicability import all_of
 from mfx.rule import Invalid, Valid
 
 _WAIT_NAMES = ("tail_logs", "result", "poll")
@@ -63,9 +64,10 @@ class BroadExceptDisallowRetry(BackendFileRule):
     """
 
     code = "MFX322"
-    # Applicability pre-check (mfx.applicability), sound because every finding is a handler ending
-    # in `sys.exit`/`exit`/`os._exit` (resolved names): the identifier `exit` is written in the file
-    TRIGGERS = ("exit",)
+    # Applicability pre-check (mfx.applicability), sound because every finding ends in
+    # `sys.exit(METAFLOW_EXIT_DISALLOW_RETRY)` or `sys.exit(202)` (is_disallow_retry_exit: resolved
+    # names, whose identifiers are written in the file, and the literal 202)
+    TRIGGERS = all_of(("exit",), ("METAFLOW_EXIT_DISALLOW_RETRY", "202"))
     name = "broad-except-disallow-retry"
     message = (
         "a broad except around waiting on the job exits with METAFLOW_EXIT_DISALLOW_RETRY, so failures "

@@ -8,7 +8,7 @@ import libcst as cst
 
 from mfx.analysis.backend_base import find_nodes
 from mfx.analysis.backend_names import string_value
-from mfx.analysis.security_taint import is_secret_name
+from mfx.analysis.security_taint import SECRET_NAME_WORDS, is_secret_name
 from mfx.rule import Invalid, Rule, Valid
 
 AWS_KEY_ID = re.compile(r"^(AKIA|ASIA)[0-9A-Z]{16}$")
@@ -66,9 +66,11 @@ class HardcodedCredential(Rule):
     """
 
     code = "MFX404"
-    # Applicability pre-check (mfx.applicability), sound because every finding is a string literal,
-    # which needs a quote character
-    TRIGGERS = ("'", '"')
+    # Applicability pre-check (mfx.applicability), sound because a finding is either a literal
+    # matching a pattern that needs one of _LITERAL_MARKERS, or a value bound to a name matching
+    # SECRET_NAME (case-insensitive, as the pre-checks are): one of its alternatives is written in
+    # the file (names from string keys: escapes and concatenation are covered by the engine)
+    TRIGGERS = (*_LITERAL_MARKERS, *SECRET_NAME_WORDS)
     name = "hardcoded-credential"
     message = "credential literal in source: read it from the environment or a secrets manager at run time"
     applies_to_core = True
