@@ -177,11 +177,16 @@ def _plumbing(out: Citations) -> None:
             out.add(out.template_tests, pid, name, f"template/tests/{name}")
 
 
+def patch_folders() -> List[Path]:
+    """The folders of tests/mutations that hold mutation patches."""
+    return [d for d in sorted(MUTATIONS.iterdir()) if d.is_dir() and any(d.glob("*.patch"))]
+
+
 def _mutants(out: Citations) -> None:
     mutants = _load(MUTATIONS / "mutants.py", "_mfx_mutants")
-    for kind in ("orchestrator", "backend"):
-        for m in mutants.load_mutants(MUTATIONS / kind):
-            out.add(out.mutants, m.pitfall, (kind, m.path.name, m.why), f"tests/mutations/{kind}/{m.path.name}")
+    for folder in patch_folders():  # orchestrator/, backend/, and any preset's own folder
+        for m in mutants.load_mutants(folder):
+            out.add(out.mutants, m.pitfall, (folder.name, m.path.name, m.why), f"tests/mutations/{folder.name}/{m.path.name}")
     for path in sorted(MUTATIONS.glob("test_*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             target = node.target if isinstance(node, ast.AnnAssign) else (node.targets[0] if isinstance(node, ast.Assign) else None)

@@ -159,9 +159,12 @@ def _patch(tmp_path: Path, name: str, header: str) -> Path:
 
 
 def test_mutant_names_and_headers_name_catalogue_pitfalls(tmp_path: Path):
-    for kind in ("orchestrator", "backend"):
-        for m in load_mutants(REPO / "tests" / "mutations" / kind):
-            assert pitfall_of_name(m.path.name) == m.pitfall and catalogue.get(m.pitfall).kind == kind
+    folders = pitfalls_doc.patch_folders()
+    assert {"orchestrator", "backend"} <= {f.name for f in folders}
+    for folder in folders:
+        for m in load_mutants(folder):
+            assert pitfall_of_name(m.path.name) == m.pitfall
+            assert catalogue.get(m.pitfall).kind == folder.name or folder.name not in (catalogue.ORCHESTRATOR, catalogue.BACKEND)
     assert pitfall_of_name("b01_x.patch") == "B1" and pitfall_of_name("o12_x.patch") == "O12" and pitfall_of_name("x.patch") == ""
     good = _patch(tmp_path / "good", "o3_ok.patch", "# mfx-mutation: pitfall=O3 expect=test_a")
     assert [m.pitfall for m in load_mutants(good)] == ["O3"]
