@@ -209,6 +209,10 @@ def test_pitfall_links_resolve():
             assert (file.parent / target).resolve() == (REPO / "docs" / "pitfalls.md").resolve(), (file, target)
             assert anchor in anchors, (file, anchor)
     assert links > 100
+    for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page):  # the catalogue's own links: rule pages, docs
+        assert (REPO / "docs" / target).is_file(), f"docs/pitfalls.md: broken link {target}"
+    for anchor in re.findall(r"\]\(#([^)]+)\)", page):
+        assert anchor in anchors, f"docs/pitfalls.md: no anchor {anchor}"
     assert "[O20](../pitfalls.md#o20) init skipped" in (REPO / "docs" / "rules" / "MFX212.md").read_text(encoding="utf-8")
 
 
