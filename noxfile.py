@@ -76,18 +76,20 @@ def lint(session: nox.Session) -> None:
     session.run("mfx", "rule", "--check-table", "README.md")
     session.run("mfx", "rule", "--check-table", "checker/README.md", "--link-prefix", "../docs/rules/")
     session.run("python", "tools/capabilities_doc.py", "--check")
+    session.run("python", "tools/pitfalls_doc.py", "--check")
 
 
 @nox.session(python="3.11", default=False)
 def docs(session: nox.Session) -> None:
     """Regenerate the generated docs and examples (rule pages, README rule table, contract,
-    capability matrix, examples/)."""
+    capability matrix, pitfall catalogue, examples/)."""
     session.install("-e", f"{CHECKER}[template]")
     session.run("mfx", "rule", "--write-docs", "docs/rules")
     session.run("mfx", "rule", "--update-table", "README.md")
     session.run("mfx", "rule", "--update-table", "checker/README.md", "--link-prefix", "../docs/rules/")
     session.run("python", "tools/contract_doc.py")
     session.run("python", "tools/capabilities_doc.py")
+    session.run("python", "tools/pitfalls_doc.py")
     session.run("python", "tools/regenerate_examples.py")
 
 

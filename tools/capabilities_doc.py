@@ -18,6 +18,7 @@ from typing import Dict, FrozenSet, List, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "checker" / "src"))  # this checkout's mfx, installed or not
 
+from mfx import pitfalls as catalogue  # noqa: E402
 from mfx.compliance import capabilities as registry  # noqa: E402
 
 PKG = ROOT / "template" / "metaflow_extensions" / "{{module_name}}" / "plugins" / "{{module_name}}"
@@ -67,7 +68,7 @@ def _table(kind: str, by_preset: Dict[str, FrozenSet[str]]) -> List[str]:
             cells = ["required"] * len(names)
         else:
             cells = ["declared" if cap.id in by_preset[p] else "-" for p in names]
-        pitfalls = ", ".join(cap.pitfalls) or "-"
+        pitfalls = ", ".join(f"[{p}]({catalogue.get(p).link('pitfalls.md')})" for p in cap.pitfalls) or "-"
         lines.append(f"| `{cap.id}` | {cap.level} | {cap.title.replace('|', '/')} | {pitfalls} | " + " | ".join(cells) + " |")
     return lines
 
@@ -89,7 +90,7 @@ def render() -> str:
         "tests are skipped with the reason, and an orchestrator's `create` refuses a flow that needs it",
         "(pitfall O26). The preset columns show what each preset of the template declares out of the box",
         "(`blank` is the skeleton you fill in). See [compliance.md](compliance.md) for running the suite",
-        "and [contract.md](contract.md) for the pitfalls.",
+        "and [pitfalls.md](pitfalls.md) for the pitfalls.",
     ]
     for kind in (registry.ORCHESTRATOR, registry.BACKEND):
         by_preset = found.get(kind, {})
@@ -102,7 +103,7 @@ def render() -> str:
 def main(argv: List[str]) -> int:
     try:
         text = render()
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, KeyError) as exc:
         sys.stderr.write(f"capabilities_doc: {exc}\n")
         return 2
     if "--check" in argv:

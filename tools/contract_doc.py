@@ -1,7 +1,8 @@
 """Generate docs/contract.md: which template-owned plumbing module solves which pitfall.
 
 The table is read from the plumbing itself (the pitfall ids each module's code cites, e.g.
-`# O15` or "(B12)"), so it cannot drift from the code. `python tools/contract_doc.py --check`
+`# O15` or "(B12)"), so it cannot drift from the code. The ids are those of the catalogue
+(`mfx.pitfalls`): an id it does not know is an error. `python tools/contract_doc.py --check`
 fails when docs/contract.md is stale; without --check it rewrites the file.
 """
 
@@ -13,12 +14,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "checker" / "src"))  # this checkout's mfx, installed or not
+
+from mfx import pitfalls as catalogue  # noqa: E402
+
 PKG = ROOT / "template" / "metaflow_extensions" / "{{module_name}}" / "plugins" / "{{module_name}}"
 KINDS = {
     "orchestrator": PKG / "{% if kind == 'orchestrator' %}orchestrator{% endif %}",
     "backend": PKG / "{% if kind == 'backend' %}backend{% endif %}",
 }
-PITFALL = re.compile(r"\b([OB])([0-9]{1,2})\b")
 OUT = ROOT / "docs" / "contract.md"
 
 
@@ -33,8 +37,16 @@ def first_line_of_docstring(path: Path) -> str:
 
 
 def pitfalls_cited(path: Path, prefix: str) -> list[str]:
-    found = {f"{k}{int(n)}" for k, n in PITFALL.findall(path.read_text()) if k == prefix}
-    return sorted(found, key=lambda p: int(p[1:]))
+    """The catalogue ids starting with ``prefix`` that the module cites; ValueError on an unknown id."""
+    cited = catalogue.cited(path.read_text())
+    unknown = catalogue.unknown(cited)
+    if unknown:
+        raise ValueError(f"{path.name} cites pitfall ids that are not in the catalogue (mfx/pitfalls.py): {', '.join(unknown)}")
+    return sorted({p for p in cited if p.startswith(prefix)}, key=catalogue.sort_key)
+
+
+def linked(ids: list[str]) -> str:
+    return ", ".join(f"[{p}]({catalogue.get(p).link('pitfalls.md')})" for p in ids)
 
 
 def render() -> str:
@@ -44,7 +56,7 @@ def render() -> str:
         "",
         "Every module below is template-owned: `copier update` replaces it, and you never edit it.",
         "Your code goes in `engine.py` (the engine's API calls) and `capabilities.py`. The pitfall ids",
-        "are those of the reference catalogue (O1–O31 orchestrators, B1–B26 compute backends); each",
+        "are those of the [pitfall catalogue](pitfalls.md) (O1–O31 orchestrators, B1–B26 compute backends); each",
         "one is cited in the module's code where it is solved, and checked dynamically by the",
         "compliance suite ([compliance.md](compliance.md)) and statically by `mfx check`",
         "([rules/index.md](rules/index.md)).",
@@ -60,9 +72,10 @@ def render() -> str:
             cited = pitfalls_cited(path, prefix)
             covered.update(cited)
             summary = first_line_of_docstring(path).replace("|", "\\|")
-            lines.append(f"| `{name}` | {summary} | {', '.join(cited) or '—'} |")
-        total = 31 if prefix == "O" else 26
-        missing = [f"{prefix}{i}" for i in range(1, total + 1) if f"{prefix}{i}" not in covered]
+            lines.append(f"| `{name}` | {summary} | {linked(cited) or '—'} |")
+        every = [p.id for p in catalogue.all_pitfalls(kind)]
+        total = len(every)
+        missing = [p for p in every if p not in covered]
         lines += ["", f"Cited in the {kind} plumbing: {len(covered)} of {total} pitfalls."]
         if missing:
             lines.append(f"Not cited in this plumbing (handled elsewhere, e.g. packaging or tests, or not applicable): {', '.join(missing)}.")
@@ -70,7 +83,11 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
+    try:
+        text = render()
+    except (OSError, ValueError) as exc:
+        print(f"contract_doc: {exc}", file=sys.stderr)
+        return 2
     if "--check" in argv:
         if not OUT.exists() or OUT.read_text() != text:
             print("docs/contract.md is stale: run python tools/contract_doc.py", file=sys.stderr)

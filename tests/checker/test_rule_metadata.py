@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from mfx import pitfalls as catalogue
 from mfx.engine import runner
 from mfx.engine.runner import all_rules
 from mfx.registry import ENGINE_CODES, rule_modules
@@ -40,8 +41,8 @@ def test_rule_shape(rule):
     assert module == f"{rule.code.lower()}_{rule.name.replace('-', '_')}", "module named after code and name"
     assert issubclass(rule, (Rule, ProjectRule))
     assert isinstance(rule.message, str)  # may be empty when every report passes its own message
-    for pitfall in rule.pitfalls:
-        assert re.fullmatch(r"[OB]\d+", pitfall), f"pitfall id {pitfall!r}"
+    assert not catalogue.unknown(rule.pitfalls), f"pitfall ids not in the catalogue (mfx/pitfalls.py): {rule.pitfalls}"
+    assert len(set(rule.pitfalls)) == len(rule.pitfalls), "a pitfall declared twice"
     assert isinstance(rule.applies_to_core, bool)
 
 
@@ -55,6 +56,20 @@ def test_rule_docstring_sections(rule):
     assert bool(found.get(FIX_SECTION)) == (rule.fix is not None), f"{rule.code}: '## {FIX_SECTION}' iff the rule has a fix"
     if rule.fix is not None:
         assert any(ex.fixed is not None for ex in rule.INVALID), f"{rule.code}: a fix needs an INVALID example with `fixed`"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_rule_declares_exactly_the_pitfalls_its_docs_explain(rule):
+    """A rule declares only the pitfalls whose root cause it detects, and its docs say which:
+    the ids its docstring and message cite are exactly the declared ones, and each declared one
+    is cited where the docs explain the harm ("Why is this bad?")."""
+    doc = docstring(rule)
+    assert set(catalogue.cited(doc + " " + rule.message)) == set(rule.pitfalls), (
+        f"{rule.code}: the docs cite {sorted(set(catalogue.cited(doc + ' ' + rule.message)))}, "
+        f"the rule declares {list(rule.pitfalls)}"
+    )
+    why = sections(doc).get("Why is this bad?", "")
+    assert set(catalogue.cited(why)) >= set(rule.pitfalls), f"{rule.code}: explain each declared pitfall in 'Why is this bad?'"
 
 
 def test_families_are_documented():

@@ -1,4 +1,4 @@
-"""The ``mfx`` command: ``mfx check``, ``mfx rule``, ``mfx new``, ``mfx compliance``.
+"""The ``mfx`` command: ``mfx check``, ``mfx rule``, ``mfx pitfall``, ``mfx new``, ``mfx compliance``.
 
 Exit codes (as ruff): 0 nothing found, 1 findings remain (or ``--diff`` would change files),
 2 bad options / configuration, or an unexpected error (one line on stderr, never a traceback;
@@ -68,12 +68,19 @@ def _rule_parser(sub) -> None:
     p.add_argument("--link-prefix", default="docs/rules/", help="where the rule pages are, relative to FILE (tables)")
 
 
+def _pitfall_parser(sub) -> None:
+    p = sub.add_parser("pitfall", help="explain a known pitfall (O1-O31, B1-B26)", description="Print a pitfall of the catalogue: what goes wrong, the rules that detect it, the compliance capabilities that check it.")
+    p.add_argument("id", nargs="?", help="a pitfall id such as O21 or B12")
+    p.add_argument("--all", action="store_true", help="list every pitfall, one per line")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mfx", description="Lint rules and a compliance suite for Metaflow extensions.")
     parser.add_argument("--version", action="version", version=f"mfx {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _check_parser(sub)
     _rule_parser(sub)
+    _pitfall_parser(sub)
     from mfx.commands.new import add_parser as _new_parser  # imports nothing heavy; copier only when run
 
     _new_parser(sub)
@@ -95,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mfx.commands.rule import run_rule
 
             return run_rule(args)
+        if args.command == "pitfall":
+            from mfx.commands.pitfall import run_pitfall
+
+            return run_pitfall(args)
         if args.command == "new":
             from mfx.commands.new import run_new
 

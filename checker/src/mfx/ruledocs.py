@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import posixpath
 import re
 import textwrap
 from pathlib import Path
 from typing import Sequence
+from urllib.parse import urljoin
 
+from mfx import pitfalls as catalogue
 from mfx.registry import (
     INTERNAL_ERROR_CODE,
     INTERNAL_ERROR_NAME,
@@ -207,10 +210,36 @@ def _examples(info: RuleInfo) -> str:
     return "\n".join(out)
 
 
+#: Where the pitfall catalogue page is, seen from the directory of the rule pages.
+PITFALLS_FROM_RULES = "../pitfalls.md"
+
+
+def pitfalls_page(rules_prefix: str) -> str:
+    """The pitfall catalogue page as seen from a file that reaches the rule pages as
+    ``rules_prefix`` (``docs/rules/`` -> ``docs/pitfalls.md``; a URL stays a URL)."""
+    if "://" in rules_prefix:
+        return urljoin(rules_prefix, PITFALLS_FROM_RULES)
+    return posixpath.normpath(posixpath.join(rules_prefix or ".", PITFALLS_FROM_RULES))
+
+
+def pitfall_links(ids: Sequence[str], page: str, titles: bool = False) -> str:
+    """``[O20](page#o20)`` for each id (with the catalogue title when ``titles``)."""
+    out = []
+    for pid in ids:
+        try:
+            pitfall = catalogue.get(pid)
+        except KeyError:  # an unknown id fails the test suite; render it unlinked meanwhile
+            out.append(pid)
+            continue
+        out.append(f"[{pid}]({pitfall.link(page)})" + (f" {pitfall.title}" if titles else ""))
+    return ("; " if titles else ", ").join(out)
+
+
 def rule_page(info: RuleInfo) -> str:
+    pitfalls = pitfall_links(info.pitfalls, PITFALLS_FROM_RULES, titles=True) if info.pitfalls else "none"
     meta = [
         f"- Family: {info.family}",
-        f"- Pitfalls: {', '.join(info.pitfalls) if info.pitfalls else 'none'}",
+        f"- Pitfalls: {pitfalls}",
         f"- Fix: {_fix_text(info)}",
     ]
     if info.rule is not None and not getattr(info.rule, "applies_to_core", True):
@@ -232,7 +261,8 @@ def rule_page(info: RuleInfo) -> str:
 def rule_text(info: RuleInfo) -> str:
     """Plain-text form for the terminal."""
     head = f"{info.name} ({info.code})\n{'=' * len(f'{info.name} ({info.code})')}\n"
-    meta = f"Family: {info.family}\nPitfalls: {', '.join(info.pitfalls) or 'none'}\nFix: {_fix_text(info).replace('`', '')}\n"
+    pitfalls = "; ".join(f"{p} {catalogue.PITFALLS[p].title}" if p in catalogue.PITFALLS else p for p in info.pitfalls)
+    meta = f"Family: {info.family}\nPitfalls: {pitfalls or 'none'}\nFix: {_fix_text(info).replace('`', '')}\n"
     body = re.sub(r"^## (.+)$", lambda m: f"{m.group(1)}\n{'-' * len(m.group(1))}", info.doc_markdown, flags=re.MULTILINE)
     return f"{head}\n{meta}\n{body.strip()}\n"
 
@@ -240,9 +270,8 @@ def rule_text(info: RuleInfo) -> str:
 def _row(info: RuleInfo, link_prefix: str) -> str:
     fix = {"safe": "🛠️ safe", "unsafe": "🛠️ unsafe"}.get(info.fix or "", "")
     summary = info.summary.replace("|", "\\|")
-    return (
-        f"| [{info.code}]({link_prefix}{info.code}.md) | {info.name} | {', '.join(info.pitfalls)} | {fix} | {summary} |"
-    )
+    pitfalls = pitfall_links(info.pitfalls, pitfalls_page(link_prefix))
+    return f"| [{info.code}]({link_prefix}{info.code}.md) | {info.name} | {pitfalls} | {fix} | {summary} |"
 
 
 def rules_table(infos: Sequence[RuleInfo], link_prefix: str = "") -> str:

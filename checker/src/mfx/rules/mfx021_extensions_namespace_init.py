@@ -1,4 +1,4 @@
-"""MFX021: ``metaflow_extensions/__init__.py`` exists (pitfalls B2, B24)."""
+"""MFX021: ``metaflow_extensions/__init__.py`` exists (pitfall B2)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class ExtensionsNamespaceInit(ProjectRule):
     ``metaflow_extensions`` must be an implicit namespace package, shared by every installed
     extension. Metaflow refuses an ``__init__.py`` there ("is not an implicit namespace
     package"), and packaging tools that see it ship one extension's ``metaflow_extensions``
-    as a regular package that hides all the others (pitfalls B2, B24). ``__init__.py`` one level
+    as a regular package that hides all the others (pitfall B2). ``__init__.py`` one level
     down, in ``metaflow_extensions/<org>/``, is fine.
 
     ## Example
@@ -37,7 +37,7 @@ class ExtensionsNamespaceInit(ProjectRule):
         "`metaflow_extensions/__init__.py` makes the shared namespace a regular package: Metaflow "
         "rejects it and it hides other extensions; delete the file"
     )
-    pitfalls = ("B2", "B24")
+    pitfalls = ("B2",)
     applies_to_core = False
 
     VALID = [

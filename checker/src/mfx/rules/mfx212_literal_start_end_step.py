@@ -20,7 +20,7 @@ class LiteralStartEndStep(Rule):
     ## Why is this bad?
     Flows may name their first and last steps freely with ``@step(start=True)`` /
     ``@step(end=True)``. An orchestrator that looks for ``"start"`` never runs ``init`` or gives
-    the first step its ``_parameters`` input, and the run never finishes (pitfalls O18, O20).
+    the first step its ``_parameters`` input, and the run never finishes (pitfall O20).
     ``graph.start_step`` and ``graph.end_step`` hold the real names.
 
     ## Example
@@ -48,7 +48,7 @@ class LiteralStartEndStep(Rule):
         "step recognised by the literal name {name!r}: flows may rename it with "
         "@step(start=True)/@step(end=True); use `graph.start_step` / `graph.end_step`"
     )
-    pitfalls = ("O18", "O20")
+    pitfalls = ("O20",)
 
     VALID = [
         Valid(

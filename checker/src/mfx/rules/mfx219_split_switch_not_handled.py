@@ -48,7 +48,7 @@ class SplitSwitchNotHandled(ProjectRule):
         'this compiler dispatches on node types but never handles "split-switch": handle switch '
         'steps or reject them with a "not supported" error'
     )
-    pitfalls = ("O25", "O26")
+    pitfalls = ("O25",)
 
     VALID = [
         Valid(

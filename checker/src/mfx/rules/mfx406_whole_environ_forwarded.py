@@ -36,6 +36,7 @@ class WholeEnvironForwarded(SecurityFlowRule):
     code = "MFX406"
     name = "whole-environ-forwarded"
     message = "the whole os.environ is forwarded"
+    pitfalls = ("B10",)
     source_kind = "environ"
     sink_kinds = ("remote-env", "file")
 
