@@ -100,6 +100,7 @@ def newest_release() -> str:
     return max(re.findall(r'^"([^"]+)"\s*=', text, flags=re.M), key=Version)
 
 
+@pytest.mark.slow  # ~1-3 minutes: installs copier, nox and uv from PyPI into a new venv
 def test_setup_commands_work_on_an_externally_managed_python(tmp_path):
     """The README's two set-up commands, extracted from the README and run as written by bash in a
     fresh clone (main only, no tags), with a new HOME and a `python3` that refuses `pip install`

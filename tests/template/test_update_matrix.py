@@ -382,3 +382,14 @@ def test_update_check_workflow_reports_a_newer_release(template_repo, tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "::warning title=Template update available::" in result.stdout
     assert f"newer release: {NEW_TAG} (this repository is at {OLD_TAG})" in summary.read_text()
+
+
+def test_update_report_outside_git_says_so_without_failing(tmp_path):
+    """The closing report never turns an applied update into a failure: without git's answers it
+    says what to look for, exit 0, no traceback."""
+    report = Path(__file__).resolve().parents[2] / "migrations" / "update_report.py"
+    result = run([sys.executable, str(report), "--version", NEW_TAG], cwd=tmp_path,
+                 env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}, timeout=60)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"Updated to template {NEW_TAG}. Could not list conflicted files"), result.stderr
+    assert "<<<<<<< before updating" in result.stderr and ".rej" in result.stderr
