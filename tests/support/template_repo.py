@@ -153,7 +153,10 @@ def add_migration(version: str, command: List[str], stage: str = "before", when:
         path = root / "copier.yml"
         config = yaml.safe_load(path.read_text())
         entry = {"version": version, "when": when or f"{{{{ _stage == '{stage}' }}}}", "command": command}
-        config["_migrations"] = [*config.get("_migrations", []), entry]
+        # Before the unversioned entries (the closing update report stays last).
+        migrations = config.get("_migrations", [])
+        at = next((i for i, m in enumerate(migrations) if isinstance(m, dict) and "version" not in m), len(migrations))
+        config["_migrations"] = [*migrations[:at], entry, *migrations[at:]]
         path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=1000))
 
     return change

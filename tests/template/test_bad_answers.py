@@ -216,3 +216,39 @@ def test_mfx_new_without_copier_installed(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "mfx[template]" in err and "Traceback" not in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_unknown_data_key_copier_ignores_it_mfx_new_rejects_it_and_the_docs_say_so(tmp_path):
+    """A typo in a `--data` key (`engine` for `engine_name`): plain `copier copy` generates the
+    default extension without a word (exit 0); `mfx new` rejects it with one line, exit 2, nothing
+    written. The README and getting-started both tell the user, next to the bad-answer note."""
+    import yaml
+    from support.generate import REPO
+
+    typo = ["--data", "engine=my-scheduler"]
+    copied = tmp_path / "copied"
+    result = subprocess.run(
+        [COPIER, "copy", "--trust", "--defaults", "--quiet", *typo, str(template_snapshot()), str(copied)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "engine" not in result.stderr, f"copier now warns about the unknown key:\n{result.stderr}"
+    answers = yaml.safe_load((copied / ".copier-answers.yml").read_text())
+    assert "engine" not in answers
+    assert answers["engine_name"] == "temporal", "the typo'd value reached the answers: copier changed"
+    assert (copied / "metaflow_extensions" / "temporal").is_dir()
+    assert not list(copied.rglob("*my_scheduler*")) and not list(copied.rglob("*my-scheduler*"))
+
+    rejected = tmp_path / "rejected"
+    new = mfx_new(rejected, {"engine": "my-scheduler"}, tmp_path)
+    assert_rejected(new.returncode, new.stderr, Bad({"engine": "my-scheduler"}, "engine", "unknown question"), rejected)
+    assert [line for line in new.stderr.splitlines() if line.strip()] == [
+        line for line in new.stderr.splitlines() if line.startswith("mfx: error:")
+    ], f"mfx new printed more than its one error line:\n{new.stderr}"
+
+    for doc in ("README.md", "docs/getting-started.md"):
+        text = " ".join((REPO / doc).read_text().split())
+        bad_answer_note = text.index("traceback")  # the bad-answer note the unknown-key note sits next to
+        note = text.find("--data engine=my-scheduler", bad_answer_note)
+        assert 0 <= note - bad_answer_note < 800, f"{doc}: no unknown --data key note next to the bad-answer note"
+        assert "mfx new" in text[note:note + 400] and "unknown question" in text[note:note + 400], doc

@@ -88,6 +88,12 @@ def check_nox(words: List[str]) -> None:
 
 
 def check_python(words: List[str]) -> None:
+    if words[1:3] == ["-m", "venv"]:
+        assert len(words) == 4, words
+        return
+    if len(words) == 2 and words[1].endswith(".py"):
+        assert (REPO / words[1]).is_file(), f"{words[1]} does not exist"
+        return
     assert words[1:4] == ["-m", "pip", "install"], f"unchecked python command {words}"
     for requirement in words[4:]:
         if requirement.startswith("copier=="):
@@ -108,7 +114,12 @@ def check_uv(words: List[str]) -> None:
     help_text(uv, words[1])
 
 
-CHECKERS = {"copier": check_copier, "mfx": check_mfx, "nox": check_nox, "python3": check_python, "uv": check_uv}
+def check_activate(words: List[str]) -> None:
+    assert words == [".", ".venv/bin/activate"], f"unchecked source command {words}"
+
+
+CHECKERS = {"copier": check_copier, "mfx": check_mfx, "nox": check_nox, "python3": check_python, "python": check_python,
+            "uv": check_uv, ".": check_activate}
 
 
 def test_the_doc_walks_through_the_five_stages():

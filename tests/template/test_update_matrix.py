@@ -102,6 +102,17 @@ CASES = {
 }
 
 
+NO_CONFLICTS = (f"Updated to template {NEW_TAG}: no conflicts. Review the changes with `git diff`, then run "
+                "`nox -s lint tests` and commit.")
+
+
+def closing_message(stderr: str) -> List[str]:
+    """What `copier update` printed after its last task line: the closing update report."""
+    lines = stderr.splitlines()
+    last_task = max(i for i, line in enumerate(lines) if " > Running task " in line)
+    return [line for line in lines[last_task + 1:] if line.strip()]
+
+
 def copier_update(project: Path, *extra: str) -> subprocess.CompletedProcess:
     return run([COPIER, "update", "--trust", "--defaults", "--conflict", "inline", "--vcs-ref", NEW_TAG, *extra],
                cwd=project, env=GIT_ENV, timeout=600)
@@ -173,6 +184,8 @@ def test_update_keeps_user_edits_and_refreshes_plumbing(case, template_repo, upd
 
     # The migration ran and said what it did; the answers file records the new release.
     assert MIGRATION_PREFIX in up.result.stderr, up.result.stderr
+    # The closing message says there is no conflict, and nothing about markers (issue 12).
+    assert closing_message(up.result.stderr) == [NO_CONFLICTS], up.result.stderr[-3000:]
     assert yaml.safe_load(after[".copier-answers.yml"])["_commit"] == NEW_TAG
 
     # User edits survive: user-owned files untouched, edits to shared files merged into the new release.
@@ -280,6 +293,33 @@ def test_conflicting_edit_is_inline_and_keeps_both_sides(template_repo, tmp_path
     after = read_tree(project)
     assert sorted(after) == sorted(fresh)
     assert [rel for rel in fresh if after[rel] != fresh[rel]] == ["noxfile.py"]
+    # The closing message names that file, and only it (issue 12).
+    message = closing_message(result.stderr)
+    assert message[0] == f"Updated to template {NEW_TAG}. 1 file left with conflicts (you and the template changed the same lines):", message
+    assert message[1] == "  noxfile.py", message
+    assert "`<<<<<<< before updating`" in message[2] and "nox -s lint tests" in message[-1], message
+
+
+def test_closing_message_lists_rejected_files(template_repo, tmp_path):
+    """The same conflicting edit with `--conflict rej`: the closing message names the .rej file."""
+    project = render(tmp_path / "project", vcs_ref=OLD_TAG, src=template_repo,
+                     kind="backend", preset="blank", ci=False, devstack=False)
+    git(project, "init", "-q", "-b", "main")
+    (project / ".gitignore").write_text((project / ".gitignore").read_text() + "*.rej\n")  # found even when ignored
+    commit_all(project, f"generated from the template {OLD_TAG}")
+    noxfile = project / "noxfile.py"
+    old_line = '    session.run("copier", "update", "--trust", "--defaults", external=False)\n'
+    noxfile.write_text(noxfile.read_text().replace(old_line, old_line.replace("external=False", "external=True")))
+    commit_all(project, "an edit on a line the release rewrites")
+
+    result = run([COPIER, "update", "--trust", "--defaults", "--conflict", "rej", "--vcs-ref", NEW_TAG],
+                 cwd=project, env=GIT_ENV, timeout=600)
+    assert result.returncode == 0, f"copier update failed:\n{result.stdout}\n{result.stderr}"
+    assert (project / "noxfile.py.rej").is_file()
+    message = closing_message(result.stderr)
+    assert message[0].startswith(f"Updated to template {NEW_TAG}. 1 file left with conflicts"), message
+    assert message[1].startswith("  noxfile.py.rej  (rejected changes for noxfile.py"), message
+    assert not any("before updating" in line for line in message), "no inline markers in rej mode"
 
 
 def test_noxfile_reports_only_real_conflicts(template_repo, tmp_path):
@@ -344,3 +384,14 @@ def test_update_check_workflow_reports_a_newer_release(template_repo, tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "::warning title=Template update available::" in result.stdout
     assert f"newer release: {NEW_TAG} (this repository is at {OLD_TAG})" in summary.read_text()
+
+
+def test_update_report_outside_git_says_so_without_failing(tmp_path):
+    """The closing report never turns an applied update into a failure: without git's answers it
+    says what to look for, exit 0, no traceback."""
+    report = Path(__file__).resolve().parents[2] / "migrations" / "update_report.py"
+    result = run([sys.executable, str(report), "--version", NEW_TAG], cwd=tmp_path,
+                 env={"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}, timeout=60)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"Updated to template {NEW_TAG}. Could not list conflicted files"), result.stderr
+    assert "<<<<<<< before updating" in result.stderr and ".rej" in result.stderr
