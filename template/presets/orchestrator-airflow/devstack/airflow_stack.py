@@ -42,7 +42,7 @@ USERNAME = "admin"
 INSTALL_TIMEOUT_S = 900.0
 MIGRATE_TIMEOUT_S = 300.0
 HEALTH_TIMEOUT_S = 300.0
-STOP_GRACE_S = 8.0
+STOP_GRACE_S = 7.0  # + 3 s for leftovers: under run.py's 15 s
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
 
 
@@ -343,6 +343,13 @@ def signal_tree(pids: List[int], sig: int) -> None:
             continue
 
 
+def _group(pid: int) -> Optional[int]:
+    try:
+        return os.getpgid(pid)
+    except (ProcessLookupError, PermissionError):
+        return None
+
+
 def reap() -> None:
     """Collect exited orphans (we are their subreaper) so they do not linger as zombies."""
     while True:
@@ -414,15 +421,20 @@ class Stack:
                             ", ".join(str(self.log_path(n)) for n in lagging)))
 
     def stop(self) -> None:
+        """Within run.py's 15 s before it SIGKILLs our group (orphaned tasks would then escape)."""
         for proc in self.procs.values():
             with contextlib.suppress(ProcessLookupError):
                 proc.terminate()
+        # Task processes lead their own groups, so `run.py down` did not signal them: do it now,
+        # while the components shut down, rather than after.
+        own_group = os.getpgrp()
+        signal_tree([p for p in descendants(os.getpid()) if _group(p) not in (own_group, None)], signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
         for proc in self.procs.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
         # Task processes (own process groups) and anything else left under us.
-        for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 2.0)):
+        for sig, wait in ((signal.SIGTERM, 1.5), (signal.SIGKILL, 1.5)):
             left = descendants(os.getpid())
             if not left:
                 break
