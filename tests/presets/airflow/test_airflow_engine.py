@@ -191,3 +191,11 @@ def test_health_command_of_the_stack_script(airflow_devstack):
     done = subprocess.run([sys.executable, str(airflow_devstack.project / "devstack" / "airflow_stack.py"), "health",
                            "--url", url], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "healthy" in done.stdout, done.stdout + done.stderr
+
+
+def test_database_uses_write_ahead_logging(airflow_devstack):
+    import contextlib
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(str(airflow_devstack.state / "airflow" / "airflow.db"), timeout=30)) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

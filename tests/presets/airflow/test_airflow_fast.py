@@ -15,12 +15,19 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import yaml
-from support.airflow_devstack import PRESET, REPO, Devstack, assemble_project, client_module, jinja_env, \
-    render_preset_file, stack_module
+from support.airflow_devstack import (
+    PRESET,
+    REPO,
+    Devstack,
+    assemble_project,
+    client_module,
+    jinja_env,
+    render_preset_file,
+    stack_module,
+)
 
 client_mod = client_module()
 stack_mod = stack_module()
@@ -205,7 +212,8 @@ def test_secrets_file_that_is_corrupt_is_regenerated(tmp_path):
 
 def test_a_complete_venv_is_not_reinstalled(tmp_path):
     venv = tmp_path / "venv"
-    venv.mkdir()
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
     (venv / ".devstack-installed").write_text(json.dumps({"requirements": stack_mod.requirements(stack_mod.AIRFLOW_VERSION)}))
     assert stack_mod.ensure_venv(venv) == (venv, False)
 

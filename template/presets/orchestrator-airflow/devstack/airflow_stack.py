@@ -136,6 +136,8 @@ def ensure_venv(venv: Path, version: str = AIRFLOW_VERSION, python: Optional[str
     wanted = {"requirements": requirements(version)}
 
     def complete() -> bool:
+        if not (venv / "bin" / "python").exists():  # also when the interpreter it links to is gone
+            return False
         try:
             return json.loads(marker.read_text(encoding="utf-8")).get("requirements") == wanted["requirements"]
         except (OSError, ValueError):
@@ -379,6 +381,13 @@ class Stack:
                 raise StackError("`airflow db migrate` took longer than %.0f s; see %s" % (timeout, log))
         if done.returncode != 0:
             raise StackError("`airflow db migrate` failed (exit %d); see %s:\n%s" % (done.returncode, log, tail(log)))
+        # Write-ahead logging (kept in the database file): readers no longer block the writer, so
+        # the api-server, the scheduler and running tasks stop queueing behind each other's locks.
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(str(self.home / "airflow.db"), timeout=30)) as db:
+            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        print("sqlite journal mode: %s" % mode, flush=True)
 
     def start(self) -> None:
         airflow = str(self.venv / "bin" / "airflow")
@@ -411,6 +420,7 @@ class Stack:
                 raise StackError(problem)
             last = health(url, timeout=3.0)
             if healthy(last):
+                self.warm_execution_api(url, deadline)
                 return
             time.sleep(1.0)
         lagging = [name for name, key in (("api-server", "metadatabase"), ("scheduler", "scheduler"),
@@ -419,6 +429,33 @@ class Stack:
         raise StackError("Airflow was not healthy after %.0f s (not healthy: %s; last answer from %s: %s); see %s"
                          % (timeout, ", ".join(lagging), url, last.get("error") or json.dumps(last),
                             ", ".join(str(self.log_path(n)) for n in lagging)))
+
+    def warm_execution_api(self, url: str, deadline: float) -> None:
+        """Answer one execution-API request before declaring the stack ready.
+
+        The api-server builds the execution API's versioned routes on its first request, on the
+        event loop: on a busy machine that blocks every API (public and execution) for tens of
+        seconds, so the first task's calls and the user's first REST calls time out. Paying it
+        here keeps that out of the first run.
+        """
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        started = time.monotonic()
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StackError("the execution API at %s/execution/ did not answer in time; see %s"
+                                 % (url, self.log_path("api-server")))
+            problem = self.exited()
+            if problem:
+                raise StackError(problem)
+            try:
+                with opener.open(url + "/execution/health", timeout=max(min(remaining, 120.0), 1.0)):
+                    break
+            except urllib.error.HTTPError:
+                break  # it answered: the routes are built
+            except (urllib.error.URLError, OSError):
+                time.sleep(1.0)
+        print("execution API ready in %.1f s" % (time.monotonic() - started), flush=True)
 
     def stop(self) -> None:
         """Within run.py's 15 s before it SIGKILLs our group (orphaned tasks would then escape)."""

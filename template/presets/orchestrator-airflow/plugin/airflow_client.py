@@ -391,6 +391,9 @@ class AirflowClient:
             json.dumps(body)
         except (TypeError, ValueError) as exc:
             raise ValueError("the run conf must be JSON-serialisable: %s" % exc)
+        # Checked first: Airflow answers a duplicate with a failed INSERT (still a 409, handled below).
+        if self.get_run(dag_id, run_id) is not None:
+            raise AirflowConflict("DAG %r already has a run with id %r (Airflow at %s)" % (dag_id, run_id, self.url))
         try:
             raw = self.call("POST", "/api/v2/dags/%s/dagRuns" % _q(dag_id), body)
         except AirflowNotFound:
