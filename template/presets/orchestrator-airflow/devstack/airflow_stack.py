@@ -373,6 +373,7 @@ class Stack:
 
     def migrate(self, timeout: float) -> None:
         log = self.log_path("db-migrate")
+        started = time.monotonic()
         with open(log, "wb") as out:
             try:
                 done = subprocess.run([str(self.venv / "bin" / "airflow"), "db", "migrate"], stdout=out,
@@ -387,7 +388,7 @@ class Stack:
 
         with contextlib.closing(sqlite3.connect(str(self.home / "airflow.db"), timeout=30)) as db:
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        print("sqlite journal mode: %s" % mode, flush=True)
+        print("database migrated in %.1f s (sqlite journal mode: %s)" % (time.monotonic() - started, mode), flush=True)
 
     def start(self) -> None:
         airflow = str(self.venv / "bin" / "airflow")
@@ -412,7 +413,8 @@ class Stack:
 
     def wait_healthy(self, timeout: float) -> None:
         url = "http://127.0.0.1:%d" % self.port
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         last: Dict[str, object] = {}
         while time.monotonic() < deadline:
             problem = self.exited()
@@ -420,6 +422,7 @@ class Stack:
                 raise StackError(problem)
             last = health(url, timeout=3.0)
             if healthy(last):
+                print("components healthy in %.1f s" % (time.monotonic() - started), flush=True)
                 self.warm_execution_api(url, deadline)
                 return
             time.sleep(1.0)
