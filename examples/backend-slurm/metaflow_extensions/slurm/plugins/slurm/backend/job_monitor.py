@@ -5,12 +5,22 @@ The remote task writes structured mflog lines to ``<attempt>.task_stdout.log`` /
 ``.task_stderr.log`` in the datastore (periodically, through the ``save_logs_periodically``
 sidecar, and at the end). Echoing those lines — not the engine's raw output — is what keeps
 ``task.stdout`` complete, live and free of duplicates.
+
+The lines then travel through the trampoline's stdout/stderr pipes to Metaflow's runtime, which
+reads ONE line per readable event (``poll`` + ``readline`` on a buffered pipe): lines that reach
+the pipe together are read into the runtime's buffer at once, only the first is shown, and the
+rest wait for the trampoline's next write — often until the task has finished. ``LinePacer``
+therefore writes a line only once the runtime has taken everything written before (B17).
 """
 
 from __future__ import annotations
 
+import os
+import stat
+import struct
+import sys
 import time
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 from metaflow.mflog import get_log_tailer, tail_logs
 
@@ -21,6 +31,70 @@ Echo = Callable[..., None]
 
 # How long a state query may keep failing (engine briefly unreachable) before we give up.
 STATE_ERROR_GRACE = 120.0
+
+
+# How long one line may wait for the runtime to take the previous ones; a reader that stays
+# slower than this is treated as stalled and lines are written without waiting until it catches up.
+PACE_MAX_WAIT = 10.0
+
+
+def _unread_bytes(fd: int) -> int:
+    """Bytes written to the pipe ``fd`` that its reader has not taken yet (Linux: FIONREAD)."""
+    import fcntl
+    import termios
+
+    return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])
+
+
+def _pipes(streams: List[object]) -> List[int]:
+    fds = []
+    for stream in streams:
+        try:
+            fd = stream.fileno()  # type: ignore[attr-defined]
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                _unread_bytes(fd)  # the platform can tell (Linux); otherwise no pacing
+                fds.append(fd)
+        except (AttributeError, ImportError, OSError, ValueError):
+            continue
+    return fds
+
+
+class LinePacer:
+    """Before each line, wait until the reader of our stdout/stderr pipes has taken all earlier ones.
+
+    Metaflow's runtime shows one line per readable event on a worker's pipe, so at most one
+    unread line may sit in the pipes at any time, or lines are shown late (after the task ends)
+    and out of order between stdout and stderr. Terminals, files and platforms that cannot
+    tell how much of a pipe is unread are written to without waiting. Bounded: a reader that
+    does not drain within ``max_wait`` is treated as stalled until it has caught up.
+    """
+
+    def __init__(self, streams: Optional[List[object]] = None, max_wait: float = PACE_MAX_WAIT) -> None:
+        self.fds = _pipes(streams if streams is not None else [sys.stdout, sys.stderr])
+        self.max_wait = max_wait
+        self.stalled = False
+
+    def _pending(self) -> bool:
+        try:
+            return any(_unread_bytes(fd) > 0 for fd in self.fds)
+        except OSError:
+            self.fds = []
+            return False
+
+    def wait(self) -> None:
+        if not self.fds:
+            return
+        if self.stalled:
+            self.stalled = self._pending()
+            return
+        deadline = time.monotonic() + self.max_wait
+        delay = 0.0005
+        while self._pending():
+            if time.monotonic() >= deadline:
+                self.stalled = True
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
 
 
 class JobMonitor:
