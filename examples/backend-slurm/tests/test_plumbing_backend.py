@@ -280,6 +280,6 @@ def test_line_pacer_ignores_files_and_terminals(tmp_path: Path) -> None:
 
 
 def test_datastore_probe_is_skipped_when_off_or_not_s3() -> None:
-    assert datastore_probe.check("s3", "s3://bucket/root", timeout=0) is None
-    assert datastore_probe.check("gs", "gs://bucket/root", timeout=5) is None
+    assert datastore_probe.check("s3", "s3://bucket/metaflow", timeout=0) is None
+    assert datastore_probe.check("gs", "gs://bucket/metaflow", timeout=5) is None
     assert datastore_probe.check("s3", None, timeout=5) is None
