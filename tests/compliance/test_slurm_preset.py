@@ -129,8 +129,11 @@ def test_slurm_task_lines_reach_the_launcher_while_the_job_runs(slurm_stack: dic
     assert acked.is_set(), "line 1 never reached the launcher while the Slurm job ran:\n" + output[-4000:]
     burst = [line for _, line in seen if "stream-line-0 burst" in line]
     assert [int(line.rsplit(" ", 1)[-1]) for line in burst] == list(range(20)), output[-4000:]
-    lines = [line for _, line in seen if "stream-line-1" in line or "stream-line-2" in line]
+    lines = [line for _, line in seen if "stream-line-1" in line or "stream-line-2 after-ack" in line or "stream-line-2 no-ack" in line]
     assert [("stream-line-1" in line, "stream-line-2 after-ack" in line) for line in lines] == [(True, False), (False, True)], output[-4000:]
+    shown = [line for _, line in seen]
+    on_stderr = [line for line in shown if "stream-line-2 on stderr" in line]
+    assert len(on_stderr) == 1 and shown.index(lines[0]) < shown.index(on_stderr[0]) < shown.index(lines[1]), output[-4000:]
     finished = next(i for i, (_, line) in enumerate(seen) if "/start/" in line and "Task finished" in line)
     assert [line for _, line in seen].index(lines[1]) < finished, output[-4000:]
     first_at = next(t for t, line in seen if "stream-line-1" in line)

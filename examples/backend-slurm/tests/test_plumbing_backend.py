@@ -283,3 +283,20 @@ def test_datastore_probe_is_skipped_when_off_or_not_s3() -> None:
     assert datastore_probe.check("s3", "s3://bucket/metaflow", timeout=0) is None
     assert datastore_probe.check("gs", "gs://bucket/metaflow", timeout=5) is None
     assert datastore_probe.check("s3", None, timeout=5) is None
+
+
+def test_log_lines_of_one_pass_are_merged_in_write_order() -> None:
+    from datetime import datetime, timedelta
+
+    from metaflow.mflog.mflog import decorate
+
+    t0 = datetime(2026, 1, 1, 12, 0, 0)
+
+    def at(seconds: float, text: str) -> bytes:
+        return decorate("task", text + "\n", now=t0 + timedelta(seconds=seconds))
+
+    out = [("stdout", at(1, "a")), ("stdout", b"not an mflog line\n"), ("stdout", at(3, "c"))]
+    err = [("stderr", at(2, "b")), ("stderr", at(3, "c-err"))]
+    merged = [line.rsplit(b"]", 1)[-1].strip().decode() for _, line in job_monitor.merge_by_timestamp([out, err])]
+    assert merged == ["a", "not an mflog line", "b", "c", "c-err"]
+    assert [s for s, _ in job_monitor.merge_by_timestamp([out, []])] == ["stdout"] * 3

@@ -152,8 +152,11 @@ def test_task_lines_reach_the_launcher_while_the_task_runs(s3_env: Dict[str, str
     assert acked.is_set(), "line 1 never reached the launcher's output while the task ran:\n" + output[-3000:]
     burst = [line for line in seen if "stream-line-0 burst" in line]
     assert [int(line.rsplit(" ", 1)[-1]) for line in burst] == list(range(20)), output[-3000:]
-    lines = [line for line in seen if "stream-line-1" in line or "stream-line-2" in line]
+    lines = [line for line in seen if "stream-line-1" in line or "stream-line-2 after-ack" in line or "stream-line-2 no-ack" in line]
     assert seen.index(burst[-1]) < seen.index(lines[0]), output[-3000:]
+    # written to stderr just before line 2 went to stdout: shown before it (merged by timestamp)
+    on_stderr = [line for line in seen if "stream-line-2 on stderr" in line]
+    assert len(on_stderr) == 1 and seen.index(lines[0]) < seen.index(on_stderr[0]) < seen.index(lines[1]), output[-3000:]
     assert [("stream-line-1" in line, "stream-line-2 after-ack" in line) for line in lines] == [(True, False), (False, True)], output[-3000:]
     # the launcher shows the task's lines before the trampoline's own end-of-task line
     finished = next(i for i, line in enumerate(seen) if "start/" in line and "Task finished" in line)

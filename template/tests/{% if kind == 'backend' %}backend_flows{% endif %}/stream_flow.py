@@ -6,6 +6,7 @@ only then it prints the second token. A first token that reaches the launcher on
 acknowledged: the step gives up after ACK_WAIT seconds and records that.
 """
 
+import sys
 import time
 
 from metaflow import FlowSpec, Parameter, step
@@ -24,6 +25,10 @@ class StreamFlow(FlowSpec):
         # reader that takes several lines per read shows only the first of them
         print("\n".join(["%s burst %d" % (TOKEN % 0, i) for i in range(BURST)] + [TOKEN % 1]))
         self.ack_after = self._wait_for_ack()
+        # stderr, then a second later stdout, usually within one log upload: shown in the order
+        # written (not stdout first). The gap exceeds the jitter of the two streams' timestamps.
+        print(TOKEN % 2 + " on stderr", file=sys.stderr, flush=True)
+        time.sleep(1)
         print("%s %s" % (TOKEN % 2, "no-ack" if self.ack_after is None else "after-ack"))
         self.next(self.end)
 

@@ -15,14 +15,17 @@ therefore writes a line only once the runtime has taken everything written befor
 
 from __future__ import annotations
 
+import heapq
 import os
 import stat
 import struct
 import sys
 import time
-from typing import Callable, List, Optional
+from typing import Callable, Iterator, List, Optional, Tuple
 
-from metaflow.mflog import get_log_tailer, tail_logs
+from metaflow.mflog import get_log_tailer, update_delay
+from metaflow.mflog.mflog import parse, refine
+from metaflow.util import to_unicode
 
 from . import engine_api
 from .engine_api import BackendEngine, JobState
@@ -143,24 +146,57 @@ def wait_for_start(monitor: JobMonitor, echo: Echo) -> None:
 def stream_until_done(
     monitor: JobMonitor, datastore_type: str, stdout_location: str, stderr_location: str, echo: Echo
 ) -> None:
-    """Tail the task's datastore logs until the job is finished, then once more."""
-    stdout_tail = get_log_tailer(stdout_location, datastore_type)
-    stderr_tail = get_log_tailer(stderr_location, datastore_type)
-    final_pass = [False]
+    """Tail the task's datastore logs until the job is finished, then once more.
 
-    def has_updates() -> bool:
+    Like Metaflow's ``tail_logs`` (same cadence, same line format), except that the stdout and
+    stderr lines of one pass are shown in the order the task wrote them (by their mflog
+    timestamps), not all stdout lines first.
+    """
+    prefix = ("[%s] " % monitor.job_id.rstrip("/").rsplit("/", 1)[-1]).encode("utf-8")
+    tails = ((get_log_tailer(stdout_location, datastore_type), "stdout"), (get_log_tailer(stderr_location, datastore_type), "stderr"))
+
+    def one_pass() -> None:
+        batches = []
+        for tail, stream in tails:
+            try:
+                batches.append([(stream, line) for line in tail])
+            except Exception as ex:  # noqa: BLE001 - a transient datastore error: the next pass retries
+                echo("%s[ temporary error in fetching logs: %s ]" % (prefix.decode("utf-8"), ex), "stderr")
+        for stream, line in merge_by_timestamp(batches):
+            echo(refine(line, prefix=prefix).strip().decode("utf-8", errors="replace"), stream, no_bold=True)
+
+    started = time.time()
+    next_pass = started
+    delay = update_delay(0)
+    final_pass = False
+    while True:
         monitor.refresh()
-        if not monitor.finished:
-            return True
-        if not final_pass[0]:
-            final_pass[0] = True
-            return True
-        return False
+        if monitor.finished:
+            if final_pass:
+                break
+            final_pass = True
+        if time.time() >= next_pass:
+            one_pass()
+            delay = update_delay(time.time() - started)
+            next_pass = time.time() + delay
+        time.sleep(min(delay, 5.0))
+    one_pass()
 
-    tail_logs(
-        prefix=("[%s] " % monitor.job_id.rstrip("/").rsplit("/", 1)[-1]).encode("utf-8"),
-        stdout_tail=stdout_tail,
-        stderr_tail=stderr_tail,
-        echo=echo,
-        has_log_updates=has_updates,
-    )
+
+def merge_by_timestamp(batches: List[List[Tuple[str, bytes]]]) -> List[Tuple[str, bytes]]:
+    """Merge per-stream lists of ``(stream, mflog line)``, each in write order, by timestamp.
+
+    Each stream keeps its own order; a line without a readable timestamp stays right after the
+    previous line of its stream; on equal timestamps the earlier batch (stdout) goes first.
+    """
+
+    def keyed(batch: List[Tuple[str, bytes]]) -> Iterator[Tuple[str, str, bytes]]:
+        last = ""
+        for stream, line in batch:
+            parsed = parse(line)
+            if parsed is not None:
+                last = to_unicode(parsed.utc_tstamp_str)
+            yield last, stream, line
+
+    merged = heapq.merge(*[keyed(batch) for batch in batches], key=lambda item: item[0])
+    return [(stream, line) for _, stream, line in merged]
