@@ -56,7 +56,7 @@ def render() -> str:
         "",
         "Every module below is template-owned: `copier update` replaces it, and you never edit it.",
         "Your code goes in `engine.py` (the engine's API calls) and `capabilities.py`. The pitfall ids",
-        "are those of the [pitfall catalogue](pitfalls.md) (O1–O31 orchestrators, B1–B26 compute backends); each",
+        f"are those of the [pitfall catalogue](pitfalls.md) (O1–O{len(catalogue.all_pitfalls(catalogue.ORCHESTRATOR))} orchestrators, B1–B{len(catalogue.all_pitfalls(catalogue.BACKEND))} compute backends); each",
         "one is cited in the module's code where it is solved, and checked dynamically by the",
         "compliance suite ([compliance.md](compliance.md)) and statically by `mfx check`",
         "([rules/index.md](rules/index.md)).",

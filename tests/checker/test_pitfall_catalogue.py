@@ -45,7 +45,7 @@ def test_ids_are_contiguous_per_kind_and_unique():
     for kind, letter, count in ((catalogue.ORCHESTRATOR, "O", 31), (catalogue.BACKEND, "B", 26)):
         ids = [p.id for p in catalogue.all_pitfalls(kind)]
         assert ids == [f"{letter}{n}" for n in range(1, count + 1)]
-    assert len(catalogue.PITFALLS) == 57 == len(catalogue.all_pitfalls())
+    assert len(catalogue.PITFALLS) == 58 == len(catalogue.all_pitfalls())
     anchors = [p.anchor for p in catalogue.all_pitfalls()]
     assert len(set(anchors)) == len(anchors) and all(re.fullmatch(r"[ob]\d+", a) for a in anchors)
 
@@ -65,7 +65,7 @@ def test_titles_are_distinct():
 
 def test_lookup_helpers():
     assert catalogue.get("o21").id == "O21"
-    with pytest.raises(KeyError, match="unknown pitfall id 'O32'.*O1-O31.*B1-B26"):
+    with pytest.raises(KeyError, match="unknown pitfall id 'O32'.*O1-O31.*B1-B27"):
         catalogue.get("O32")
     assert catalogue.split_ids("O2,O21") == catalogue.split_ids("O2/O21") == catalogue.split_ids(" O2, O21 ") == ["O2", "O21"]
     assert catalogue.unknown(["O1", "O32", "B27", "B0", "O01", "X1"]) == ["O32", "B27", "B0", "O01", "X1"]
@@ -239,7 +239,7 @@ def test_mfx_pitfall_prints_an_entry(tmp_path: Path):
     assert "MFX212 literal-start-end-step" in res.out and "MFX213" in res.out and "docs/pitfalls.md#o20" in res.out
     assert "split-in-branch" in res.out  # a compliance capability that checks it
     listing = run_inprocess(["pitfall", "--all"], tmp_path)
-    assert listing.code == 0 and listing.out.count("\n") == 57 and "B26 " in listing.out
+    assert listing.code == 0 and listing.out.count("\n") == 58 and "B27 " in listing.out
     bad = run_inprocess(["pitfall", "O99"], tmp_path)
     assert bad.code == 2 and "unknown pitfall id 'O99'" in bad.err and "Traceback" not in bad.err
     assert run_inprocess(["pitfall"], tmp_path).code == 2

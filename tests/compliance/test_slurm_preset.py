@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
+import subprocess
+import threading
 import time
+import uuid
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from compliance.slurm_baseline import record
@@ -63,3 +69,100 @@ def test_slurm_preset_passes_every_required_capability(slurm_repo: tuple, tmp_pa
     assert proc.returncode == 0, f"mfx compliance exited {proc.returncode}{context}"
     print(f"\nslurm compliance suite wall time: {wall:.0f} s; {len(required)} required capabilities passed")
     print(report)
+
+
+@pytest.fixture(scope="module")
+def slurm_stack(slurm_repo: tuple, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The generated repo's own devstack (Slurm + moto S3), up for this module's direct runs."""
+    repo, bin_dir = slurm_repo
+    state = tmp_path_factory.mktemp("slurm-stack")
+    python = str(bin_dir / "python")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(bin_dir.parent)}
+    env = {k: v for k, v in env.items() if not k.startswith("METAFLOW_")}
+    env["METAFLOW_USER"] = "mfx-test"
+    up = subprocess.run([python, "devstack/run.py", "up", "--state-dir", str(state)], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert up.returncode == 0, up.stderr[-3000:]
+    env.update(json.loads((state / "env.json").read_text()))
+    workdir = state / "runs"
+    workdir.mkdir()
+    try:
+        yield {"env": env, "repo": repo, "python": python, "cwd": workdir}
+    finally:
+        subprocess.run([python, "devstack/run.py", "down", "--state-dir", str(state)], cwd=repo, env=env, capture_output=True, timeout=120)
+
+
+def _slurm_job_ids(env: dict) -> set:
+    out = subprocess.run(["scontrol", "show", "job", "-o"], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return set(re.findall(r"JobId=(\d+)", out.stdout))
+
+
+@pytest.mark.slow
+def test_slurm_task_lines_reach_the_launcher_while_the_job_runs(slurm_stack: dict) -> None:
+    """A Slurm job prints line 1, then waits for our acknowledgement that line 1 is in the launcher's
+    output, then prints line 2: line 1 must arrive while the job runs, each line once, in order (B17)."""
+    env, python = slurm_stack["env"], slurm_stack["python"]
+    key = "acks/%s" % uuid.uuid4().hex
+    flow = str(slurm_stack["repo"] / "tests" / "backend_flows" / "stream_flow.py")
+    proc = subprocess.Popen(
+        [python, flow, "--no-pylint", "run", "--with", "slurm", "--ack_url", "s3://mfx-devstack/%s" % key],
+        env=env, cwd=slurm_stack["cwd"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    seen: list = []
+    acked = threading.Event()
+    put_ack = "import boto3, sys; boto3.client('s3').put_object(Bucket='mfx-devstack', Key=sys.argv[1], Body=b'seen')"
+
+    def read() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            seen.append((time.monotonic(), line))
+            if "stream-line-1" in line and not acked.is_set():
+                subprocess.run([python, "-c", put_ack, key], env=env, check=True, timeout=60)
+                acked.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        proc.wait(timeout=600)
+    finally:
+        proc.kill()
+    reader.join(timeout=30)
+    output = "".join(line for _, line in seen)
+    assert proc.returncode == 0, output[-4000:]
+    assert acked.is_set(), "line 1 never reached the launcher while the Slurm job ran:\n" + output[-4000:]
+    burst = [line for _, line in seen if "stream-line-0 burst" in line]
+    assert [int(line.rsplit(" ", 1)[-1]) for line in burst] == list(range(20)), output[-4000:]
+    lines = [line for _, line in seen if "stream-line-1" in line or "stream-line-2 after-ack" in line or "stream-line-2 no-ack" in line]
+    assert [("stream-line-1" in line, "stream-line-2 after-ack" in line) for line in lines] == [(True, False), (False, True)], output[-4000:]
+    shown = [line for _, line in seen]
+    on_stderr = [line for line in shown if "stream-line-2 on stderr" in line]
+    assert len(on_stderr) == 1 and shown.index(lines[0]) < shown.index(on_stderr[0]) < shown.index(lines[1]), output[-4000:]
+    finished = next(i for i, (_, line) in enumerate(seen) if "/start/" in line and "Task finished" in line)
+    assert [line for _, line in seen].index(lines[1]) < finished, output[-4000:]
+    first_at = next(t for t, line in seen if "stream-line-1" in line)
+    second_at = next(t for t, line in seen if "stream-line-2" in line)
+    print("\nline 1 shown %.1f s before line 2 (the job waited for the acknowledgement)" % (second_at - first_at))
+
+
+@pytest.mark.slow
+def test_slurm_dead_datastore_fails_fast_without_submitting(slurm_stack: dict) -> None:
+    """S3 endpoint at a closed port: one clear error within 60 s, no traceback, no Slurm job."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dead = "http://127.0.0.1:%d" % port
+    env = {**slurm_stack["env"], "METAFLOW_S3_ENDPOINT_URL": dead, "AWS_ENDPOINT_URL_S3": dead}
+    before = _slurm_job_ids(env)
+    flow = str(slurm_stack["repo"] / "tests" / "backend_flows" / "stream_flow.py")
+    started = time.monotonic()
+    proc = subprocess.run([slurm_stack["python"], flow, "--no-pylint", "run", "--with", "slurm"],
+                          env=env, cwd=slurm_stack["cwd"], capture_output=True, text=True, timeout=300)
+    elapsed = time.monotonic() - started
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-3000:]
+    assert elapsed < 60, "took %.0f s:\n%s" % (elapsed, output[-3000:])
+    assert "Traceback" not in output, output[-3000:]
+    error = [line for line in output.splitlines() if "unreachable" in line]
+    assert len(error) == 1 and dead in error[0] and "No job was submitted" in error[0], output[-3000:]
+    assert "Task is starting" not in output, output[-3000:]
+    assert _slurm_job_ids(env) <= before, "a Slurm job was submitted although the datastore is down"
+    print("\ndead datastore reported in %.1f s: %s" % (elapsed, error[0].strip()))

@@ -67,6 +67,7 @@ TEST_COST: Dict[str, int] = {
     "test_resume_on_backend": 4, "test_catch_records_user_error": 3, "test_timeout_fires_in_task": 3,
     "test_no_orphan_jobs": 3, "test_step_help_and_datastores": 0, "test_local_datastore_rejected": 0,
     "test_launch_failure_not_retried": 1, "test_uv_environment_bootstrapped": 1,
+    "test_lines_reach_the_launcher_while_the_task_runs": 3, "test_dead_datastore_fails_fast_before_any_job": 4,
 }
 CONTRACT_COST = 3  # every other test reads the contract flow's run
 

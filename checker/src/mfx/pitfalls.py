@@ -6,7 +6,7 @@ declares, the pitfalls a compliance capability checks and its failure messages c
 pitfall into a preset. The test suite fails on an id this catalogue does not know, and
 ``docs/pitfalls.md`` is generated from it (``python tools/pitfalls_doc.py``).
 
-Ids: ``O1``-``O31`` for orchestrators (Deployer providers), ``B1``-``B26`` for compute backends
+Ids: ``O1``-``O31`` for orchestrators (Deployer providers), ``B1``-``B27`` for compute backends
 (step decorators with a trampoline CLI). An id is never reused for another pitfall.
 """
 
@@ -232,6 +232,9 @@ _ALL: Tuple[Pitfall, ...] = (
        "the command line."),
     _b(26, "signals and negative exit codes",
        "a negative returncode (death by signal) passed to `sys.exit` loses the signal; map it to 128 + signal."),
+    _b(27, "unreachable datastore hangs the launcher",
+       "with the object store down, Metaflow's S3 client retries for many minutes without a word; probe the datastore "
+       "root with a bounded timeout before submitting anything and name the endpoint in one clear error."),
 )
 
 #: Every pitfall by id, orchestrators first, in numeric order.

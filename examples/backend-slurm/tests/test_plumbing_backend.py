@@ -17,9 +17,11 @@ from metaflow.plugins.resources_decorator import ResourcesDecorator
 from metaflow.plugins.timeout_decorator import TimeoutDecorator
 
 from metaflow_extensions.slurm.plugins.slurm.backend import (
+    datastore_probe,
     engine_api,
     exit_codes,
     job_env,
+    job_monitor,
     job_script,
     resources,
     settings,
@@ -249,3 +251,52 @@ def test_watchdog_stands_down_when_settled(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code, job], check=True, timeout=60)
     state = _wait_terminal(engine, job, timeout=30)
     assert engine.phase(state) == engine_api.SUCCEEDED
+
+
+def test_line_pacer_waits_for_the_reader_and_is_bounded() -> None:
+    # Metaflow's runtime shows one line per readable event: a line is written only once the
+    # reader has taken the previous ones (B17); a reader that never reads costs max_wait once.
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(write_fd, "w") as writer, os.fdopen(read_fd, "r") as reader:
+        pacer = job_monitor.LinePacer([writer], max_wait=0.3)
+        assert pacer.fds == [write_fd]
+        pacer.wait()  # empty pipe: no wait
+        writer.write("one\n")
+        writer.flush()
+        started = time.monotonic()
+        pacer.wait()
+        assert 0.3 <= time.monotonic() - started < 2.0 and pacer.stalled
+        started = time.monotonic()
+        pacer.wait()  # still unread: a stalled reader is not waited for again
+        assert time.monotonic() - started < 0.1
+        assert reader.readline() == "one\n"
+        pacer.wait()
+        assert not pacer.stalled
+
+
+def test_line_pacer_ignores_files_and_terminals(tmp_path: Path) -> None:
+    with open(tmp_path / "out.log", "w") as f:
+        assert job_monitor.LinePacer([f]).fds == []
+
+
+def test_datastore_probe_is_skipped_when_off_or_not_s3() -> None:
+    assert datastore_probe.check("s3", "s3://bucket/metaflow", timeout=0) is None
+    assert datastore_probe.check("gs", "gs://bucket/metaflow", timeout=5) is None
+    assert datastore_probe.check("s3", None, timeout=5) is None
+
+
+def test_log_lines_of_one_pass_are_merged_in_write_order() -> None:
+    from datetime import datetime, timedelta
+
+    from metaflow.mflog.mflog import decorate
+
+    t0 = datetime(2026, 1, 1, 12, 0, 0)
+
+    def at(seconds: float, text: str) -> bytes:
+        return decorate("task", text + "\n", now=t0 + timedelta(seconds=seconds))
+
+    out = [("stdout", at(1, "a")), ("stdout", b"not an mflog line\n"), ("stdout", at(3, "c"))]
+    err = [("stderr", at(2, "b")), ("stderr", at(3, "c-err"))]
+    merged = [line.rsplit(b"]", 1)[-1].strip().decode() for _, line in job_monitor.merge_by_timestamp([out, err])]
+    assert merged == ["a", "not an mflog line", "b", "c", "c-err"]
+    assert [s for s, _ in job_monitor.merge_by_timestamp([out, []])] == ["stdout"] * 3

@@ -111,3 +111,69 @@ def test_launch_failure_is_not_retried(s3_env: Dict[str, str]) -> None:
     assert done.returncode != 0
     assert "This failed task will not be retried" in output  # B13 / B14
     assert "(retry)" not in output
+
+
+def test_task_lines_reach_the_launcher_while_the_task_runs(s3_env: Dict[str, str]) -> None:
+    """Line 1 is in the launcher's output before the task prints line 2 (it waits for our ack), and
+    every line of the task comes once, in order (B17: Metaflow's runtime shows one line per pipe read)."""
+    import threading
+    import uuid
+
+    import boto3
+
+    key = "acks/%s" % uuid.uuid4().hex
+    seen: list = []
+    acked = threading.Event()
+    proc = subprocess.Popen(
+        [sys.executable, str(FLOWS / "stream_flow.py"), "--no-pylint", "run", "--with", "%s:executor=local" % PLUGIN_NAME,
+         "--ack_url", "s3://plumbing/%s" % key],
+        env=s3_env, cwd=s3_env["MFX_TEST_CWD"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+    def read() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            seen.append(line)
+            if "stream-line-1" in line and not acked.is_set():
+                boto3.client(
+                    "s3", endpoint_url=s3_env["METAFLOW_S3_ENDPOINT_URL"], region_name=s3_env["AWS_DEFAULT_REGION"],
+                    aws_access_key_id=s3_env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=s3_env["AWS_SECRET_ACCESS_KEY"],
+                ).put_object(Bucket="plumbing", Key=key, Body=b"seen")
+                acked.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        proc.wait(timeout=420)
+    finally:
+        proc.kill()
+    reader.join(timeout=30)
+    output = "".join(seen)
+    assert proc.returncode == 0, output[-3000:]
+    assert acked.is_set(), "line 1 never reached the launcher's output while the task ran:\n" + output[-3000:]
+    burst = [line for line in seen if "stream-line-0 burst" in line]
+    assert [int(line.rsplit(" ", 1)[-1]) for line in burst] == list(range(20)), output[-3000:]
+    lines = [line for line in seen if "stream-line-1" in line or "stream-line-2 after-ack" in line or "stream-line-2 no-ack" in line]
+    assert seen.index(burst[-1]) < seen.index(lines[0]), output[-3000:]
+    # written to stderr just before line 2 went to stdout: shown before it (merged by timestamp)
+    on_stderr = [line for line in seen if "stream-line-2 on stderr" in line]
+    assert len(on_stderr) == 1 and seen.index(lines[0]) < seen.index(on_stderr[0]) < seen.index(lines[1]), output[-3000:]
+    assert [("stream-line-1" in line, "stream-line-2 after-ack" in line) for line in lines] == [(True, False), (False, True)], output[-3000:]
+    # the launcher shows the task's lines before the trampoline's own end-of-task line
+    finished = next(i for i, line in enumerate(seen) if "start/" in line and "Task finished" in line)
+    assert seen.index(lines[1]) < finished, output[-3000:]
+
+
+def test_dead_datastore_fails_fast_before_any_job(s3_env: Dict[str, str], tmp_path: Path) -> None:
+    """S3 endpoint at a closed port: one clear line within 60 s, no traceback, nothing submitted."""
+    dead = "http://127.0.0.1:%d" % _free_port()
+    work = tmp_path / "work"
+    env = {**s3_env, "METAFLOW_S3_ENDPOINT_URL": dead, "AWS_ENDPOINT_URL_S3": dead, ENV_PREFIX + "WORKDIR_ROOT": str(work)}
+    started = time.monotonic()
+    done = _run(env, "run", "--with", "%s:executor=local" % PLUGIN_NAME, timeout=120)
+    elapsed = time.monotonic() - started
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and elapsed < 60, (elapsed, output[-3000:])
+    assert "Traceback" not in output, output[-3000:]
+    error = [line for line in output.splitlines() if "unreachable" in line]
+    assert len(error) == 1 and dead in error[0] and "No job was submitted" in error[0], output[-3000:]
+    assert "Task is starting" not in output and not work.exists(), output[-3000:]  # no job was submitted

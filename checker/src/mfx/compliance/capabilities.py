@@ -93,6 +93,7 @@ _BACKEND: Tuple[Capability, ...] = (
     _back("artifacts", REQUIRED, "artifacts and Config values round-trip; the task runs the packaged Metaflow", "B5", "B6", "B11"),
     _back("logs", REQUIRED, "task.stdout holds the step's output exactly once", "B17"),
     _back("logs-live", REQUIRED, "task logs reach the datastore while the step still runs", "B17"),
+    _back("logs-streamed", REQUIRED, "a task's lines reach the launcher's output while it runs, once each, in order", "B17"),
     _back("metadata", REQUIRED, "run.successful and task.metadata_dict see the remote task's metadata", "B12"),
     _back("foreach", REQUIRED, "foreach fan-out and join on the backend, distinct task ids", "B7", "B25"),
     _back("retry", REQUIRED, "retry count is 0-based, attempts are real and not re-run by the platform", "B14", "B15"),
@@ -107,6 +108,7 @@ _BACKEND: Tuple[Capability, ...] = (
     _back("conda-platform", REQUIRED, "@conda / @pypi resolve packages for the platform the tasks run on", "B9"),
     _back("uv-environment", REQUIRED, "--environment=uv: the task runs inside the environment Metaflow's uv bootstrap built", "B8", "B11", "B24"),
     _back("orphan-cleanup", REQUIRED, "no job is left running after a failed run", "B20"),
+    _back("datastore-unreachable", REQUIRED, "datastore down: the run fails within 60 s with a clear error, before any task starts", "B27"),
     _back("resources-granted", OPTIONAL, "the job really gets the requested CPUs / memory (as the engine reports them)", "B19"),
 )
 

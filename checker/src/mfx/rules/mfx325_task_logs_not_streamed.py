@@ -53,10 +53,10 @@ _TAIL = "    tail_logs(prefix='[x]', stdout_tail=get_log_tailer('s3://a', 's3'),
 
 class TaskLogsNotStreamed(ProjectRule):
     """## What it does
-    For a compute backend whose trampoline CLI is in the project, checks that the project uses
-    Metaflow's log machinery: ``bash_capture_logs(...)`` and ``BASH_SAVE_LOGS`` in the task
-    script, ``Sidecar("save_logs_periodically")`` in the remote ``task_pre_step``, and
-    ``tail_logs(...)`` in the trampoline.
+    For a compute backend with its trampoline CLI in the project, checks for
+    ``bash_capture_logs(...)`` and ``BASH_SAVE_LOGS`` in the task script,
+    ``Sidecar("save_logs_periodically")`` in the remote ``task_pre_step`` and ``tail_logs`` or
+    ``get_log_tailer`` calls in the trampoline.
 
     ## Why is this bad?
     Without ``bash_capture_logs``/``BASH_SAVE_LOGS`` the task's output never reaches
@@ -97,6 +97,14 @@ class TaskLogsNotStreamed(ProjectRule):
                 "p/mybk_decorator.py": _DECO.format(sidecar="save_logs_periodically"),
                 "p/mybk_cli.py": _CLI.format(tail=_TAIL),
             }
+        ),
+        Valid(
+            {
+                "p/mfextinit_x.py": _REG,
+                "p/mybk_decorator.py": _DECO.format(sidecar="save_logs_periodically"),
+                "p/mybk_cli.py": _CLI.format(tail="    for line in get_log_tailer('s3://a', 's3'):\n        print(line)\n"),
+            },
+            note="an own tail loop over Metaflow's datastore tailer",
         ),
     ]
     INVALID = [
@@ -142,11 +150,12 @@ class TaskLogsNotStreamed(ProjectRule):
     def _missing(files) -> list[str]:
         capture = save = sidecar = tail = False
         for f in files:
-            if not any(name in f.source for name in ("bash_capture_logs", "tail_logs", "BASH_SAVE_LOGS", "Sidecar")):
+            if not any(name in f.source for name in ("bash_capture_logs", "tail_logs", "get_log_tailer", "BASH_SAVE_LOGS", "Sidecar")):
                 continue  # every use below is spelled with one of these identifiers
             module = f.module
             capture = capture or bool(calls_named(module, "bash_capture_logs"))
-            tail = tail or bool(calls_named(module, "tail_logs"))
+            # Metaflow's tail_logs, or an own loop over its datastore tailers (get_log_tailer)
+            tail = tail or bool(calls_named(module, "tail_logs")) or bool(calls_named(module, "get_log_tailer"))
             save = save or any(n.value == "BASH_SAVE_LOGS" for n in find_nodes(module, cst.Name)) or any(
                 a.attr.value == "BASH_SAVE_LOGS" for a in find_nodes(module, cst.Attribute)
             )
@@ -160,7 +169,7 @@ class TaskLogsNotStreamed(ProjectRule):
                 ("`bash_capture_logs(...)` around the step command", capture),
                 ("`BASH_SAVE_LOGS` at the end of the task script", save),
                 ('`Sidecar("save_logs_periodically")` in the remote task_pre_step', sidecar),
-                ("`tail_logs(...)` in the trampoline", tail),
+                ("`tail_logs(...)` (or a loop over `get_log_tailer(...)`) in the trampoline", tail),
             )
             if not ok
         ]

@@ -15,7 +15,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from mfx.compliance.expect import fail
 from mfx.compliance.plugin import Engine
@@ -82,10 +82,16 @@ class BackendRuns:
         timeout: Optional[float] = None,
         top_level: Optional[Dict[str, Any]] = None,
         cwd: Optional[Path] = None,
+        watch: Optional[Callable[[str], None]] = None,
+        env: Optional[Dict[str, str]] = None,
         **run_kwargs: Any,
     ) -> RunResult:
         """Run (or resume) ``flow`` with the backend decorator on every step, from ``cwd``
-        (default: the session workdir; a directory below it shares its local metadata)."""
+        (default: the session workdir; a directory below it shares its local metadata).
+
+        ``watch`` is called with the launcher's output so far (stdout, then stderr) about every
+        half second while the run is in progress; ``env`` overrides environment variables of the
+        launcher (and so of every process it starts)."""
         from metaflow import Run, Runner
 
         specs = [self.decospec] if decospecs is None else decospecs
@@ -97,7 +103,7 @@ class BackendRuns:
             with _LAUNCH_LOCK:
                 runner = Runner(
                     flow_file(flow), show_output=False, cwd=str(cwd or self.workdir), file_read_timeout=READ_TIMEOUT,
-                    decospecs=specs, **top,
+                    decospecs=specs, env=env, **top,
                 )
             try:
                 with _LAUNCH_LOCK:
@@ -105,7 +111,11 @@ class BackendRuns:
                         executing = await runner.async_resume(**run_kwargs)
                     else:
                         executing = await runner.async_run(**run_kwargs)
-                await executing.wait(timeout=limit)
+                if watch is not None:
+                    while executing.returncode is None and time.monotonic() - started < limit:
+                        watch(_read(executing, "stdout") + "\n" + _read(executing, "stderr"))
+                        await asyncio.sleep(0.5)
+                await executing.wait(timeout=max(1.0, limit - (time.monotonic() - started)))
                 # read the launcher's output before cleanup() deletes its log files
                 return executing, _read(executing, "stdout"), _read(executing, "stderr")
             finally:

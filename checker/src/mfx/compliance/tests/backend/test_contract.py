@@ -158,3 +158,41 @@ def test_conda_target_platform(contract: RunResult, bk: BackendRuns) -> None:
         fix="set supports_conda_environment = True and target_platform to the workers' platform (a linux-* literal or a "
         "config value), never the submitter's platform",
     )
+
+
+@pytest.mark.capability("logs-streamed")
+def test_lines_reach_the_launcher_while_the_task_runs(bk: BackendRuns) -> None:
+    import uuid
+
+    from metaflow import S3
+    from metaflow.metaflow_config import DATASTORE_SYSROOT_S3
+
+    if not DATASTORE_SYSROOT_S3:
+        pytest.skip("not an S3 datastore: the acknowledgement object cannot be written")
+    first, second = "mfx-stream-1", "mfx-stream-2"
+    ack_url = "%s/mfx-compliance-acks/%s" % (DATASTORE_SYSROOT_S3.rstrip("/"), uuid.uuid4().hex)
+    seen = {}
+
+    def watch(output: str) -> None:
+        if "first" not in seen and first in output:
+            seen["first"] = output
+            with S3() as s3:
+                s3.put(ack_url, "seen")  # the step prints its second line only after this
+
+    result = bk.run("stream_flow", ack_url=ack_url, watch=watch)
+    assert result.status == "successful" and result.run is not None, pitfall(
+        "B17", "stream_flow failed on the backend; launcher output:\n%s" % result.tail(60)
+    )
+    waited = artifact(result.run, "start", "ack_after")
+    assert "first" in seen and waited is not None, pitfall(
+        "B17", "the step's first line did not reach the launcher's output while the step ran (it waited %.0f s for it)%s"
+        % (150, "; it arrived only after the task ended" if first in result.output else ""),
+        fix="echo the datastore tail (tail_logs) while the job runs and write each line to the runtime's pipe only "
+        "once it has read the previous one: Metaflow's runtime shows one line per readable event",
+    )
+    assert second not in seen["first"], pitfall("B17", "the second line was shown before the first was acknowledged")
+    out = result.stdout
+    assert out.count(first) == 1 and out.count(second) == 1 and out.index(first) < out.index(second), pitfall(
+        "B17", "the launcher's output must show each line once, in order:\n%s" % result.tail(30),
+        fix="echo the datastore tail (not the engine's raw output), in the order the task wrote it",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -86,3 +87,36 @@ def test_added_by_a_step_mutator(bk: BackendRuns) -> None:
     seen = task(result.run, "start").data.runtime_environment
     assert seen not in (None, "", "local"), pitfall("B22", "the mutator-added decorator did not run the step remotely (%r)" % seen)
 
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.capability("datastore-unreachable")
+def test_dead_datastore_fails_fast_before_any_job(bk: BackendRuns) -> None:
+    from metaflow.metaflow_config import DATASTORE_SYSROOT_S3
+
+    if not DATASTORE_SYSROOT_S3:
+        pytest.skip("not an S3 datastore: the endpoint cannot be pointed at a closed port")
+    port = _closed_port()
+    dead = "http://127.0.0.1:%d" % port
+    started = time.monotonic()
+    result = bk.run("linear_flow", env={"METAFLOW_S3_ENDPOINT_URL": dead, "AWS_ENDPOINT_URL_S3": dead, "AWS_ENDPOINT_URL": dead}, timeout=240)
+    elapsed = time.monotonic() - started
+    output = result.output
+    assert result.status == "failed", pitfall("B27", "a run with the S3 endpoint at a closed port (%s) did not fail:\n%s" % (dead, result.tail()))
+    assert elapsed < 60, pitfall(
+        "B27", "with the S3 endpoint at a closed port the run took %.0f s to fail (limit 60 s):\n%s" % (elapsed, result.tail()),
+        fix="on the launcher (step_init), probe the datastore root with one bounded request before anything is written",
+    )
+    assert "Task is starting" not in output, pitfall("B27", "a task was started although the datastore is down:\n%s" % result.tail())
+    assert "Traceback (most recent call last)" not in output, pitfall("B27", "a traceback instead of a clear error:\n%s" % result.tail())
+    assert str(port) in output and re.search(r"unreachable|could not connect|refused", output, re.I), pitfall(
+        "B27", "the error does not name the unreachable endpoint %s:\n%s" % (dead, result.tail()),
+        fix="name the endpoint that was tried and what to do (start S3 / set METAFLOW_S3_ENDPOINT_URL)",
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from metaflow.decorators import StepDecorator
 from metaflow.exception import MetaflowException
@@ -21,7 +21,7 @@ from metaflow.metaflow_config import DATASTORE_LOCAL_DIR, FEAT_ALWAYS_UPLOAD_COD
 from metaflow.plugins.aws.aws_utils import compute_resource_attributes
 
 from ..names import PLUGIN_NAME
-from . import resources, settings
+from . import datastore_probe, resources, settings
 
 # Other compute decorators: a step runs on one backend only.
 COMPUTE_DECORATORS = ("batch", "kubernetes", "slurm", "nvidia", "nvct", "snowpark", "skypilot_step")
@@ -56,6 +56,9 @@ class BackendDecorator(StepDecorator):
     # @conda / @pypi resolve packages for the job's platform, not the submitter's (B9).
     supports_conda_environment = True
     target_platform = "linux-64"
+
+    # datastore root -> the probe's error (None: reachable); one probe per launcher process
+    _probed: Dict[str, Optional[str]] = {}
 
     package_url: Optional[str] = None
     package_sha: Optional[str] = None
@@ -92,6 +95,19 @@ class BackendDecorator(StepDecorator):
         # written back so the trampoline options and the --with spec carry the merge (B19).
         self.attributes.update(compute_resource_attributes(decos, self, self.resource_defaults))
         self.run_time_limit = resources.hard_time_limit(decos, settings.timeout_slack())
+        self._check_datastore_reachable(flow_datastore)
+
+    def _check_datastore_reachable(self, flow_datastore: Any) -> None:
+        """On the launcher, before the run writes anything: a dead datastore is a clear error in
+        seconds instead of a silent hang in the S3 client's retries (no job is submitted)."""
+        if settings.WORKLOAD_ENV in os.environ or settings.RUNTIME_CHILD_ENV in os.environ:
+            return  # the remote task, the trampoline or the local @catch fallback: the launcher checked
+        root = getattr(flow_datastore, "datastore_root", None) or ""
+        if root not in self._probed:
+            BackendDecorator._probed[root] = datastore_probe.check(flow_datastore.TYPE, root)
+        error = self._probed[root]
+        if error:
+            raise BackendException(error)
 
     # -- launcher only --------------------------------------------------------------------------
     def runtime_init(self, flow: Any, graph: Any, package: Any, run_id: str) -> None:
@@ -104,6 +120,7 @@ class BackendDecorator(StepDecorator):
             self._save_package_once(self.flow_datastore, self.package)
 
     def runtime_step_cli(self, cli_args: Any, retry_count: int, max_user_code_retries: int, ubf_context: Any) -> None:
+        cli_args.env[settings.RUNTIME_CHILD_ENV] = "1"
         # Attempts beyond the user-code retries are @catch fallbacks: they run locally.
         if retry_count <= max_user_code_retries:
             cli_args.commands = [PLUGIN_NAME, "step"]

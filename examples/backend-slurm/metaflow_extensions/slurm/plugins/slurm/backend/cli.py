@@ -85,7 +85,11 @@ def step(
     num_parallel: int,
     **kwargs: Any,
 ) -> None:
+    # One line at a time: Metaflow's runtime shows a burst of lines late (B17, job_monitor.LinePacer).
+    pacer = job_monitor.LinePacer()
+
     def echo(msg: str, stream: str = "stderr", **kw: Any) -> None:
+        pacer.wait()
         ctx.obj.echo_always(util.to_unicode(msg), err=(stream == "stderr"), **kw)
 
     flow_datastore = ctx.obj.flow_datastore

@@ -5,14 +5,27 @@ The remote task writes structured mflog lines to ``<attempt>.task_stdout.log`` /
 ``.task_stderr.log`` in the datastore (periodically, through the ``save_logs_periodically``
 sidecar, and at the end). Echoing those lines — not the engine's raw output — is what keeps
 ``task.stdout`` complete, live and free of duplicates.
+
+The lines then travel through the trampoline's stdout/stderr pipes to Metaflow's runtime, which
+reads ONE line per readable event (``poll`` + ``readline`` on a buffered pipe): lines that reach
+the pipe together are read into the runtime's buffer at once, only the first is shown, and the
+rest wait for the trampoline's next write — often until the task has finished. ``LinePacer``
+therefore writes a line only once the runtime has taken everything written before (B17).
 """
 
 from __future__ import annotations
 
+import heapq
+import os
+import stat
+import struct
+import sys
 import time
-from typing import Callable, Optional
+from typing import Callable, Iterator, List, Optional, Tuple
 
-from metaflow.mflog import get_log_tailer, tail_logs
+from metaflow.mflog import get_log_tailer, update_delay
+from metaflow.mflog.mflog import parse, refine
+from metaflow.util import to_unicode
 
 from . import engine_api
 from .engine_api import BackendEngine, JobState
@@ -21,6 +34,70 @@ Echo = Callable[..., None]
 
 # How long a state query may keep failing (engine briefly unreachable) before we give up.
 STATE_ERROR_GRACE = 120.0
+
+
+# How long one line may wait for the runtime to take the previous ones; a reader that stays
+# slower than this is treated as stalled and lines are written without waiting until it catches up.
+PACE_MAX_WAIT = 10.0
+
+
+def _unread_bytes(fd: int) -> int:
+    """Bytes written to the pipe ``fd`` that its reader has not taken yet (Linux: FIONREAD)."""
+    import fcntl
+    import termios
+
+    return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0])
+
+
+def _pipes(streams: List[object]) -> List[int]:
+    fds = []
+    for stream in streams:
+        try:
+            fd = stream.fileno()  # type: ignore[attr-defined]
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                _unread_bytes(fd)  # the platform can tell (Linux); otherwise no pacing
+                fds.append(fd)
+        except (AttributeError, ImportError, OSError, ValueError):
+            continue
+    return fds
+
+
+class LinePacer:
+    """Before each line, wait until the reader of our stdout/stderr pipes has taken all earlier ones.
+
+    Metaflow's runtime shows one line per readable event on a worker's pipe, so at most one
+    unread line may sit in the pipes at any time, or lines are shown late (after the task ends)
+    and out of order between stdout and stderr. Terminals, files and platforms that cannot
+    tell how much of a pipe is unread are written to without waiting. Bounded: a reader that
+    does not drain within ``max_wait`` is treated as stalled until it has caught up.
+    """
+
+    def __init__(self, streams: Optional[List[object]] = None, max_wait: float = PACE_MAX_WAIT) -> None:
+        self.fds = _pipes(streams if streams is not None else [sys.stdout, sys.stderr])
+        self.max_wait = max_wait
+        self.stalled = False
+
+    def _pending(self) -> bool:
+        try:
+            return any(_unread_bytes(fd) > 0 for fd in self.fds)
+        except OSError:
+            self.fds = []
+            return False
+
+    def wait(self) -> None:
+        if not self.fds:
+            return
+        if self.stalled:
+            self.stalled = self._pending()
+            return
+        deadline = time.monotonic() + self.max_wait
+        delay = 0.0005
+        while self._pending():
+            if time.monotonic() >= deadline:
+                self.stalled = True
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
 
 
 class JobMonitor:
@@ -69,24 +146,57 @@ def wait_for_start(monitor: JobMonitor, echo: Echo) -> None:
 def stream_until_done(
     monitor: JobMonitor, datastore_type: str, stdout_location: str, stderr_location: str, echo: Echo
 ) -> None:
-    """Tail the task's datastore logs until the job is finished, then once more."""
-    stdout_tail = get_log_tailer(stdout_location, datastore_type)
-    stderr_tail = get_log_tailer(stderr_location, datastore_type)
-    final_pass = [False]
+    """Tail the task's datastore logs until the job is finished, then once more.
 
-    def has_updates() -> bool:
+    Like Metaflow's ``tail_logs`` (same cadence, same line format), except that the stdout and
+    stderr lines of one pass are shown in the order the task wrote them (by their mflog
+    timestamps), not all stdout lines first.
+    """
+    prefix = ("[%s] " % monitor.job_id.rstrip("/").rsplit("/", 1)[-1]).encode("utf-8")
+    tails = ((get_log_tailer(stdout_location, datastore_type), "stdout"), (get_log_tailer(stderr_location, datastore_type), "stderr"))
+
+    def one_pass() -> None:
+        batches = []
+        for tail, stream in tails:
+            try:
+                batches.append([(stream, line) for line in tail])
+            except Exception as ex:  # noqa: BLE001 - a transient datastore error: the next pass retries
+                echo("%s[ temporary error in fetching logs: %s ]" % (prefix.decode("utf-8"), ex), "stderr")
+        for stream, line in merge_by_timestamp(batches):
+            echo(refine(line, prefix=prefix).strip().decode("utf-8", errors="replace"), stream, no_bold=True)
+
+    started = time.time()
+    next_pass = started
+    delay = update_delay(0)
+    final_pass = False
+    while True:
         monitor.refresh()
-        if not monitor.finished:
-            return True
-        if not final_pass[0]:
-            final_pass[0] = True
-            return True
-        return False
+        if monitor.finished:
+            if final_pass:
+                break
+            final_pass = True
+        if time.time() >= next_pass:
+            one_pass()
+            delay = update_delay(time.time() - started)
+            next_pass = time.time() + delay
+        time.sleep(min(delay, 5.0))
+    one_pass()
 
-    tail_logs(
-        prefix=("[%s] " % monitor.job_id.rstrip("/").rsplit("/", 1)[-1]).encode("utf-8"),
-        stdout_tail=stdout_tail,
-        stderr_tail=stderr_tail,
-        echo=echo,
-        has_log_updates=has_updates,
-    )
+
+def merge_by_timestamp(batches: List[List[Tuple[str, bytes]]]) -> List[Tuple[str, bytes]]:
+    """Merge per-stream lists of ``(stream, mflog line)``, each in write order, by timestamp.
+
+    Each stream keeps its own order; a line without a readable timestamp stays right after the
+    previous line of its stream; on equal timestamps the earlier batch (stdout) goes first.
+    """
+
+    def keyed(batch: List[Tuple[str, bytes]]) -> Iterator[Tuple[str, str, bytes]]:
+        last = ""
+        for stream, line in batch:
+            parsed = parse(line)
+            if parsed is not None:
+                last = to_unicode(parsed.utc_tstamp_str)
+            yield last, stream, line
+
+    merged = heapq.merge(*[keyed(batch) for batch in batches], key=lambda item: item[0])
+    return [(stream, line) for _, stream, line in merged]

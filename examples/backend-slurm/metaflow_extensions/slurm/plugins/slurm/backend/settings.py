@@ -16,6 +16,9 @@ from ..names import ENV_PREFIX, MODULE_NAME, PLUGIN_NAME
 # Set only in the remote job's environment: tells the task hooks that they run remotely, not in
 # the local @catch fallback attempt (B23).
 WORKLOAD_ENV = ENV_PREFIX + "WORKLOAD"
+# Set by the runtime for every process it starts for a step of this backend (the trampoline and
+# the local @catch fallback): launcher-only work (the datastore probe) is skipped there.
+RUNTIME_CHILD_ENV = ENV_PREFIX + "RUNTIME_CHILD"
 # Metaflow reads this (for @parallel / @secrets) to tell local from remote execution (B10).
 RUNTIME_ENVIRONMENT = PLUGIN_NAME
 # Metadata field registered by the remote task (visible in task.metadata_dict; B12 check).
