@@ -89,6 +89,7 @@ def docs(session: nox.Session) -> None:
     session.run("mfx", "rule", "--update-table", "checker/README.md", "--link-prefix", "../docs/rules/")
     session.run("python", "tools/contract_doc.py")
     session.run("python", "tools/capabilities_doc.py")
+    session.run("python", "-m", "mfx.compliance.docs", "docs/compliance.md")
     session.run("python", "tools/pitfalls_doc.py")
     session.run("python", "tools/regenerate_examples.py")
 

@@ -42,7 +42,7 @@ SKIPPED_PARTS = {".git", "__pycache__", ".nox", ".venv", ".mfx_cache", ".pytest_
 
 
 def test_ids_are_contiguous_per_kind_and_unique():
-    for kind, letter, count in ((catalogue.ORCHESTRATOR, "O", 31), (catalogue.BACKEND, "B", 26)):
+    for kind, letter, count in ((catalogue.ORCHESTRATOR, "O", 31), (catalogue.BACKEND, "B", 27)):
         ids = [p.id for p in catalogue.all_pitfalls(kind)]
         assert ids == [f"{letter}{n}" for n in range(1, count + 1)]
     assert len(catalogue.PITFALLS) == 58 == len(catalogue.all_pitfalls())
@@ -68,7 +68,7 @@ def test_lookup_helpers():
     with pytest.raises(KeyError, match="unknown pitfall id 'O32'.*O1-O31.*B1-B27"):
         catalogue.get("O32")
     assert catalogue.split_ids("O2,O21") == catalogue.split_ids("O2/O21") == catalogue.split_ids(" O2, O21 ") == ["O2", "O21"]
-    assert catalogue.unknown(["O1", "O32", "B27", "B0", "O01", "X1"]) == ["O32", "B27", "B0", "O01", "X1"]
+    assert catalogue.unknown(["O1", "O32", "B28", "B0", "O01", "X1"]) == ["O32", "B28", "B0", "O01", "X1"]
     # B902 (a flake8 code) and O(1) are not pitfall ids; O01 is one, and unknown
     assert catalogue.cited("see O21 and (B12); noqa: B902, O(1), O01, xO3, O3x") == ["O21", "B12", "O01"]
     assert sorted(["B1", "O10", "O2"], key=catalogue.sort_key) == ["O2", "O10", "B1"]
@@ -128,7 +128,7 @@ def helper(h):
     raise fail(pid, "x", fix=fix)
 
 def test_a(run):
-    assert run, pitfall("B27", "y")
+    assert run, pitfall("B28", "y")
     assert run, pitfall("O15/O2", "z")
     pytest.fail("O5 is mentioned in prose here, and B99 too")
     assert run, "O77 is prose in a plain message"
@@ -139,7 +139,7 @@ class Harness:
 '''
     found = pitfalls_doc.Citations()
     pitfalls_doc._MessageVisitor(found, "t.py").visit(ast.parse(source))
-    assert sorted(pid for _, pid in found.unknown) == ["B27", "O0", "O99"]
+    assert sorted(pid for _, pid in found.unknown) == ["B28", "O0", "O99"]
     assert found.messages == {"O3": {"t.py::helper"}, "O15": {"t.py::test_a"}, "O2": {"t.py::test_a"}}
 
 
