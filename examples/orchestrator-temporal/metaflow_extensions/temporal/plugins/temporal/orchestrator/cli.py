@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from typing import Any, Dict, Iterator, Optional
 
 from metaflow import current, parameters
@@ -23,7 +24,8 @@ from ..names import ENGINE_NAME, RUN_ID_PREFIX
 from .attribute_file import write_create_attributes, write_trigger_attributes
 from .deployment import DeploymentRecord, parameter_info
 from .errors import PlumbingError
-from .status import to_metaflow_status
+from .liveness import ask_engine, pending_hint
+from .status import is_terminal, to_metaflow_status
 
 CONNECT_TIMEOUT_S = 15.0
 
@@ -257,14 +259,27 @@ def trigger(
         # The CLI picks the run id and hands it to the engine, so the pathspec written below is
         # exactly the run the tasks register (O2, O19). start_run does not wait (O24).
         run_id = make_run_id(RUN_ID_PREFIX)
+        triggered_at = time.time()
         engine.start_run(record, run_id, params)
+    pathspec = "%s/%s" % (record.flow_name, run_id)
+    # Liveness: a run nobody executes is reported now, with the fix (never a silent wait).
+    answer = ask_engine(engine, run_id)
+    hint = pending_hint(pathspec, run_exists=False, **answer)
     if run_id_file:
         with open(run_id_file, "w", encoding="utf-8") as handle:
             handle.write(run_id)
     write_trigger_attributes(
-        deployer_attribute_file, obj.deployment_name, obj.metadata.metadata_str(), record.flow_name, run_id
+        deployer_attribute_file,
+        obj.deployment_name,
+        obj.metadata.metadata_str(),
+        record.flow_name,
+        run_id,
+        triggered_at=triggered_at,
+        pending_reason=hint,
     )
-    obj.echo("Run *%s/%s* started on %s." % (record.flow_name, run_id, ENGINE_NAME), bold=True)
+    obj.echo("Run *%s* started on %s." % (pathspec, ENGINE_NAME), bold=True)
+    if hint:
+        obj.echo_always("Warning: %s" % hint, err=True)  # shown even with --quiet
     _done()
 
 
@@ -284,9 +299,15 @@ def status(obj: Any, run_id: str) -> None:
         except MetaflowNotFound:
             run_exists = False
         mapped = to_metaflow_status(native, engine.STATUS_MAP, run_exists=run_exists)
+        hint = None
+        if mapped is not None and not is_terminal(mapped):
+            # Liveness: PENDING (no task started yet) with the fix when nothing executes the run.
+            hint = pending_hint("%s/%s" % (obj.flow.name, run_id), run_exists=run_exists, **ask_engine(engine, run_id))
     if mapped is None:
         _fail(TemporalCliError("%s does not know run *%s*" % (ENGINE_NAME, run_id), headline="Run not found"))
     obj.echo_always(mapped, err=False)
+    if hint:
+        obj.echo_always(hint, err=True)
     _done()
 
 
