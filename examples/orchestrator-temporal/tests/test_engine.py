@@ -209,3 +209,37 @@ def test_run_without_worker_is_reported_and_stays_pending(stack: Dict[str, str],
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
+
+
+def test_cli_resume_clones_the_successful_part(stack: Dict[str, str], tmp_path: Path) -> None:
+    """`<plugin> resume`: a new run on the engine, the origin's start cloned, the failed step re-run
+    (with the origin's parameters it fails again); a step that does not exist is a clear error."""
+    origin = deployer(FAILING, stack, tmp_path, name="failing-resume").create().trigger()
+    assert origin.wait_for_completion(check_interval=3, timeout=RUN_TIMEOUT_S) == "FAILED"
+    env = {**os.environ, **stack}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(FAILING), "--quiet", "temporal", "--name", "failing-resume", *args],
+            env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=120,
+        )
+
+    wrong = cli("resume", "--origin-run-id", origin.run.id, "--step-to-rerun", "nope")
+    assert wrong.returncode == 1 and "'nope' is not a step of FailingFlow" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    started = cli("resume", "--origin-run-id", origin.run.id, "--run-id-file", str(tmp_path / "run-id"))
+    assert started.returncode == 0, started.stderr
+    run_id = (tmp_path / "run-id").read_text()
+    assert run_id != origin.run.id
+    from metaflow import Run
+
+    deadline = time.time() + RUN_TIMEOUT_S
+    while time.time() < deadline:
+        status = cli("status", run_id).stdout.strip()
+        if status in ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"):
+            break
+        time.sleep(3)
+    assert status == "FAILED"  # succeed=False came from the origin: explode fails again
+    run = Run("FailingFlow/%s" % run_id)
+    assert [t.id for t in run["start"]] == [t.id for t in origin.run["start"]]  # cloned, same task id
+    assert run["start"].task.successful and not run["explode"].task.successful

@@ -116,13 +116,17 @@ class TemporalDeployedFlow(DeployedFlow):
 
     def trigger(self, **kwargs: Any) -> TemporalTriggeredRun:
         """Start a run; `kwargs` are the flow's Parameters. Returns once the engine accepted it (O24)."""
+        return self._start("trigger", **kwargs)
+
+    def _start(self, command_name: str, **kwargs: Any) -> TemporalTriggeredRun:
         with temporary_fifo() as (attribute_file_path, attribute_file_fd):
-            command = get_lower_level_group(
+            group = get_lower_level_group(
                 self.deployer.api,
                 self.deployer.top_level_kwargs,
                 self.deployer.TYPE,
                 self.deployer.deployer_kwargs,
-            ).trigger(deployer_attribute_file=attribute_file_path, **kwargs)
+            )
+            command = getattr(group, command_name)(deployer_attribute_file=attribute_file_path, **kwargs)
             pid = self.deployer.spm.run_command(
                 [sys.executable, *command],
                 env=self.deployer.env_vars,
@@ -135,16 +139,26 @@ class TemporalDeployedFlow(DeployedFlow):
             if command_obj.process.returncode == 0:
                 return TemporalTriggeredRun(deployer=self.deployer, content=content)
         raise MetaflowException(
-            "Error triggering %s on temporal for %s" % (self.deployer.name, self.deployer.flow_file)
+            "Error %s %s on temporal for %s"
+            % ("triggering" if command_name == "trigger" else "resuming", self.deployer.name, self.deployer.flow_file)
         )
 
     def delete(self, **kwargs: Any) -> bool:
         """Remove the deployment (and its schedule) through the CLI's `delete`."""
         return _run_cli(self.deployer, "delete", **kwargs)
 
-    def resume(self, **kwargs: Any) -> Any:
-        """Resume is not supported by temporal yet."""
-        raise MetaflowException("resume is not supported by the temporal orchestrator")
+    def resume(
+        self, origin_run_id: str, step_to_rerun: Optional[str] = None, **kwargs: Any
+    ) -> TemporalTriggeredRun:
+        """Resume run `origin_run_id` as a new run of this deployment.
+
+        Successful tasks of the origin run are cloned; the failed part -- or `step_to_rerun` and
+        every step after it -- runs again on temporal. The origin's parameters apply.
+        Returns the new run's TriggeredRun once the engine accepted it (O24).
+        """
+        if step_to_rerun:
+            kwargs["step_to_rerun"] = step_to_rerun
+        return self._start("resume", origin_run_id=str(origin_run_id), **kwargs)
 
     @classmethod
     def from_deployment(cls, identifier: str, metadata: Optional[str] = None) -> "TemporalDeployedFlow":
