@@ -154,6 +154,8 @@ def test_reuses_running_devstack_from_env_file(pytester: pytest.Pytester, tmp_pa
         ('[tool.mfx.compliance]\nkind = "robot"\nplugin = "x"\ncapabilities = "m:C"\n', "kind must be one of"),
         ('[tool.mfx.compliance]\nkind = "orchestrator"\nplugin = "x"\ncapabilities = "no_such_mod_xyz:C"\n', "cannot import no_such_mod_xyz"),
         ('[tool.mfx.compliance]\nkind = "orchestrator"\nplugin = "x"\ncapabilities = "nocolon"\n', "must look like"),
+        ('[tool.mfx.compliance]\nkind = "orchestrator"\nplugin = "x"\ncapabilities = "m:C"\nno_worker_env = "Q"\n', "no_worker_env must be a table of strings"),
+        ('[tool.mfx.compliance]\nkind = "orchestrator"\nplugin = "x"\ncapabilities = "m:C"\nno_worker_env = { Q = 1 }\n', "no_worker_env must be a table of strings"),
     ],
 )
 def test_bad_config_is_a_usage_error(pytester: pytest.Pytester, tmp_path: Path, pyproject: str, message: str) -> None:
@@ -194,3 +196,13 @@ def test_python_in_devstack_command_is_this_interpreter() -> None:
 
     assert _command(["python", "devstack/run.py"]) == [sys.executable, "devstack/run.py"]
     assert _command(["./run.sh"]) == ["./run.sh"]
+
+
+def test_no_worker_env_is_read(tmp_path: Path) -> None:
+    from mfx.compliance.config import load
+
+    project = make_project(tmp_path / "ext")
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write('no_worker_env = { MY_QUEUE = "mfx-nobody-{unique}" }\n')
+    assert load(project).no_worker_env == {"MY_QUEUE": "mfx-nobody-{unique}"}
+    assert load(make_project(tmp_path / "plain")).no_worker_env == {}

@@ -3,6 +3,8 @@
 
     python devstack/run.py up     --state-dir .devstack   # start, wait until healthy, write env.json
     python devstack/run.py env    --state-dir .devstack   # print `export K=V` lines for your shell
+                                                          # (ports are chosen at `up`: load them with
+                                                          # eval "$(python devstack/run.py env)")
     python devstack/run.py status --state-dir .devstack
     python devstack/run.py down   --state-dir .devstack   # stop everything `up` started
 
@@ -249,6 +251,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise DevstackError("no %s: run `python devstack/run.py up` first" % env_file)
             for key, value in sorted(json.loads(env_file.read_text(encoding="utf-8")).items()):
                 print("export %s=%s" % (key, _quote(value)))
+            stopped = [name for name, alive in running(state).items() if not alive]
+            if stopped:  # never hand out the addresses of dead services silently
+                print(
+                    "devstack: warning: %s stopped (see %s); its addresses above will not answer. "
+                    "Restart with `python devstack/run.py up --state-dir %s`"
+                    % (", ".join(stopped), ", ".join(str(state / ("%s.log" % n)) for n in stopped), state),
+                    file=sys.stderr,
+                )
         else:
             status = running(state)
             if not status:

@@ -100,3 +100,41 @@ def test_service_that_dies_reports_its_log(tmp_path: Path) -> None:
     done = devstack("up", "--state-dir", str(tmp_path / "s"), "--services", str(services))
     assert done.returncode == 1
     assert "crash exited with code 3" in done.stderr and "boom happened" in done.stderr
+
+
+def test_env_warns_when_a_service_died(tmp_path: Path) -> None:
+    """`env` still prints the addresses (for `eval`) but says on stderr which service is gone."""
+    import signal
+
+    services = tmp_path / "services.json"
+    services.write_text(
+        json.dumps(
+            {
+                "ports": ["web"],
+                "env": {"WEB_URL": "http://127.0.0.1:{port[web]}"},
+                "services": [
+                    {
+                        "name": "web",
+                        "command": ["{python}", "-m", "http.server", "{port[web]}", "--bind", "127.0.0.1"],
+                        "ready": {"tcp": "{port[web]}"},
+                        "timeout": 30,
+                    }
+                ],
+            }
+        )
+    )
+    state = tmp_path / "state"
+    assert devstack("up", "--state-dir", str(state), "--services", str(services)).returncode == 0
+    try:
+        healthy = devstack("env", "--state-dir", str(state))
+        assert healthy.returncode == 0 and "warning" not in healthy.stderr
+        pid = int((state / "web.pid").read_text())
+        os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stale = devstack("env", "--state-dir", str(state))
+        assert "export WEB_URL=" in stale.stdout
+        assert "web stopped" in stale.stderr and "web.log" in stale.stderr and "run.py up --state-dir" in stale.stderr
+    finally:
+        devstack("down", "--state-dir", str(state))

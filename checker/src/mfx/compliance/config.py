@@ -36,6 +36,9 @@ class ComplianceConfig:
     deploy_args: Dict[str, Any] = field(default_factory=dict)
     decospec: Optional[str] = None
     engine_address_env: Optional[str] = None
+    # Orchestrator, capability "no-worker": env overrides under which no worker executes runs
+    # (e.g. an unpolled task queue); "{unique}" in a value becomes a fresh token per test.
+    no_worker_env: Dict[str, str] = field(default_factory=dict)
 
     @property
     def deployer_method(self) -> str:
@@ -77,6 +80,12 @@ def load(project: Path) -> ComplianceConfig:
     if ":" not in capabilities:
         raise ConfigError(f"[tool.mfx.compliance] capabilities must look like 'package.module:CAPABILITIES', got {capabilities!r}")
     address_env = table.get("engine_address_env")
+    no_worker_env = table.get("no_worker_env", {})
+    if not isinstance(no_worker_env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in no_worker_env.items()):
+        raise ConfigError(
+            "[tool.mfx.compliance] no_worker_env must be a table of strings, e.g. "
+            "{ METAFLOW_MY_SCHEDULER_TASK_QUEUE = \"mfx-nobody-{unique}\" }"
+        )
     return ComplianceConfig(
         project=pyproject.parent,
         kind=kind,
@@ -86,6 +95,7 @@ def load(project: Path) -> ComplianceConfig:
         deploy_args=dict(deploy_args),
         decospec=table.get("decospec"),
         engine_address_env=address_env if isinstance(address_env, str) and address_env else None,
+        no_worker_env=dict(no_worker_env),
     )
 
 

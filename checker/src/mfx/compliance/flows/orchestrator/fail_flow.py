@@ -7,6 +7,7 @@ class MfxFailFlow(FlowSpec):
     @step
     def start(self):
         self.before = "ran"
+        self.ran_in = current.run_id  # a resumed run clones this task: it keeps the origin's id
         self.next(self.boom)
 
     @step

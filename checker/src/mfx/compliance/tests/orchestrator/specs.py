@@ -35,6 +35,8 @@ _ALL = [
     Spec("nested3", "nested-foreach", "nested_foreach_3level_flow", order=2),
     Spec("linear", "linear", "linear_flow", extra_tags=("mfx-compliance",), order=10),
     Spec("fail", "status-failed", "fail_flow", expect_success=False),
+    Spec("resume_foreach", "resume", "resume_foreach_flow", params={"mode": "fail"}, expect_success=False),
+    Spec("resume_ok", "resume", "resume_foreach_flow", params={"mode": "ok"}),
     Spec("branch", "branch", "branch_flow"),
     Spec("split_in_branch", "split-in-branch", "split_in_branch_flow"),
     Spec("foreach", "foreach", "foreach_flow"),
@@ -78,4 +80,5 @@ ALSO_USED_BY: Dict[str, Tuple[str, ...]] = {
     "run-id-rules": ("linear",),
     "retry-with-catch": ("catch",),
     "get-triggered-run": ("roundtrip",),
+    "resume": ("fail",),
 }

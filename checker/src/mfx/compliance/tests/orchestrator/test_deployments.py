@@ -42,13 +42,55 @@ def test_get_triggered_run(h: Harness) -> None:
     assert status is not None and str(status).upper() == "SUCCEEDED", pitfall("O22,O23", f"recovered TriggeredRun.status is {status!r}")
 
 
+def _resume(h: Harness, key: str, test: str, **kwargs: object) -> tuple:
+    """(origin run, resumed run) of SPECS[key]'s finished run, resumed through its DeployedFlow."""
+    handle = h.finish(SPECS[key])
+    origin = handle.run
+    try:
+        resumed = handle.deployed.resume(origin_run_id=origin.id, **kwargs)
+    except Exception as exc:
+        raise AssertionError(
+            pitfall("", f"DeployedFlow.resume(origin_run_id={origin.id!r}, {kwargs}) failed: {type(exc).__name__}: {exc}", fix="clone the origin's successful tasks (step --clone-only) and start the rest as a new run")
+        ) from None
+    assert getattr(resumed, "pathspec", None) and "/" in resumed.pathspec, pitfall("O2", f"resume() returned no usable pathspec: {getattr(resumed, 'pathspec', None)!r}")
+    outcome = h.wait(resumed, test=test, flow=SPECS[key].flow)
+    run = outcome.run
+    assert run.id != origin.id and run.id == resumed.pathspec.split("/")[1], pitfall("O2", f"resumed run {run.pathspec} vs pathspec {resumed.pathspec} (origin {origin.id})")
+    assert outcome.status == "SUCCEEDED" or str(resumed.status).upper() == "SUCCEEDED", pitfall("O22", f"resumed run status {resumed.status!r}")
+    return origin, run
+
+
 @pytest.mark.capability("resume")
-def test_resume_reruns_failed_part(h: Harness, mfx_tag: str) -> None:
-    deployed = h.create("fail_flow", tags=[mfx_tag])
-    triggered, _ = h.trigger(deployed)
-    failed = h.wait(triggered, expect_success=False, test="resume-origin", flow="fail_flow")
-    assert not failed.run.successful
-    resumed = deployed.resume(origin_run_id=failed.run.id)
-    outcome = h.wait(resumed, test="resume", flow="fail_flow")
-    assert task_data(outcome.run, "boom").resumed_from == failed.run.id
-    assert outcome.run.id != failed.run.id
+def test_resume_reruns_failed_part(h: Harness) -> None:
+    origin, run = _resume(h, "fail", "resume-failed-step")
+    assert not origin.successful
+    assert task_data(run, "boom").resumed_from == origin.id, pitfall("", "the failed step did not run again with current.origin_run_id set", fix="pass --clone-run-id <origin> to the tasks that run")
+    assert task_data(run, "start").ran_in == origin.id, pitfall("", "the successful start step ran again instead of being cloned", fix="run successful origin tasks with `step --clone-only <origin task>`")
+    assert task_data(run, "end").done is True
+
+
+@pytest.mark.capability("resume")
+def test_resume_of_a_foreach_reruns_only_the_failed_split(h: Harness) -> None:
+    origin, run = _resume(h, "resume_foreach", "resume-foreach")
+    assert not origin.successful
+    ran_in = task_data(run, "join").body_ran_in
+    assert ran_in == [origin.id, run.id, origin.id], pitfall(
+        "O18", f"foreach splits ran in {ran_in}; expected only split 1 to run again in {run.id}", fix="clone each successful split by its position; re-run the failed one"
+    )
+    assert task_data(run, "start").items == [0, 1, 2] and task_data(run, "end").origin == origin.id
+
+
+@pytest.mark.capability("resume")
+def test_resume_step_to_rerun_reruns_it_and_what_follows(h: Harness) -> None:
+    origin, run = _resume(h, "resume_ok", "resume-step-to-rerun", step_to_rerun="body")
+    assert task_data(run, "start").ran_in == origin.id, pitfall("", "start (before step_to_rerun) was not cloned")
+    assert task_data(run, "join").body_ran_in == [run.id] * 3, pitfall("", f"step_to_rerun='body' did not re-run every split: {task_data(run, 'join').body_ran_in}")
+    assert task_data(run, "end").ran_in == run.id, pitfall("", "a step after step_to_rerun was cloned instead of re-run")
+
+
+@pytest.mark.capability("resume")
+def test_resume_of_a_successful_run_clones_it(h: Harness) -> None:
+    origin, run = _resume(h, "resume_ok", "resume-successful")
+    assert task_data(run, "end").ran_in == origin.id, pitfall("", "resuming a successful run re-ran its end step instead of cloning it")
+    assert task_data(run, "join").body_ran_in == [origin.id] * 3
+    assert [s.id for s in run] == [s.id for s in origin], pitfall("O18", f"resumed run has steps {[s.id for s in run]}, origin {[s.id for s in origin]}")

@@ -5,18 +5,28 @@ record; it is paused unless the flow has @schedule. A run is one execution of th
 workflow of `engine_worker.py` with workflow id = Metaflow run id. The temporalio SDK is
 imported inside methods only, so `import metaflow` works without it (pitfall O5).
 Settings: METAFLOW_TEMPORAL_ADDRESS, _NAMESPACE, _TASK_QUEUE (env or Metaflow config).
+Liveness: `missing_worker` asks Temporal who polls the run's task queue (DescribeTaskQueue), so a
+run nobody executes is reported at `trigger` and in `status` with `worker_command`.
 """
 
 from __future__ import annotations
 
+import shlex
+import sys
+import time
 from typing import Any, Dict, List, Optional
 
 from .orchestrator.deployment import DeploymentRecord
 from .orchestrator.engine_api import EngineAPI
-from .orchestrator.errors import EngineUnreachable
 
 WORKFLOW = "MetaflowPlanWorkflow"  # registered by engine_worker.py
 MEMO_KEY = "metaflow_deployment"
+WORKER_MODULE = "metaflow_extensions.temporal.plugins.temporal.engine_worker"
+# An idle worker long-polls: Temporal refreshes a poller's last access at least every ~70 s.
+POLLER_FRESH_SECONDS = 90.0
+# With a live poller a workflow task is handed out in milliseconds; one still waiting after this
+# long means the pollers Temporal lists are gone (a worker that was killed).
+WORKFLOW_TASK_STUCK_SECONDS = 20.0
 
 
 async def _unless_missing(awaitable: Any, missing: Any = None) -> Any:
@@ -42,6 +52,10 @@ class Engine(EngineAPI):
         "TERMINATED": "ABORTED",
     }
 
+    def __init__(self, env: Optional[Dict[str, str]] = None) -> None:
+        super().__init__(env)
+        self._run_queues: Dict[str, str] = {}  # run id -> its task queue, seen by missing_worker
+
     @property
     def address(self) -> str:
         return self.setting("ADDRESS", "127.0.0.1:7233") or ""
@@ -50,13 +64,17 @@ class Engine(EngineAPI):
     def task_queue(self) -> str:
         return self.setting("TASK_QUEUE", "metaflow-temporal") or ""
 
+    @property
+    def namespace(self) -> str:
+        return self.setting("NAMESPACE", "default") or "default"
+
     async def client(self) -> Any:
         from temporalio.client import Client
 
         try:
-            return await Client.connect(self.address, namespace=self.setting("NAMESPACE", "default"))
-        except RuntimeError as exc:
-            raise EngineUnreachable("Temporal", self.address, str(exc).splitlines()[0])
+            return await Client.connect(self.address, namespace=self.namespace)
+        except RuntimeError as exc:  # the SDK's text is a transport dump: unreachable() reduces it
+            raise self.unreachable(self.address, str(exc))
 
     def check_reachable(self, timeout: float = 20.0) -> None:
         self.run_async(self.client(), timeout)
@@ -128,3 +146,52 @@ class Engine(EngineAPI):
             return await _unless_missing(handle.terminate(reason="terminated from Metaflow"), missing=False) is None
 
         return self.run_async(terminate())
+
+    # -- liveness ------------------------------------------------------------------------------
+    def missing_worker(self, run_id: str) -> Optional[str]:
+        from temporalio.api.enums.v1 import PendingWorkflowTaskState, TaskQueueType
+        from temporalio.api.taskqueue.v1 import TaskQueue
+        from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+        from temporalio.client import WorkflowExecutionStatus
+
+        async def ask() -> Optional[str]:
+            client = await self.client()
+            described = await _unless_missing(client.get_workflow_handle(run_id).describe())
+            if described is None or described.status != WorkflowExecutionStatus.RUNNING:
+                return None
+            queue = described.raw_description.execution_config.task_queue.name or self.task_queue
+            self._run_queues[run_id] = queue  # worker_command(run_id) names this queue
+            where = "task queue '%s' (namespace %s) on %s" % (queue, self.namespace, self.address)
+            # Workflow pollers: a worker busy with activities still polls for workflow tasks.
+            polled = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=self.namespace,
+                    task_queue=TaskQueue(name=queue),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                )
+            )
+            now = time.time()
+            fresh = [p for p in polled.pollers if now - p.last_access_time.ToSeconds() < POLLER_FRESH_SECONDS]
+            if not fresh:
+                return "no worker polls %s" % where
+            pending = described.raw_description.pending_workflow_task
+            if described.raw_description.HasField("pending_workflow_task"):
+                waited = now - pending.scheduled_time.ToSeconds()
+                if pending.state == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED and waited > WORKFLOW_TASK_STUCK_SECONDS:
+                    return "the worker that polled %s stopped taking work (a workflow task of the run has waited %.0f s)" % (
+                        where,
+                        waited,
+                    )
+            return None
+
+        return self.run_async(ask(), timeout=10.0)
+
+    def worker_command(self, run_id: Optional[str] = None) -> Optional[str]:
+        queue = self._run_queues.get(run_id or "", self.task_queue)
+        return " ".join(
+            shlex.quote(part)
+            for part in (
+                sys.executable, "-m", WORKER_MODULE,
+                "--address", self.address, "--namespace", self.namespace, "--task-queue", queue,
+            )
+        )

@@ -22,8 +22,9 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():  # plumbing runs outside the sandbox's re-import
     from .engine import WORKFLOW, Engine
-    from .names import RUN_ID_PREFIX
+    from .names import ENGINE_NAME, RUN_ID_PREFIX
     from .orchestrator import executor, ids, local_driver, task_runner
+    from .orchestrator.errors import EngineUnreachable
 
 HEARTBEAT_SECONDS = 10
 
@@ -109,6 +110,12 @@ def main(argv: Optional[list] = None) -> None:
     try:
         asyncio.run(serve(args.address, args.namespace, args.task_queue, args.ready_file, args.max_tasks))
     except RuntimeError as exc:
+        if "connect" in str(exc).lower():  # the SDK's connect error is a transport dump: say it plainly
+            if args.address == engine.address:
+                problem = engine.unreachable(args.address, str(exc))
+            else:
+                problem = EngineUnreachable(ENGINE_NAME, args.address, str(exc), source="--address")
+            raise SystemExit("worker cannot start: %s" % problem)
         raise SystemExit("worker cannot start: %s" % str(exc).splitlines()[0])
 
 

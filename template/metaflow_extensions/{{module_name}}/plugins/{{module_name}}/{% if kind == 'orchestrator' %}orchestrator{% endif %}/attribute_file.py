@@ -36,14 +36,23 @@ def write_create_attributes(
 
 
 def write_trigger_attributes(
-    path: Optional[str], name: str, metadata: str, flow_name: str, run_id: str
+    path: Optional[str],
+    name: str,
+    metadata: str,
+    flow_name: str,
+    run_id: str,
+    triggered_at: Optional[float] = None,
+    pending_reason: Optional[str] = None,
 ) -> None:
-    """`trigger` payload: {"name", "metadata", "pathspec"}.
+    """`trigger` payload: {"name", "metadata", "pathspec"[, "triggered_at", "pending_reason"]}.
 
     `pathspec` is "<flow>/<run id>" with the SAME run id the tasks are started with, so
-    `TriggeredRun.run` finds the run (pitfall O2).
+    `TriggeredRun.run` finds the run (pitfall O2). `triggered_at` (epoch seconds) and
+    `pending_reason` (a run nobody executes, see liveness.py) serve the run's liveness hints.
     """
-    _write(
-        path,
-        {"name": name, "metadata": metadata, "pathspec": "%s/%s" % (flow_name, run_id)},
-    )
+    payload: dict = {"name": name, "metadata": metadata, "pathspec": "%s/%s" % (flow_name, run_id)}
+    if triggered_at is not None:
+        payload["triggered_at"] = triggered_at
+    if pending_reason:
+        payload["pending_reason"] = pending_reason
+    _write(path, payload)

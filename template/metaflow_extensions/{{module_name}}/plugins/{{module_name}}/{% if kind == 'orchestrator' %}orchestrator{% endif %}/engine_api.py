@@ -23,6 +23,11 @@ Rules for implementations:
   any exception into a one-line error, never a traceback.
 * Read settings with :meth:`EngineAPI.setting` (env var `METAFLOW_<MODULE>_<NAME>`, then the
   Metaflow config profile) so the Deployer's `env=` and the devstack's env.json both apply.
+  Build the unreachable error with :meth:`EngineAPI.unreachable` (it names the address tried,
+  where it came from and how to reach the devstack; the raw transport error is reduced to a cause).
+* Liveness (optional, recommended): :meth:`EngineAPI.missing_worker` and
+  :meth:`EngineAPI.worker_command` let `trigger` and `status` say at once that a run waits for a
+  worker nobody runs, with the command that starts one (see `liveness.py`).
 """
 
 from __future__ import annotations
@@ -65,6 +70,33 @@ class EngineAPI:
             value = None
         return default if value in (None, "") else value
 
+    def setting_source(self, name: str) -> str:
+        """Where setting `name` comes from, for messages: the env var, the config, or the default."""
+        key = ENV_PREFIX + name
+        if key in self._env or key in os.environ:
+            return key
+        try:
+            from metaflow.metaflow_config_funcs import from_conf
+
+            if from_conf(key[len("METAFLOW_") :]) not in (None, ""):
+                return "%s in the Metaflow config" % key
+        except Exception:  # a broken profile: the default applies
+            pass
+        return "the default; set %s" % key
+
+    def unreachable(self, address: Optional[str], cause: Optional[str] = None, setting: str = "ADDRESS") -> EngineUnreachable:
+        """The error to raise when the engine at `address` does not answer.
+
+        Names the engine (one spelling: ENGINE_NAME), the address tried and the setting it came
+        from; `cause` may be an SDK's raw transport text, it is reduced to plain words.
+        """
+        return EngineUnreachable(
+            ENGINE_NAME,
+            address or "its configured address (%s%s)" % (ENV_PREFIX, setting),
+            cause,
+            source=self.setting_source(setting),
+        )
+
     def run_async(self, awaitable: Awaitable[Any], timeout: float = DEFAULT_TIMEOUT_S) -> Any:
         """Run a coroutine of an async SDK to completion with a hard timeout.
 
@@ -76,11 +108,7 @@ class EngineAPI:
             try:
                 return await asyncio.wait_for(awaitable, timeout)
             except asyncio.TimeoutError:
-                raise EngineUnreachable(
-                    ENGINE_NAME,
-                    self.setting("ADDRESS") or "its configured address (%sADDRESS)" % ENV_PREFIX,
-                    "no answer within %.0f s" % timeout,
-                )
+                raise self.unreachable(self.setting("ADDRESS"), "no answer within %.0f s" % timeout)
 
         try:
             asyncio.get_running_loop()
@@ -100,7 +128,7 @@ class EngineAPI:
         if "error" in box:
             raise box["error"]
         if "value" not in box:
-            raise EngineUnreachable(ENGINE_NAME, self.setting("ADDRESS") or "?", "the call did not finish")
+            raise self.unreachable(self.setting("ADDRESS"), "the call did not finish within %.0f s" % (timeout + 5))
         return box["value"]
 
     # -- the contract ------------------------------------------------------------------------
@@ -144,6 +172,25 @@ class EngineAPI:
     def cancel(self, run_id: str) -> bool:
         """Stop run `run_id`; False when it was not running."""
         raise NotImplementedError(_todo("cancel", "cancel or terminate the run"))
+
+    # -- liveness hooks (optional: the defaults mean "cannot tell") --------------------------
+    def missing_worker(self, run_id: str) -> Optional[str]:
+        """Why nothing will execute run `run_id`, when you KNOW it; None otherwise.
+
+        Return one short phrase naming where the run waits, e.g. "no worker polls task queue
+        'metaflow-x' on 127.0.0.1:7233". Return None when a worker has the run, is polling for
+        it, the run is finished, or the engine cannot tell -- never guess: a wrong answer makes
+        `status` print a false alarm. Bounded like every engine call. `trigger` asks right after
+        `start_run` and `status` asks while the run is not finished; the plumbing adds the fix
+        ("start the worker: <worker_command()>") and keeps the status PENDING (liveness.py).
+        Engines without workers (the server runs the tasks itself) keep this default.
+        """
+        return None
+
+    def worker_command(self, run_id: Optional[str] = None) -> Optional[str]:
+        """The exact shell command that starts a worker that would execute `run_id` (when given;
+        else one for the current settings), or None when the engine has no workers to start."""
+        return None
 
 
 def _todo(method: str, what: str) -> str:

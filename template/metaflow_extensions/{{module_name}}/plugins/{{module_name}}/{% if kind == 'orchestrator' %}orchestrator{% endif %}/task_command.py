@@ -201,8 +201,13 @@ def step_command(
     python: Optional[str] = None,
     input_paths_file: Optional[str] = None,
     config_file: Optional[str] = None,
+    clone_only: Optional[str] = None,
+    clone_run_id: Optional[str] = None,
 ) -> Command:
     """argv and env of one attempt of one step task.
+
+    Resume: ``clone_only`` ("origin_run/step/task") copies that successful origin task instead
+    of running user code; ``clone_run_id`` names the origin run of a resumed run's every task.
 
     ``retry_count`` is the 0-based attempt (O15). It may exceed ``max_user_code_retries`` only
     on the error retries that @catch adds (O16). With ``input_paths_file`` the compressed paths
@@ -232,6 +237,10 @@ def step_command(
         argv += ["--input-paths", compress_input_paths(input_paths)]
     if split_index is not None:  # only after a foreach (O18)
         argv += ["--split-index", str(int(split_index))]
+    if clone_only:
+        argv += ["--clone-only", clone_only]
+    if clone_run_id:
+        argv += ["--clone-run-id", clone_run_id]
     argv += _tag_args(plan)
     if plan.get("namespace"):
         argv += ["--namespace", plan["namespace"]]

@@ -221,6 +221,8 @@ def run_task(
                 python=python,
                 input_paths_file=paths_file,
                 config_file=config_file,
+                clone_only=task_spec.get("clone_from"),
+                clone_run_id=task_spec.get("origin_run_id"),
             )
         else:
             raise PlanError("unknown task kind %r" % (kind,))
@@ -228,7 +230,8 @@ def run_task(
             argv = task_command.shell_wrapped(plan, task_spec["step"], argv) or argv
         out_file = os.path.join(workdir, "outputs.json")
         env[OUTPUT_FILE_ENV] = out_file
-        capture = LogCapture(workdir) if kind == "step" else None
+        # A clone keeps the origin task's logs: record none over them.
+        capture = LogCapture(workdir) if kind == "step" and not task_spec.get("clone_from") else None
         try:
             code, tail = run_process(
                 argv,

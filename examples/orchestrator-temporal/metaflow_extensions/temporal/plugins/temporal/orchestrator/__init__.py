@@ -39,6 +39,9 @@ Interface (stable; the deployer, CLI and engine code build on it)
 ``task_runner.run_task(task_spec, retry_count, *, log=print, cancel=None) -> dict``
     Runs attempt ``retry_count`` (0-based) of a task as a subprocess in its own session; raises
     ``errors.TaskFailed(exit_code)`` / ``errors.TaskTimedOut``.
+``resume.resume_plan(plan, origin_run_id, step_to_rerun=None) -> (plan, params)``
+    Client side: a copy of ``plan`` with ``resume{origin_run_id, rerun, origin_tasks}`` and the
+    origin's parameters; ``execute_plan`` then clones (``step --clone-only``) or runs each task.
 ``local_driver.run_plan_locally(plan, run_id, params, *, max_parallel=2, log=print) -> dict``
     Reference driver without an engine: thread pool + native retries.
 ``internal_decorator.InternalDecorator``

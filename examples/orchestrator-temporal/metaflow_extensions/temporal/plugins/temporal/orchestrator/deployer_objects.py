@@ -25,6 +25,7 @@ from metaflow.runner.utils import get_lower_level_group, handle_timeout, tempora
 
 from .deployment import DeploymentRecord
 from .engine_call import call as engine_call
+from .liveness import pending_hint
 from .status import is_terminal, to_metaflow_status
 
 
@@ -35,6 +36,14 @@ class TemporalDeploymentNotFound(MetaflowException):
 class TemporalTriggeredRun(TriggeredRun):
     """A run started with `trigger()`; `status` asks the engine through `engine_call` (no flow load)."""
 
+    def __init__(self, deployer: Any, content: str) -> None:
+        super().__init__(deployer=deployer, content=content)
+        payload = json.loads(content)
+        # Liveness (liveness.py): when the run was triggered, and why nothing executes it if known.
+        self.triggered_at: Optional[float] = payload.get("triggered_at")
+        self.pending_reason: Optional[str] = payload.get("pending_reason")
+        self._reported: Optional[str] = None
+
     @property
     def run_id(self) -> str:
         return self.pathspec.split("/", 1)[1]
@@ -43,13 +52,27 @@ class TemporalTriggeredRun(TriggeredRun):
     def status(self) -> Optional[str]:
         """RUNNING, PENDING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or None (pitfall O22).
 
-        PENDING while the Metaflow Run does not exist yet (init has not registered it).
+        PENDING while the Metaflow Run does not exist yet (init has not registered it). While
+        the run is not finished, `pending_reason` says why nothing executes it (None when the
+        run is being executed or the engine cannot tell), with the command that fixes it.
         """
         answer = engine_call("run-status", self.run_id, env=self.deployer.env_vars)
         if answer["native"] is None:
             return None
         run_exists = self.run is not None
-        return to_metaflow_status(answer["native"], answer["status_map"], run_exists=run_exists)
+        mapped = to_metaflow_status(answer["native"], answer["status_map"], run_exists=run_exists)
+        if is_terminal(mapped):
+            self.pending_reason = None
+        else:
+            waited = time.time() - self.triggered_at if self.triggered_at else None
+            self.pending_reason = pending_hint(
+                self.pathspec,
+                missing_worker=answer.get("missing_worker"),
+                worker_command=answer.get("worker_command"),
+                run_exists=run_exists,
+                waited=waited,
+            )
+        return mapped
 
     @property
     def is_running(self) -> bool:
@@ -58,17 +81,28 @@ class TemporalTriggeredRun(TriggeredRun):
         return current is not None and not is_terminal(current)
 
     def wait_for_completion(self, check_interval: float = 5, timeout: Optional[float] = None) -> Optional[str]:
-        """Poll until the run is terminal; return the final status. TimeoutError after `timeout` s."""
+        """Poll until the run is terminal; return the final status. TimeoutError after `timeout` s.
+
+        A run that nothing executes is reported on stderr (once per distinct hint) while waiting.
+        """
         started = time.time()
         while True:
             current = self.status
             if current is not None and is_terminal(current):
                 return current
+            self._report_pending()
             if timeout is not None and time.time() - started > timeout:
                 raise TimeoutError(
-                    "run %s did not finish within %s s (last status %s)" % (self.pathspec, timeout, current)
+                    "run %s did not finish within %s s (last status %s%s)"
+                    % (self.pathspec, timeout, current, "; " + self.pending_reason if self.pending_reason else "")
                 )
             time.sleep(check_interval)
+
+    def _report_pending(self) -> None:
+        if self.pending_reason and self.pending_reason != self._reported:
+            self._reported = self.pending_reason
+            sys.stderr.write("%s\n" % self.pending_reason)
+            sys.stderr.flush()
 
     def terminate(self, **kwargs: Any) -> bool:
         """Stop the run through the CLI's `terminate RUN_ID`; True on success."""
@@ -82,13 +116,17 @@ class TemporalDeployedFlow(DeployedFlow):
 
     def trigger(self, **kwargs: Any) -> TemporalTriggeredRun:
         """Start a run; `kwargs` are the flow's Parameters. Returns once the engine accepted it (O24)."""
+        return self._start("trigger", **kwargs)
+
+    def _start(self, command_name: str, **kwargs: Any) -> TemporalTriggeredRun:
         with temporary_fifo() as (attribute_file_path, attribute_file_fd):
-            command = get_lower_level_group(
+            group = get_lower_level_group(
                 self.deployer.api,
                 self.deployer.top_level_kwargs,
                 self.deployer.TYPE,
                 self.deployer.deployer_kwargs,
-            ).trigger(deployer_attribute_file=attribute_file_path, **kwargs)
+            )
+            command = getattr(group, command_name)(deployer_attribute_file=attribute_file_path, **kwargs)
             pid = self.deployer.spm.run_command(
                 [sys.executable, *command],
                 env=self.deployer.env_vars,
@@ -101,16 +139,26 @@ class TemporalDeployedFlow(DeployedFlow):
             if command_obj.process.returncode == 0:
                 return TemporalTriggeredRun(deployer=self.deployer, content=content)
         raise MetaflowException(
-            "Error triggering %s on temporal for %s" % (self.deployer.name, self.deployer.flow_file)
+            "Error %s %s on temporal for %s"
+            % ("triggering" if command_name == "trigger" else "resuming", self.deployer.name, self.deployer.flow_file)
         )
 
     def delete(self, **kwargs: Any) -> bool:
         """Remove the deployment (and its schedule) through the CLI's `delete`."""
         return _run_cli(self.deployer, "delete", **kwargs)
 
-    def resume(self, **kwargs: Any) -> Any:
-        """Resume is not supported by temporal yet."""
-        raise MetaflowException("resume is not supported by the temporal orchestrator")
+    def resume(
+        self, origin_run_id: str, step_to_rerun: Optional[str] = None, **kwargs: Any
+    ) -> TemporalTriggeredRun:
+        """Resume run `origin_run_id` as a new run of this deployment.
+
+        Successful tasks of the origin run are cloned; the failed part -- or `step_to_rerun` and
+        every step after it -- runs again on temporal. The origin's parameters apply.
+        Returns the new run's TriggeredRun once the engine accepted it (O24).
+        """
+        if step_to_rerun:
+            kwargs["step_to_rerun"] = step_to_rerun
+        return self._start("resume", origin_run_id=str(origin_run_id), **kwargs)
 
     @classmethod
     def from_deployment(cls, identifier: str, metadata: Optional[str] = None) -> "TemporalDeployedFlow":

@@ -30,7 +30,14 @@ def _answer(action: str, args: List[str]) -> Any:
 
     engine = load_engine()
     if action == "run-status":
-        return {"native": engine.run_status(args[0]), "status_map": dict(engine.STATUS_MAP)}
+        from .liveness import ask_engine
+        from .status import is_terminal, to_metaflow_status
+
+        native = engine.run_status(args[0])
+        answer = {"native": native, "status_map": dict(engine.STATUS_MAP)}
+        if native is not None and not is_terminal(to_metaflow_status(native, engine.STATUS_MAP)):
+            answer.update(ask_engine(engine, args[0]))  # liveness: is anything executing it?
+        return answer
     if action == "fetch":
         record = engine.fetch(args[0])
         return record.to_dict() if record is not None else None

@@ -86,13 +86,71 @@ class TaskTimedOut(TaskFailed):
 
 
 class EngineUnreachable(PlumbingError):
-    """The engine (scheduler server) cannot be reached; nothing was submitted."""
+    """The engine (scheduler server) cannot be reached; nothing was submitted.
+
+    The message names the engine (one spelling: the extension's engine name), the address that
+    was tried and where it came from, the cause in plain words (never a raw transport dump: see
+    :func:`plain_cause`), and how to reach the devstack, whose ports are chosen when it starts.
+    """
 
     headline = "Engine unreachable"
 
-    def __init__(self, engine: str, address: str, cause: Optional[str] = None) -> None:
+    def __init__(self, engine: str, address: str, cause: Optional[str] = None, source: str = "") -> None:
+        self.engine = engine
+        self.address = address
+        self.cause = cause
+        self.source = source
         msg = "Cannot reach %s at %s" % (engine, address)
+        if source:
+            msg += " (from %s)" % source
         if cause:
-            msg += " (%s)" % cause
-        msg += ". Is it running? Start the devstack with `python devstack/run.py up`."
+            msg += ": %s" % plain_cause(cause)
+        msg += (
+            ". Start the devstack with `python devstack/run.py up`; if it is already running, its "
+            "ports were chosen when it started: load its address with "
+            "`eval \"$(python devstack/run.py env)\"` (add `--state-dir DIR` if you started it elsewhere)."
+        )
         super().__init__(msg)
+
+    def __reduce__(self):
+        return (type(self), (self.engine, self.address, self.cause, self.source))
+
+
+# Transport errors (gRPC/HTTP client dumps) -> a few plain words. Checked in order; the first
+# pattern found (case-insensitive) in the raw text wins.
+_CAUSES = (
+    (("connection refused", "connectionrefused", "errno 111", "code: 111"), "connection refused (nothing listens there)"),
+    (("deadline", "timed out", "timeout"), "no answer in time"),
+    (
+        ("failed to lookup", "name or service not known", "nodename nor servname", "dns error", "no address associated"),
+        "host name not found",
+    ),
+    (("certificate", "tls", "ssl", "handshake"), "TLS handshake failed (check the address scheme and certificates)"),
+    (("connection reset", "broken pipe", "connection aborted", "unexpected eof"), "the connection was dropped"),
+    (("unauthenticated", "unauthorized", "permission denied", "forbidden"), "the server refused the credentials"),
+    (("invalid uri", "invalid socket address", "invalid address", "invalid port"), "the address is not valid"),
+)
+
+
+_DUMP_MARKERS = ("::", "Error(", "Os {", "grpc", "Status {", "Traceback", "<", "{")
+
+
+def plain_cause(raw: str) -> str:
+    """Turn an engine client's transport error text into a short plain cause.
+
+    SDK errors often carry a one-line dump of their transport stack (for example Rust/tonic:
+    ``tonic::transport::Error(Transport, ConnectError(...))``); users need the cause, not the dump.
+    A short text with no known cause and no dump markers is kept as it is.
+    """
+    text = " ".join(str(raw).split())
+    lowered = text.lower()
+    for needles, cause in _CAUSES:
+        if any(n in lowered for n in needles):
+            return cause
+    dump = any(marker in text for marker in _DUMP_MARKERS)
+    if text and not dump and len(text) <= 120:
+        return text  # already plain (e.g. "no answer within 15 s")
+    if dump:
+        return "the connection failed"
+    first = str(raw).strip().splitlines()[0] if str(raw).strip() else ""
+    return first[:160] or "the connection failed"

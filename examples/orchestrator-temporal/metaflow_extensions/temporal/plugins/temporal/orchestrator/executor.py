@@ -19,6 +19,12 @@ When a task finishes, its successors are computed from the plan and its reported
 
 The first failure stops new tasks from starting; tasks already running finish; then the failure
 is raised, so the whole run fails (contract C.9).
+
+Resume (``plan["resume"]``, set by the ``resume`` command): as Metaflow's own runtime does, a task
+is cloned from the origin run (``step --clone-only``, no user code) when every input of it was
+cloned, its step is not to be re-run, and the origin has a successful task with the same
+deterministic task id; its scheduling outputs then come from the origin (``origin_tasks``).
+Every other task runs, with ``--clone-run-id`` naming the origin.
 """
 
 from __future__ import annotations
@@ -114,6 +120,9 @@ class _Execution:
         self.cardinality: Dict[Tuple[str, Tuple[int, ...]], int] = {}
         self.buckets: Dict[Tuple[str, Tuple[int, ...]], Dict[Any, str]] = {}
         self._sliced: Dict[Optional[str], Dict[str, Any]] = {}
+        self.resume: Optional[Dict[str, Any]] = plan.get("resume") or None
+        self.rerun = frozenset((self.resume or {}).get("rerun") or ())
+        self.cloned: set = set()  # paths (run/step/task) of tasks cloned from the origin
 
     # -- specs --------------------------------------------------------------------------------
     def _plan_for(self, step: Optional[str]) -> Dict[str, Any]:
@@ -157,6 +166,14 @@ class _Execution:
             "resources": dict(node.get("resources") or {}),
             "plan": self._plan_for(inst.step),
         }
+
+    def _clone_source(self, inst: _Instance, task_id: str) -> Optional[Dict[str, Any]]:
+        """The origin task ``inst`` is cloned from on resume, or None when it must run."""
+        if self.resume is None or inst.step in self.rerun:
+            return None
+        if not all(path in self.cloned for path in inst.input_paths):
+            return None
+        return (self.resume.get("origin_tasks") or {}).get("%s/%s" % (inst.step, task_id))
 
     # -- graph walking ------------------------------------------------------------------------
     def _path(self, step: str, task_id: str) -> str:
@@ -235,8 +252,16 @@ class _Execution:
         # loops do not nest coroutines.
         while inst is not None and self.failure is None:
             spec = self.step_spec(inst)
+            origin = self._clone_source(inst, spec["task_id"])
+            if self.resume is not None:
+                spec["origin_run_id"] = self.resume["origin_run_id"]
+                if origin is not None:
+                    spec["clone_from"] = "%s/%s/%s" % (self.resume["origin_run_id"], inst.step, spec["task_id"])
             try:
                 out = await self.run_task(spec)
+                if origin is not None:  # a clone runs no user code: the origin's outputs hold
+                    self.cloned.add(self._path(inst.step, spec["task_id"]))
+                    out = {"foreach_num_splits": origin.get("foreach_num_splits"), "switch_to": origin.get("switch_to")}
                 successors = self._successors(inst, spec["task_id"], out or {})
             except BaseException as exc:  # noqa: BLE001 -- recorded, re-raised by run()
                 if isinstance(exc, asyncio.CancelledError):
@@ -258,6 +283,8 @@ class _Execution:
         self.finished.append(init["pathspec"])
         start = self.plan["start_step"]
         params_path = "%s/_parameters/%s" % (self.run_id, init["task_id"])
+        if self.resume is not None:  # init re-persisted the origin's parameters: as good as a clone
+            self.cloned.add(params_path)
         await self._chain(_Instance(start, (), 0, [params_path], None))
         if self.failure is not None:
             raise self.failure
