@@ -158,8 +158,7 @@ FOUND = invocations()
 
 def test_invocations_are_found_in_every_kind_of_place() -> None:
     """The scan itself works: it sees code spans, shell blocks and Python calls, template and docs."""
-    places = {inv.where.split("/", 1)[0] for inv in FOUND}
-    assert {"template", "examples", "docs", "README.md:"} & places or "README.md" in " ".join(places)
+    assert any(inv.where.startswith("README.md:") for inv in FOUND)
     assert any(inv.where.startswith("template/") for inv in FOUND)
     assert any(inv.where.startswith("examples/") and "noxfile.py" in inv.where for inv in FOUND), "Python calls not read"
     assert any(inv.where.startswith("docs/") for inv in FOUND)
