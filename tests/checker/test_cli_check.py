@@ -140,3 +140,55 @@ def test_jobs_parallel_same_as_serial(tmp_path: Path):
     parallel = run_inprocess(["check", "--no-cache", "-j", "2"], tmp_path)
     assert serial.code == parallel.code == 1
     assert serial.out == parallel.out and serial.out.count("MFX101") == 8
+
+
+@pytest.mark.parametrize(
+    "data, where",
+    [
+        (b"a = 1\n\x00\n", "2:1"),  # ruff: 2:1
+        (b"a = 1\r\nb = 2\rc = 3\n  \x00\n", "4:3"),  # CRLF and a lone CR both end a line
+        (b'x = 1\ny = "\xc3\xa9"\x00\n', "2:8"),  # columns count characters, not bytes (ruff: 2:8)
+        (b"\x00", "1:1"),
+    ],
+)
+def test_null_byte_is_reported_where_it_is(project: Path, data: bytes, where: str):
+    """CPython rejects a NUL without a position and libcst says 1:1: the report points at the byte."""
+    (project / "pkg" / "nul.py").write_bytes(data)
+    res = run_subprocess(["check", "--no-cache", "pkg/nul.py"], project)
+    assert res.code == 1 and "Traceback" not in res.err, res
+    assert f"pkg/nul.py:{where}: MFX000 SyntaxError:" in res.out, res
+
+
+def test_symlinks_are_reported_under_their_own_path(project: Path, tmp_path: Path):
+    """A dangling link is reported where it is (not under its target's path); a link to a file
+    elsewhere is linted and reported under the link's path, as ruff does."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "real.py").write_text(DEPLOYER_BUG)
+    (project / "pkg" / "dangling.py").symlink_to("../gone/target.py")
+    (project / "pkg" / "link.py").symlink_to(outside / "real.py")
+    res = run_subprocess(["check", "--no-cache", "pkg"], project)
+    assert res.code == 1, res
+    assert "pkg/dangling.py:1:1: MFX000 could not read file: broken symbolic link" in res.out, res
+    assert "gone/target.py:" not in res.out.replace("its target ../gone/target.py", ""), res
+    assert "pkg/link.py:6:9: MFX101 " in res.out and "real.py:" not in res.out, res
+    # Named explicitly, the same paths.
+    res = run_subprocess(["check", "--no-cache", "pkg/dangling.py", "pkg/link.py"], project)
+    assert res.code == 1 and "Traceback" not in res.err, res
+    assert res.out.startswith("pkg/dangling.py:1:1: MFX000 "), res
+    assert "pkg/link.py:6:9: MFX101 " in res.out, res
+    assert run_subprocess(["check", "--no-cache", "pkg/nothing-here.py"], project).code == 2
+
+
+@pytest.mark.parametrize("fmt", ["concise", "full", "json", "github", "sarif", "junit"])
+@pytest.mark.parametrize("extra", [[], ["--statistics"], ["-q"], ["--exit-zero"]], ids=["plain", "statistics", "quiet", "exit-zero"])
+@pytest.mark.parametrize("target", ["pkg", "pkg/clean.py"], ids=["findings", "clean"])
+def test_every_output_ends_with_a_newline(project: Path, tmp_path: Path, fmt: str, extra: list, target: str):
+    """Printed or written with -o, every format ends with a newline (or is empty)."""
+    out_file = tmp_path / "report.out"
+    args = ["check", "--no-cache", "--output-format", fmt, *extra, target]
+    printed = run_inprocess(args, project).out
+    run_inprocess([*args, "-o", str(out_file)], project)
+    written = out_file.read_text()
+    assert printed == written
+    assert written == "" or written.endswith("\n"), (fmt, extra, target, written[-200:])

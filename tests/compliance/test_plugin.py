@@ -9,6 +9,7 @@ the real devstack).
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -131,10 +132,45 @@ def test_devstack_failure_is_clear_and_still_stopped(pytester: pytest.Pytester, 
     project = make_project(tmp_path / "ext")
     (project / "broken").write_text("")
     result = _run(pytester, project, "-k", "test_required_runs")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*devstack did not start*exited 3*", "*engine binary not found: install it*"])
+    result.assert_outcomes(skipped=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, "a suite that could not run must not pass"
+    result.stdout.fnmatch_lines(["*the devstack did not start*", "*exited 3*", "*engine binary not found: install it*"])
     assert "Traceback" not in result.stdout.str()
     assert (project / "calls.log").read_text().split() == ["up", "down"]
+
+
+ENGINE_TESTS = "\n".join(
+    f"@pytest.mark.capability({cid!r})\ndef test_needs_engine_{n}(mfx_engine):\n    pass\n" for n, cid in enumerate(["branch", "foreach", "linear", "switch"] * 3)
+)
+
+
+def test_devstack_failure_is_said_once_and_capabilities_are_not_run(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """Twelve tests need the engine: one start attempt, the error once, every capability "not run"."""
+    project = make_project(tmp_path / "ext")
+    (project / "broken").write_text("")
+    pytester.makepyfile(test_engine_bound="import pytest\n\n" + ENGINE_TESTS + "\ndef test_no_engine():\n    pass\n")
+    md, xml = tmp_path / "report" / "compliance.md", tmp_path / "report" / "compliance.xml"
+    result = pytester.runpytest_subprocess(
+        "--mfx-compliance", f"--mfx-project={project}", f"--mfx-report-md={md}", f"--junitxml={xml}", "-rfEs", timeout=120
+    )
+    result.assert_outcomes(passed=1, skipped=12)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
+    assert out.count("engine binary not found: install it") == 1, out
+    assert out.count("the devstack did not start") == 2, out  # the summary heading + one folded skip line
+    assert (project / "calls.log").read_text().split() == ["up", "down"], "one start attempt, one stop"
+    data = json.loads(md.with_suffix(".json").read_text())
+    rows = {r["capability"]: r for r in data["capabilities"]}
+    for cid in ("branch", "foreach", "linear", "switch"):
+        assert rows[cid]["result"] == "not run", rows[cid]
+    assert "engine binary not found" in data["problem"]
+    text = md.read_text()
+    assert "| `branch` | required | (required) | **not run** |" in text and "**FAILED**" not in text
+    assert text.count("engine binary not found: install it") == 1, text
+    junit = xml.read_text()
+    assert junit.count("<skipped") == 12
+    assert len(re.findall(r'<skipped [^>]*message="not run: the devstack did not start', junit)) == 12, junit
+    assert "<failure" not in junit and "<error" not in junit and "engine binary not found" not in junit
 
 
 def test_reuses_running_devstack_from_env_file(pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

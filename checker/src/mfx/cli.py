@@ -14,7 +14,7 @@ import sys
 from typing import Sequence
 
 from mfx import __version__
-from mfx.errors import UsageError
+from mfx.errors import CommandLineError, UsageError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
     and one clear line."""
 
     def error(self, message: str):  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        raise CommandLineError(self.prog, f"{message} (see `{self.prog} --help`)")
 
 
 def _check_parser(sub) -> None:
@@ -93,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv[:1] == ["compliance"]:
             return _compliance(argv[1:])
-        args = build_parser().parse_args(argv)
+        args, unknown = build_parser().parse_known_args(argv)
+        if unknown:  # name the command they were given to, as its own parser would
+            prog = f"mfx {args.command}" if args.command else "mfx"
+            raise CommandLineError(prog, f"unrecognized arguments: {' '.join(unknown)} (see `{prog} --help`)")
         if args.command == "check":
             from mfx.commands.check import run_check
 
@@ -111,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_new(args)
         build_parser().print_help()
+        return EXIT_ERROR
+    except CommandLineError as exc:
+        print(f"{exc.prog}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except UsageError as exc:
         print(f"mfx: error: {exc}", file=sys.stderr)

@@ -36,12 +36,23 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
+def absolute(path: Path) -> Path:
+    """``path`` made absolute with its directories resolved but not its last component: a
+    symlinked file keeps its own name (a dangling link is reported where it is, not under its
+    target's path, and a link to a file elsewhere is reported under the link, as ruff does)."""
+    path = Path(path)
+    if path.name in ("", ".", ".."):
+        return path.resolve()
+    return path.parent.resolve() / path.name
+
+
 def relative_to_root(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` with ``/``; files outside the root keep their absolute path."""
+    full = absolute(path)
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return full.relative_to(root).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return full.as_posix()
 
 
 def discover(paths: Iterable[str], root: Path, exclude: Sequence[str]) -> list[Path]:
@@ -50,10 +61,10 @@ def discover(paths: Iterable[str], root: Path, exclude: Sequence[str]) -> list[P
     found: dict[str, Path] = {}
     for raw in paths:
         start = Path(raw)
-        if not start.exists():
+        if not start.exists() and not start.is_symlink():
             raise UsageError(f"{raw}: no such file or directory")
-        if start.is_file():
-            resolved = start.resolve()
+        if start.is_file() or start.is_symlink() and not start.is_dir():
+            resolved = absolute(start)
             rel = relative_to_root(resolved, root) if _inside(resolved, root) else resolved.name
             if not _excluded(rel, exclude):
                 found[str(resolved)] = resolved

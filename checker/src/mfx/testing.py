@@ -1,4 +1,4 @@
-"""Run a rule's own VALID / INVALID examples (used by the test suite and `mfx rule --test`)."""
+"""Run a rule's own VALID / INVALID examples (used by the test suite: tests/checker/test_rule_examples.py)."""
 
 from __future__ import annotations
 

@@ -29,8 +29,12 @@ def _have(binary: str) -> bool:
 
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if not all(_have(b) for b in NEEDED) or os.geteuid() != 0:
-        pytest.skip("needs root and Slurm + munge installed")
+    missing = [b for b in NEEDED if not _have(b)]
+    if missing:
+        pytest.skip("needs Slurm and munge (missing: %s; Debian/Ubuntu: apt-get install slurmctld slurmd "
+                    "slurm-client munge)" % ", ".join(missing))
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the one-node Slurm cluster of devstack/slurm_stack.py runs its daemons as root")
     if not (ROOT / "devstack" / "run.py").is_file():
         pytest.skip("no devstack/ in this repository (generated with devstack=false): these tests start "
                     "Slurm from devstack/run.py; answer devstack=true with `copier update --data devstack=true`")

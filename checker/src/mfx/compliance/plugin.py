@@ -29,6 +29,9 @@ from .devstack import Devstack, DevstackError, apply_env, read_env
 
 MARKER = "capability"
 DEFAULT_RUN_TIMEOUT = 300.0
+# The skip reason of every test that needed the engine when the devstack did not start; the error
+# itself is reported once, at the end of the session (not once per test).
+NOT_RUN = "not run: the devstack did not start"
 
 
 @dataclass
@@ -44,6 +47,7 @@ class SuiteState:
     item_names: Dict[str, str] = field(default_factory=dict)  # nodeid -> test name
     results: Dict[str, report.CapabilityResult] = field(default_factory=dict)
     devstack: Optional[Devstack] = None
+    devstack_error: Optional[str] = None  # set when the devstack did not start: nothing engine-bound ran
     timings: List[dict] = field(default_factory=list)  # filled by the harness (bench)
 
 
@@ -163,7 +167,9 @@ def _record(config: pytest.Config, rep: pytest.TestReport) -> None:
     state = _state(config)
     if state is None or rep.nodeid not in state.item_caps:
         return
-    if rep.skipped:
+    if rep.skipped and _skip_reason(rep).startswith(NOT_RUN):
+        outcome = "not run"
+    elif rep.skipped:
         outcome = "skipped"
     elif rep.failed:
         outcome = "failed" if rep.when == "call" else "error"
@@ -173,6 +179,34 @@ def _record(config: pytest.Config, rep: pytest.TestReport) -> None:
         return  # a passing setup/teardown says nothing by itself
     for cid in state.item_caps[rep.nodeid]:
         report.record(state.results, cid, state.item_names[rep.nodeid], outcome, _skip_reason(rep) if rep.skipped else "")
+
+
+def _not_run_reason(state: SuiteState) -> str:
+    # Short and the same for every test: the error itself is in the summary and the matrix, once.
+    return f"{NOT_RUN} (its error is reported once, at the end of the run and in the capability matrix)"
+
+
+def _devstack_location(state: SuiteState) -> tuple:
+    """Where the devstack command is configured (pyproject.toml, its `devstack =` line)."""
+    pyproject = state.config.project / "pyproject.toml"
+    try:
+        lines = pyproject.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    number = next((n for n, line in enumerate(lines, 1) if line.strip().startswith("devstack")), 1)
+    return str(pyproject), number
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """The "not run" skips all point at the devstack's configuration, so pytest's summary folds
+    them into one line (it folds skips with the same location and reason)."""
+    rep = yield
+    state = _state(item.config)
+    if state is not None and state.devstack_error is not None and rep.skipped and _skip_reason(rep).startswith(NOT_RUN):
+        path, number = _devstack_location(state)
+        rep.longrepr = (path, number, rep.longrepr[2])
+    return rep
 
 
 class _Recorder:
@@ -211,6 +245,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     problem = _teardown_devstack(state)  # also covers KeyboardInterrupt (fixture teardown may not run)
     if problem:
         sys.stderr.write(f"mfx compliance: devstack down failed: {problem}\n")
+    if state.devstack_error is not None and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        # Every engine-bound test was skipped as "not run": that is no pass.
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if state.report_md is not None:
         report.write(
             state.report_md,
@@ -220,7 +257,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             state.results,
             time.monotonic() - state.started_at,
             timings=state.timings,
+            problem=f"the devstack did not start: {state.devstack_error}" if state.devstack_error else None,
         )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """The devstack's start-up error, once (every test that needed it says only "not run")."""
+    state = _state(config)
+    if state is None or state.devstack_error is None:
+        return
+    terminalreporter.section("mfx compliance: the devstack did not start", sep="=", red=True, bold=True)
+    terminalreporter.line(state.devstack_error)
+    terminalreporter.line(
+        "Every capability test that needs the engine was not run (the capability matrix says \"not run\"); "
+        "fix the devstack and run the suite again."
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> Optional[List[str]]:
@@ -250,6 +301,8 @@ def mfx_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     if "metaflow.metaflow_config" in sys.modules and not os.environ.get("MFX_COMPLIANCE_ALLOW_EARLY_METAFLOW"):
         # Metaflow freezes its configuration (datastore root, metadata) at import time.
         sys.stderr.write("mfx compliance: warning: metaflow was imported before the devstack environment was loaded\n")
+    if state.devstack_error is not None:
+        pytest.skip(_not_run_reason(state))
     state_dir = tmp_path_factory.mktemp("devstack")
     reuse = os.environ.get("MFX_DEVSTACK_ENV")
     try:
@@ -262,7 +315,10 @@ def mfx_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
             env = {}
     except DevstackError as exc:
         problem = _teardown_devstack(state)
-        pytest.fail(f"devstack did not start: {exc}" + (f"\n(down also failed: {problem})" if problem else ""), pytrace=False)
+        state.devstack_error = str(exc) + (f"\n(down also failed: {problem})" if problem else "")
+        # A skip, not an error: pytest re-raises a session fixture's failure in every test that uses
+        # it, so the error would be printed once per test; it is printed once, at the end.
+        pytest.skip(_not_run_reason(state))
     apply_env(env)
     _default_user()
     if not os.environ.get("METAFLOW_DEFAULT_DATASTORE") or os.environ.get("METAFLOW_DEFAULT_DATASTORE") == "local":

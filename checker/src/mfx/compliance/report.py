@@ -48,7 +48,7 @@ def record(results: Dict[str, CapabilityResult], cid: str, test: str, outcome: s
     previous = entry.outcomes.get(test, "not run")
     if _RANK[outcome] >= _RANK[previous]:
         entry.outcomes[test] = outcome
-        if outcome == "skipped" and reason:
+        if outcome in ("skipped", "not run") and reason:
             entry.reasons[test] = reason
 
 
@@ -91,8 +91,10 @@ def write(
     results: Dict[str, CapabilityResult],
     wall_seconds: Optional[float],
     timings: Optional[List[dict]] = None,
+    problem: Optional[str] = None,
 ) -> None:
-    """Write ``<md_path>`` and ``<md_path>.json`` (same stem); ``timings`` are per-run durations."""
+    """Write ``<md_path>`` and ``<md_path>.json`` (same stem); ``timings`` are per-run durations,
+    ``problem`` what kept the suite from running (the devstack did not start)."""
     table = rows(kind, declared, results)
     required_failed = [r["capability"] for r in table if r["level"] == "required" and r["result"] != "passed"]
     lines = [
@@ -105,6 +107,8 @@ def write(
     ]
     if wall_seconds is not None:
         lines.append(f"Wall time: {wall_seconds:.1f} s")
+    if problem:
+        lines += ["", "**Not run:** " + problem.strip().splitlines()[0], "", "```", problem.strip(), "```"]
     lines += [
         "",
         "| capability | level | declared | result | tests | pitfalls |",
@@ -130,7 +134,7 @@ def write(
     md_path.parent.mkdir(parents=True, exist_ok=True)
     md_path.write_text("\n".join(lines), encoding="utf-8")
     md_path.with_suffix(".json").write_text(
-        json.dumps({"kind": kind, "plugin": plugin, "declared": sorted(declared), "wall_seconds": wall_seconds, "capabilities": table, "timings": timings or []}, indent=2),
+        json.dumps({"kind": kind, "plugin": plugin, "declared": sorted(declared), "wall_seconds": wall_seconds, "problem": problem, "capabilities": table, "timings": timings or []}, indent=2),
         encoding="utf-8",
     )
 

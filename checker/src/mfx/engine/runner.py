@@ -157,8 +157,14 @@ def syntax_error(path: str, exc: BaseException, source: str | None = None) -> Di
         message = re.sub(r"^parser error: error at \d+:\d+: ", "", message)
     if source is not None and not isinstance(exc, RecursionError):
         py = _cpython_error(source)
-        if py is not None:
+        cpython_knows = py is not None and not ("\0" in source and _NUL_MESSAGE.search(py[2]))
+        if cpython_knows:
             line, col, message = py
+        elif "\0" in source and _NUL_MESSAGE.search(message):
+            # CPython rejects any NUL without a position, libcst says 1:1: point at the first NUL
+            # (unless libcst stopped earlier, on a mistake of its own: then its position stands).
+            line, col = _position_of(source, source.index("\0"))
+            message = py[2] if py is not None else message
     return Diagnostic(
         code=SYNTAX_ERROR_CODE,
         name=SYNTAX_ERROR_NAME,
@@ -169,6 +175,19 @@ def syntax_error(path: str, exc: BaseException, source: str | None = None) -> Di
         end_line=int(line),
         end_column=int(col),
     )
+
+
+_NUL_MESSAGE = re.compile(r"null byte|'\\0'|\\x00")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _position_of(source: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset; lines end at \\n, \\r\\n or a lone \\r (as
+    Python's tokenizer, libcst and ruff count them)."""
+    before = source[:offset]
+    breaks = list(_NEWLINE.finditer(before))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, offset - start + 1
 
 
 def _cpython_error(source: str) -> tuple[int, int, str] | None:

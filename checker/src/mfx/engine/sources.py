@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import tokenize
 from pathlib import Path
 
@@ -22,6 +23,11 @@ class SourceFile:
             self.data = path.read_bytes()
         except OSError as exc:
             self.error = f"could not read file: {exc.strerror or exc}"
+            if path.is_symlink() and not path.exists():
+                try:
+                    self.error = f"could not read file: broken symbolic link (its target {os.readlink(path)} does not exist)"
+                except OSError:
+                    pass
             return
         self.text, self.encoding, self.bom, self.error = decode(self.data)
 
