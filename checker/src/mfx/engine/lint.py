@@ -106,7 +106,8 @@ def lint_text(relpath: str, text: str, codes: Sequence[str], pfi: PerFileIgnores
     a skimmed file (:func:`needs_parse`) counts as parsed: the project rules find out."""
     from mfx.engine.runner import PARSE_ERRORS, ParsedFile, internal_error, syntax_error
 
-    if not needs_parse(relpath, text, codes, pfi):
+    # A NUL byte makes the file no Python source at all (CPython refuses it): always reported.
+    if "\0" not in text and not needs_parse(relpath, text, codes, pfi):
         if profile.ENABLED:
             profile.TIMES["count:files skimmed (not parsed)"] += 1
         return [], True
