@@ -178,10 +178,10 @@ class _Run:
     def run(self) -> Dict[str, Any]:
         with ThreadPoolExecutor(max_workers=self.max_parallel, thread_name_prefix="entry") as pool:
             for step in self.dag["order"]:
-                todo = self.instances(step)
-                outputs = list(pool.map(lambda p, s=step: self.run_task(s, p), todo))
-                for indices, out in zip(todo, outputs):
-                    self.results[(step, indices)] = out
+                # the tasks of one step are independent: run them side by side, as a map would
+                futures = {p: pool.submit(self.run_task, step, p) for p in self.instances(step)}
+                for indices, future in futures.items():
+                    self.results[(step, indices)] = future.result()  # the first failure stops the run
         return {
             "status": "SUCCEEDED",
             "flow_name": self.plan["flow_name"],
