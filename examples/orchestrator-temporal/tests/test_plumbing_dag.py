@@ -10,6 +10,7 @@ The task entry's argument checks are here too; real runs are in test_plumbing_co
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from typing import Any, Dict
 
 import pytest
 
-from plumbing_support import FLOWS, compile_flow, orchestrator_module
+from plumbing_support import FLOWS, ORCHESTRATOR, compile_flow, isolated_env, orchestrator_module
 
 dag = orchestrator_module("dag")
 errors = orchestrator_module("errors")
@@ -195,3 +196,31 @@ def test_task_entry_cli_errors_are_one_clear_line(tmp_path, plans: Dict[str, Any
         assert done.returncode == task_entry.EXIT_BAD_INPUT, (extra, done.stderr)
         assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
         assert done.stdout == ""  # no output JSON: the engine must not fan out from a failure
+
+
+def test_create_refuses_what_a_compiled_engine_cannot_hold(tmp_path) -> None:
+    """engine.Engine.EXECUTION = "compiled": `create` builds the DAG model first (O26)."""
+    pkg = ORCHESTRATOR.rsplit(".", 1)[0]
+    plugin = importlib.import_module(pkg + ".names").PLUGIN_NAME
+    code = (
+        "import importlib, runpy, sys\n"
+        "importlib.import_module(%r).Engine.EXECUTION = sys.argv[1]\n"
+        "importlib.import_module(%r).CAPABILITIES = frozenset({'switch', 'nested-foreach'})\n"
+        "sys.argv = sys.argv[2:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    ) % (pkg + ".engine", pkg + ".capabilities")
+
+    def create(execution: str, flow: str) -> "subprocess.CompletedProcess[str]":
+        argv = [sys.executable, "-c", code, execution, str(FLOWS / flow), plugin, "create", "--only-json"]
+        return subprocess.run(argv, env=isolated_env(tmp_path), cwd=str(tmp_path), capture_output=True, text=True, timeout=300)
+
+    refused = create("compiled", "switch.py")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr + refused.stdout
+    assert "not supported" in refused.stderr and "recursive switch" in refused.stderr, refused.stderr
+    accepted = create("compiled", "nested_foreach.py")
+    assert accepted.returncode == 0, accepted.stderr
+    assert '"flow_name": "PlumbingNestedForeachFlow"' in accepted.stdout
+    interpreted = create("interpreted", "switch.py")  # the interpreter runs loops
+    assert interpreted.returncode == 0, interpreted.stderr
+    bogus = create("bogus", "single_step.py")
+    assert bogus.returncode != 0 and "must be 'interpreted' or 'compiled'" in bogus.stderr, bogus.stderr
