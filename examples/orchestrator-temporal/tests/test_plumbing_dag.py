@@ -22,6 +22,7 @@ from plumbing_support import FLOWS, ORCHESTRATOR, compile_flow, isolated_env, or
 
 dag = orchestrator_module("dag")
 errors = orchestrator_module("errors")
+ids = orchestrator_module("ids")
 task_entry = orchestrator_module("task_entry")
 
 SHAPES = ["hello_params", "branches", "nested_foreach", "switch_in_foreach", "decorated", "single_step", "failing"]
@@ -224,3 +225,77 @@ def test_create_refuses_what_a_compiled_engine_cannot_hold(tmp_path) -> None:
     assert interpreted.returncode == 0, interpreted.stderr
     bogus = create("bogus", "single_step.py")
     assert bogus.returncode != 0 and "must be 'interpreted' or 'compiled'" in bogus.stderr, bogus.stderr
+
+
+# -- the two execution models agree --------------------------------------------------------
+RUN_ID = "test-0123abcd"
+WIDTHS = {"start": 2, "outer_body": 2, "middle_body": 2}  # nested_foreach: 2 x 2 x 2 leaves
+
+
+def _choose(spec: Dict[str, Any]) -> Dict[str, Any]:
+    """What each task reports in the interpreter's walk: foreach widths and switch choices."""
+    step = spec["step"]
+    if step in WIDTHS:
+        return {"foreach_num_splits": WIDTHS[step]}
+    if step == "classify":
+        return {"switch_to": "small" if spec["foreach_path"][-1] == 0 else "big"}
+    if step == "side_a":
+        return {"switch_to": "ay"}
+    return {}
+
+
+class WalkedRun:
+    """The datastore as the interpreter left it: the tasks it ran and what they reported."""
+
+    def __init__(self, specs, outputs) -> None:
+        self.done = {"%s/%s/%s" % (RUN_ID, s["step"], s["task_id"]) for s in specs}
+        self.artifacts = {
+            "%s/%s/%s" % (RUN_ID, s["step"], s["task_id"]): {
+                "_foreach_num_splits": out.get("foreach_num_splits"),
+                "_transition": ([out.get("switch_to")], None),
+            }
+            for s, out in ((specs[i], outputs[i]) for i in range(len(specs)))
+        }
+
+    def succeeded(self, pathspecs):
+        return {p for p in pathspecs if p in self.done}
+
+    def artifact(self, pathspec, name, what):
+        if pathspec not in self.artifacts:
+            raise errors.PlanError("%s needs %s, which did not run" % (what, pathspec))
+        return self.artifacts[pathspec][name]
+
+
+@pytest.mark.parametrize("shape", ["nested_foreach", "switch_in_foreach", "branches", "decorated", "single_step"])
+def test_task_entry_computes_what_the_interpreter_computes(plans: Dict[str, Any], shape: str) -> None:
+    """Same task ids, input paths and split indices in both models, for every task (O15, O18)."""
+    import asyncio
+
+    executor = orchestrator_module("executor")
+    plan = plans[shape]
+    specs, outputs = [], []
+
+    async def run_task(spec: Dict[str, Any]) -> Dict[str, Any]:
+        out = {"foreach_num_splits": None, "switch_to": None}
+        if spec["kind"] == "step":
+            out.update(_choose(spec))
+            specs.append(spec)
+            outputs.append(out)
+        return out
+
+    asyncio.run(executor.execute_plan(plan, RUN_ID, {}, run_task))
+    model = dag.build_dag(plan)
+    store = WalkedRun(specs, outputs)
+    ran = set()
+    for spec in specs:
+        indices = tuple(spec["foreach_path"])
+        assert spec["task_id"] == ids.task_id(spec["step"], indices, 0)
+        assert task_entry.skipped_by(model, store, RUN_ID, spec["step"], indices) is None
+        paths, split = task_entry.input_paths(plan, model, store, RUN_ID, spec["step"], indices)
+        assert (paths, split) == (spec["input_paths"], spec["split_index"]), spec["pathspec"]
+        ran.add((spec["step"], indices))
+    # every (step, index path) the interpreter did not run is one the entry skips
+    for step, node in model["nodes"].items():
+        for indices in {i for (s, i) in ran if len(i) == node["depth"]} or {()}:
+            if (step, indices) not in ran and node["guards"]:
+                assert task_entry.skipped_by(model, store, RUN_ID, step, indices), (step, indices)
