@@ -20,7 +20,8 @@ needs, decided from the plan alone (pure standard library, no Metaflow import):
 * ``retry`` (``attempts``, ``minutes_between_retries``: the engine's native retry policy, O15,
   O16), ``time_limit_seconds`` (an outer limit, O17) and ``resources``;
 * ``edges``: ``{"from", "to", "kind"}`` with kind ``next``, ``branch``, ``foreach`` or ``case``
-  (plus the switch value ``case``); ``features``: the shapes used, ``max_foreach_depth``.
+  (plus ``case``: the switch values that lead there); ``features``: the shapes used,
+  ``max_foreach_depth``.
 
 The model is JSON: an engine may embed it in its document (``to_json``/``from_json``). Shapes a
 DAG compiled once cannot express are refused here with "not supported" (O26): a recursive switch
