@@ -44,6 +44,19 @@ Interface (stable; the deployer, CLI and engine code build on it)
     origin's parameters; ``execute_plan`` then clones (``step --clone-only``) or runs each task.
 ``local_driver.run_plan_locally(plan, run_id, params, *, max_parallel=2, log=print) -> dict``
     Reference driver without an engine: thread pool + native retries.
+``executor.init_spec(plan, run_id, params)``, ``executor.step_spec(plan, run_id, step,
+foreach_path, iteration, input_paths, split_index)``
+    The task specs ``run_task`` takes (used by the executor and by the task entry).
+``dag.build_dag(plan) -> dict``
+    The compiled execution model: the JSON DAG model a compiled engine (one native task per
+    step) turns into its document; raises ``errors.NotSupported`` for a recursive switch (O26).
+``python -m <package>.orchestrator.task_entry --deployment F --run-id R --step S
+--index-path 0.3 --attempt N``
+    What every task of a compiled engine runs; prints one JSON line (``foreach.index_paths``,
+    ``switch.chosen``, ``next``). ``task_entry.run_entry(plan, run_id, step, index_path,
+    attempt, params)`` is the same in-process.
+``compiled_driver.run_compiled(deployment_file, run_id, params, *, follow_next=True)``
+    Reference engine of the compiled model: runs the DAG model here, one subprocess per task.
 ``internal_decorator.InternalDecorator``
     Register it in ``STEP_DECORATORS_DESC`` as ``(names.INTERNAL_DECORATOR, ".<module>.orchestrator.internal_decorator.InternalDecorator")``.
 """

@@ -97,6 +97,21 @@ def _done() -> None:
     os._exit(0)
 
 
+def _check_execution_model(plan: Dict[str, Any]) -> None:
+    """A compiled engine (EXECUTION = "compiled") gets only what its DAG model can hold (O26)."""
+    from .. import engine as user_engine
+
+    execution = getattr(user_engine.Engine, "EXECUTION", "interpreted")
+    if execution == "compiled":
+        from .dag import build_dag
+
+        build_dag(plan)  # raises NotSupported ("... is not supported ...") before anything is deployed
+    elif execution != "interpreted":
+        raise TemporalCliError(
+            "engine.Engine.EXECUTION is %r; it must be 'interpreted' or 'compiled'" % (execution,)
+        )
+
+
 def _fetch(engine: Any, name: str) -> DeploymentRecord:
     record = engine.fetch(name)
     if record is None:
@@ -187,6 +202,7 @@ def create(
             namespace=user_namespace,
             supported=frozenset(CAPABILITIES),
         )
+        _check_execution_model(plan)
         record = DeploymentRecord(
             name=obj.deployment_name,
             flow_name=obj.flow.name,

@@ -51,6 +51,12 @@ class EngineAPI:
     #: FAILED / TIMED_OUT / ABORTED (pitfall O22). Unknown native states read as RUNNING.
     STATUS_MAP: Mapping[str, str] = {}
 
+    #: How the engine runs a flow. "interpreted": its workers run `executor.execute_plan` on the
+    #: plan (Temporal). "compiled": it runs a DAG document built at `deploy` from
+    #: `dag.build_dag(record.plan)`, one native task per step, each running `task_entry`;
+    #: `create` then refuses shapes a DAG compiled once cannot hold before deploying (O26).
+    EXECUTION: str = "interpreted"
+
     def __init__(self, env: Optional[Mapping[str, str]] = None) -> None:
         self._env: Dict[str, str] = dict(env or {})
 

@@ -30,7 +30,7 @@ Every other task runs, with ``--clone-run-id`` naming the origin.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import ids
 from .errors import PlanError
@@ -84,6 +84,63 @@ def task_plan(plan: Dict[str, Any], step: Optional[str]) -> Dict[str, Any]:
     return sliced
 
 
+def init_spec(
+    plan: Dict[str, Any],
+    run_id: str,
+    params: Dict[str, Any],
+    *,
+    sliced: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """The task spec of the run's ``init`` (writes ``<run>/_parameters/<id>``, O20)."""
+    pid = ids.params_task_id(run_id)
+    return {
+        "kind": "init",
+        "flow_name": plan["flow_name"],
+        "run_id": run_id,
+        "step": "_parameters",
+        "task_id": pid,
+        "pathspec": "%s/%s/_parameters/%s" % (plan["flow_name"], run_id, pid),
+        "params": dict(params or {}),
+        "retry": {"user_code_retries": 0, "error_retries": 2, "minutes_between_retries": 0},
+        "max_user_code_retries": 0,
+        "time_limit_seconds": 3600,
+        "plan": sliced if sliced is not None else task_plan(plan, None),
+    }
+
+
+def step_spec(
+    plan: Dict[str, Any],
+    run_id: str,
+    step: str,
+    foreach_path: Sequence[int],
+    iteration: int,
+    input_paths: Sequence[str],
+    split_index: Optional[int],
+    *,
+    sliced: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """The task spec of one step task: deterministic task id (O15), its inputs and budget."""
+    node = plan["steps"][step]
+    tid = ids.task_id(step, foreach_path, iteration)
+    return {
+        "kind": "step",
+        "flow_name": plan["flow_name"],
+        "run_id": run_id,
+        "step": step,
+        "task_id": tid,
+        "pathspec": "%s/%s/%s/%s" % (plan["flow_name"], run_id, step, tid),
+        "input_paths": list(input_paths),
+        "split_index": split_index,
+        "foreach_path": list(foreach_path),
+        "iteration": iteration,
+        "retry": dict(node["retry"]),
+        "max_user_code_retries": node["max_user_code_retries"],
+        "time_limit_seconds": node["time_limit_seconds"],
+        "resources": dict(node.get("resources") or {}),
+        "plan": sliced if sliced is not None else task_plan(plan, step),
+    }
+
+
 class _Instance:
     """One task instance: where it sits in the graph and what it reads."""
 
@@ -131,41 +188,19 @@ class _Execution:
         return self._sliced[step]
 
     def init_spec(self) -> Dict[str, Any]:
-        pid = ids.params_task_id(self.run_id)
-        return {
-            "kind": "init",
-            "flow_name": self.plan["flow_name"],
-            "run_id": self.run_id,
-            "step": "_parameters",
-            "task_id": pid,
-            "pathspec": "%s/%s/_parameters/%s" % (self.plan["flow_name"], self.run_id, pid),
-            "params": self.params,
-            "retry": {"user_code_retries": 0, "error_retries": 2, "minutes_between_retries": 0},
-            "max_user_code_retries": 0,
-            "time_limit_seconds": 3600,
-            "plan": self._plan_for(None),
-        }
+        return init_spec(self.plan, self.run_id, self.params, sliced=self._plan_for(None))
 
     def step_spec(self, inst: _Instance) -> Dict[str, Any]:
-        node = self.steps[inst.step]
-        tid = ids.task_id(inst.step, inst.foreach_path, inst.iteration)
-        return {
-            "kind": "step",
-            "flow_name": self.plan["flow_name"],
-            "run_id": self.run_id,
-            "step": inst.step,
-            "task_id": tid,
-            "pathspec": "%s/%s/%s/%s" % (self.plan["flow_name"], self.run_id, inst.step, tid),
-            "input_paths": list(inst.input_paths),
-            "split_index": inst.split_index,
-            "foreach_path": list(inst.foreach_path),
-            "iteration": inst.iteration,
-            "retry": dict(node["retry"]),
-            "max_user_code_retries": node["max_user_code_retries"],
-            "time_limit_seconds": node["time_limit_seconds"],
-            "resources": dict(node.get("resources") or {}),
-            "plan": self._plan_for(inst.step),
-        }
+        return step_spec(
+            self.plan,
+            self.run_id,
+            inst.step,
+            inst.foreach_path,
+            inst.iteration,
+            inst.input_paths,
+            inst.split_index,
+            sliced=self._plan_for(inst.step),
+        )
 
     def _clone_source(self, inst: _Instance, task_id: str) -> Optional[Dict[str, Any]]:
         """The origin task ``inst`` is cloned from on resume, or None when it must run."""
