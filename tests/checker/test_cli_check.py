@@ -192,3 +192,23 @@ def test_every_output_ends_with_a_newline(project: Path, tmp_path: Path, fmt: st
     written = out_file.read_text()
     assert printed == written
     assert written == "" or written.endswith("\n"), (fmt, extra, target, written[-200:])
+
+
+def test_rule_json_lists_every_rule_with_its_scope_and_pitfalls(project: Path):
+    import json
+
+    from mfx import pitfalls
+    from mfx.engine.runner import all_rules
+
+    res = run_inprocess(["rule", "--all", "--output-format", "json"], project)
+    assert res.code == 0, res
+    listed = {r["code"]: r for r in json.loads(res.out)}
+    assert set(listed) >= {r.code for r in all_rules()} | {"MFX000", "MFX999"}
+    for rule in all_rules():
+        entry = listed[rule.code]
+        assert entry["name"] == rule.name and entry["pitfalls"] == list(rule.pitfalls)
+        assert all(p in pitfalls.PITFALLS for p in entry["pitfalls"]) and entry["explanation"].startswith("## What it does")
+    assert listed["MFX101"]["scope"] == "file" and listed["MFX207"]["scope"] == "project"
+    assert listed["MFX025"]["scope"] == "project-file" and listed["MFX000"]["scope"] == "engine"
+    one = run_inprocess(["rule", "MFX101", "--format", "json"], project)
+    assert json.loads(one.out) == [listed["MFX101"]]

@@ -60,7 +60,8 @@ def _rule_parser(sub) -> None:
     p = sub.add_parser("rule", help="print rule documentation", description="Print rule documentation, or generate docs/rules and the README table.")
     p.add_argument("code", nargs="?", help="a rule code such as MFX101")
     p.add_argument("--all", action="store_true", help="every rule")
-    p.add_argument("--format", choices=("md", "text"), default="text", dest="fmt", help="markdown or plain text (default: text)")
+    p.add_argument("--format", "--output-format", choices=("md", "text", "json"), default="text", dest="fmt",
+                   help="markdown, plain text or JSON, a list of objects as `ruff rule --output-format json` (default: text)")
     p.add_argument("--write-docs", metavar="DIR", help="write one page per rule and index.md into DIR")
     p.add_argument("--check-docs", metavar="DIR", help="exit 1 if DIR differs from what --write-docs would write")
     p.add_argument("--update-table", metavar="FILE", help="rewrite the rule table between the mfx-rules markers in FILE")

@@ -170,6 +170,34 @@ def all_infos() -> list[RuleInfo]:
 # -- rendering -------------------------------------------------------------------------------
 
 
+def rule_json(info: RuleInfo) -> dict:
+    """One rule as ``mfx rule --output-format json`` prints it (the keys of ``ruff rule``'s JSON
+    where they apply, plus mfx's own: family, scope, pitfalls)."""
+    from mfx.projectfiles.base import ProjectFileRule
+    from mfx.rule import ProjectRule
+
+    if info.rule is None:
+        scope = "engine"
+    elif issubclass(info.rule, ProjectRule):
+        scope = "project-file" if issubclass(info.rule, ProjectFileRule) else "project"
+    else:
+        scope = "file"
+    return {
+        "code": info.code,
+        "name": info.name,
+        "linter": "mfx",
+        "family": info.family,
+        "scope": scope,
+        "summary": info.summary,
+        "pitfalls": list(info.pitfalls),
+        "fix": {"safe": "Fix is always available.", "unsafe": "Fix is sometimes available."}.get(info.fix or "", "Fix is not available."),
+        "fix_applicability": info.fix,
+        "explanation": info.doc_markdown,
+    }
+
+
+
+
 def _fix_text(info: RuleInfo) -> str:
     if info.fix is None:
         return "no fix"

@@ -46,6 +46,11 @@ def run_rule(args) -> int:
             raise UsageError(f"unknown rule code {args.code!r}; `mfx rule --all` lists them") from None
     else:
         raise UsageError("give a rule code (mfx rule MFX101), --all, or one of the docs options")
+    if args.fmt == "json":
+        import json
+
+        sys.stdout.write(json.dumps([ruledocs.rule_json(i) for i in infos], indent=2) + "\n")
+        return 0
     render = ruledocs.rule_page if args.fmt == "md" else ruledocs.rule_text
     sys.stdout.write("\n".join(render(i) for i in infos))
     return 0
