@@ -51,12 +51,20 @@ def step(step_name, **kwargs):
 _TAIL = "    tail_logs(prefix='[x]', stdout_tail=get_log_tailer('s3://a', 's3'), stderr_tail=None, echo=print, has_log_updates=lambda: False)\n"
 
 
+def _polls_a_tailer(module: cst.Module) -> bool:
+    """A function that calls ``get_log_tailer`` and has a ``while`` loop: it tails while the job runs."""
+    for func in find_nodes(module, cst.FunctionDef):
+        if calls_named(func, "get_log_tailer") and find_nodes(func.body, cst.While):
+            return True
+    return False
+
+
 class TaskLogsNotStreamed(ProjectRule):
     """## What it does
     For a compute backend with its trampoline CLI in the project, checks for
     ``bash_capture_logs(...)`` and ``BASH_SAVE_LOGS`` in the task script,
-    ``Sidecar("save_logs_periodically")`` in the remote ``task_pre_step`` and ``tail_logs`` or
-    ``get_log_tailer`` calls in the trampoline.
+    ``Sidecar("save_logs_periodically")`` in the remote ``task_pre_step`` and ``tail_logs`` in the
+    trampoline (or an own polling loop over ``get_log_tailer``: a function with a ``while`` loop).
 
     ## Why is this bad?
     Without ``bash_capture_logs``/``BASH_SAVE_LOGS`` the task's output never reaches
@@ -102,9 +110,12 @@ class TaskLogsNotStreamed(ProjectRule):
             {
                 "p/mfextinit_x.py": _REG,
                 "p/mybk_decorator.py": _DECO.format(sidecar="save_logs_periodically"),
-                "p/mybk_cli.py": _CLI.format(tail="    for line in get_log_tailer('s3://a', 's3'):\n        print(line)\n"),
+                "p/mybk_cli.py": _CLI.format(
+                    tail="    tailer = get_log_tailer('s3://a', 's3')\n"
+                    "    while job.running():\n        for line in tailer:\n            print(line)\n"
+                ),
             },
-            note="an own tail loop over Metaflow's datastore tailer",
+            note="an own polling loop over Metaflow's datastore tailer",
         ),
     ]
     INVALID = [
@@ -116,6 +127,18 @@ class TaskLogsNotStreamed(ProjectRule):
             },
             count=1,
             note="no live tailing (modal, sandbox)",
+        ),
+        Invalid(
+            {
+                "p/mfextinit_x.py": _REG,
+                "p/mybk_decorator.py": _DECO.format(sidecar="save_logs_periodically"),
+                "p/mybk_cli.py": _CLI.format(
+                    tail="    code = job.wait()\n    if code != 0:\n"
+                    "        for line in get_log_tailer('s3://a', 's3'):\n            print(line)\n"
+                ),
+            },
+            count=1,
+            note="the datastore logs read once, after the job ended (modal)",
         ),
         Invalid(
             {
@@ -154,8 +177,10 @@ class TaskLogsNotStreamed(ProjectRule):
                 continue  # every use below is spelled with one of these identifiers
             module = f.module
             capture = capture or bool(calls_named(module, "bash_capture_logs"))
-            # Metaflow's tail_logs, or an own loop over its datastore tailers (get_log_tailer)
-            tail = tail or bool(calls_named(module, "tail_logs")) or bool(calls_named(module, "get_log_tailer"))
+            # Metaflow's tail_logs, or an own polling loop over its datastore tailers: get_log_tailer
+            # in a function with a `while` loop. Read once after the job ended (modal: only when
+            # it failed) is not live tailing.
+            tail = tail or bool(calls_named(module, "tail_logs")) or _polls_a_tailer(module)
             save = save or any(n.value == "BASH_SAVE_LOGS" for n in find_nodes(module, cst.Name)) or any(
                 a.attr.value == "BASH_SAVE_LOGS" for a in find_nodes(module, cst.Attribute)
             )
