@@ -285,3 +285,20 @@ def test_headlines_from_junit(tmp_path: Path) -> None:
 @pytest.mark.parametrize("pid", ["O2", "O14", "O16", "O17", "O19", "O20", "O22", "O24", "O28"])
 def test_headline_label_is_the_pitfall(pid: str) -> None:
     assert re.match(rf"\[{pid} ", headline(dx.Diagnosis(pid, "x")))
+
+
+# -- compute backends ------------------------------------------------------------------------
+
+
+def test_backend_failure_named_by_the_evidence_before_the_candidates() -> None:
+    creds = dx.diagnose_backend_failure("the contract flow failed", "launcher ok", [("F/1/start/2", "botocore.exceptions.NoCredentialsError: Unable to locate credentials")], "B5,B6,B7,B10,B11")
+    assert pids(creds) == ["B11"] and "F/1/start/2" in creds.what
+    option = dx.diagnose_backend_failure("resume failed", "Error: No such option: --clone-run-id", [], "B4,B3")
+    assert pids(option) == ["B4"]
+    other_option = dx.diagnose_backend_failure("run failed", "Error: no such option: --queue", [], "B10")
+    assert pids(other_option) == ["B3"]
+
+
+def test_backend_failure_without_known_text_keeps_the_scenarios_candidates_with_the_first_error() -> None:
+    diag = dx.diagnose_backend_failure("the contract flow failed", "", [("F/1/join/5", "Traceback\nKeyError: 'x'")], "B5,B6", "read the task error")
+    assert pids(diag) == ["B5", "B6"] and diag.kind == "candidates" and "KeyError: 'x'" in diag.what and diag.fix == "read the task error"

@@ -405,3 +405,56 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
                              + "; ".join(w for _, w in ev.variation), "see the failed task's stderr", "variation")
         return Diagnosis("", f"step {t.step} of run {ev.pathspec} failed: {last_line}", "see the failed task's stderr", "task-failed")
     return Diagnosis("", f"run {ev.pathspec} ended {last!r} although none of its tasks failed", "see the worker log", "failed-without-task")
+
+
+# -- compute backends -----------------------------------------------------------------------------
+
+# Known texts in a backend run's launcher output or a failed task's stderr, and the pitfall each proves.
+BACKEND_PATTERNS: Sequence[Tuple[str, str, str, str]] = (
+    (
+        r"NoCredentialsError|Unable to locate credentials|InvalidAccessKeyId|SignatureDoesNotMatch|certificate verify failed|CERTIFICATE_VERIFY_FAILED",
+        "B11",
+        "the job could not reach the datastore with the launcher's credentials",
+        "forward AWS_*/cloud credentials, CA bundle and proxy variables into the job environment",
+    ),
+    (
+        r"No such command",
+        "B2",
+        "the backend's CLI group is not registered the way the runtime calls it",
+        "register the CLI group under the decorator's name with the vendored click",
+    ),
+    (
+        r"[Nn]o such option:? '?--(clone-run-id|resume-identifier|ubf-context|split-index|retry-count|max-user-code-retries)",
+        "B4",
+        "the trampoline rejects an option Metaflow's runtime injects",
+        "accept every option runtime_step_cli may add (pass them through to the inner step command)",
+    ),
+    (
+        r"[Nn]o such option",
+        "B3",
+        "runtime_step_cli and the backend's CLI disagree on an option",
+        "declare every option runtime_step_cli emits on the backend's CLI command",
+    ),
+    (
+        r"Could not load expected configuration values|No module named 'metaflow_extensions",
+        "B5,B6",
+        "the job runs without the flow's configs or the code package",
+        "build the inner command from the outer context (dict_to_cli_options) and run it from the downloaded code package",
+    ),
+)
+
+
+def diagnose_backend_failure(what: str, output: str, task_errors: Sequence[Tuple[str, str]], candidates: str, fix: str = "") -> Diagnosis:
+    """A backend run that failed: a known error in a failed task's stderr or the launcher output names
+    the pitfall; otherwise the ``candidates`` the failed scenario exercises, with the first task error."""
+    sources = [(f"task {p} stderr", e) for p, e in task_errors] + [("launcher output", output)]
+    for source, text in sources:
+        for pattern, pid, meaning, pfix in BACKEND_PATTERNS:
+            line = next((ln.strip() for ln in (text or "").splitlines() if re.search(pattern, ln)), None)
+            if line:
+                return Diagnosis(pid, f"{what}: {meaning}; the {source} says {line[:300]!r}", pfix, "known-error")
+    detail = ""
+    if task_errors:
+        path, err = task_errors[0]
+        detail = f"; first failed task {path}: {(tail(err, 1) or '(empty stderr)').strip()[:300]}"
+    return Diagnosis(candidates, f"{what} (no known error text in the evidence{detail})", fix, "candidates")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from mfx.compliance.expect import fail
+from mfx.compliance.expect import fail, pitfall
 from mfx.compliance.plugin import Engine
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows" / "backend"
@@ -136,6 +136,19 @@ class BackendRuns:
             raise fail("B20", "flow %s did not finish within %.0f s; launcher output:\n%s" % (flow, limit, result.tail()),
                        fix="check that jobs start (engine queue) and that the trampoline exits when the job ends")
         return result
+
+    def explain(self, result: RunResult, candidates: str, what: str, fix: str = "") -> str:
+        """The failure message of an unexpected run result, diagnosed from its evidence.
+
+        A known error in a failed task's stderr or the launcher output names its pitfall; only
+        without one does the message fall back to ``candidates`` (what the scenario exercises).
+        """
+        from mfx.compliance.diagnose import diagnose_backend_failure
+        from mfx.compliance.harness import tasks_of
+
+        errors = [(t.pathspec, t.stderr) for t in (tasks_of(result.run) if result.run is not None else []) if t.finished and not t.successful]
+        diag = diagnose_backend_failure(f"{what} (status {result.status})", result.output, errors, candidates, fix)
+        return pitfall(diag.pid, "%s; launcher output:\n%s" % (diag.what, result.tail(60)), fix=diag.fix or fix or None)
 
     def start_shared(self, flow: str, **kwargs: Any) -> None:
         """Start the shared run of ``flow`` in the background (flows run concurrently, like on a
