@@ -302,3 +302,18 @@ def test_backend_failure_named_by_the_evidence_before_the_candidates() -> None:
 def test_backend_failure_without_known_text_keeps_the_scenarios_candidates_with_the_first_error() -> None:
     diag = dx.diagnose_backend_failure("the contract flow failed", "", [("F/1/join/5", "Traceback\nKeyError: 'x'")], "B5,B6", "read the task error")
     assert pids(diag) == ["B5", "B6"] and diag.kind == "candidates" and "KeyError: 'x'" in diag.what and diag.fix == "read the task error"
+
+
+def test_log_since_the_trigger_covers_logs_without_run_ids(tmp_path: Path) -> None:
+    from mfx.compliance.harness import log_marks, log_since
+
+    (tmp_path / "worker.log").write_text("old run output\n")
+    marks = log_marks([tmp_path])
+    with open(tmp_path / "worker.log", "a") as fh:
+        fh.write("[_parameters/1] Unknown user:\n\n[_parameters/1]     Metaflow could not determine your user name\n")
+    (tmp_path / "late.log").write_text("a log started after the trigger\n")
+    lines = log_since([tmp_path], marks)
+    assert not any("old run output" in line for line in lines)
+    assert any("Unknown user" in line for line in lines) and any("late.log" in line for line in lines)
+    diag = dx.diagnose_run(run_ev(statuses=["FAILED"], visible=False, log_lines=lines))
+    assert pids(diag) == ["O14"]

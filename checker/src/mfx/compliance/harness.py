@@ -114,6 +114,7 @@ class Context:
     params: Dict[str, Any] = field(default_factory=dict)
     deployed: Any = None
     at: float = 0.0
+    log_marks: Dict[str, int] = field(default_factory=dict)  # devstack log file -> its size at trigger time
 
 
 def _remember(obj: Any, context: Optional[Context]) -> None:
@@ -210,6 +211,35 @@ def tasks_of(run: Any, limit: int = 200) -> List["dx.TaskEvidence"]:
     except Exception:  # diagnostics must never hide the real failure
         pass
     return out
+
+
+def log_marks(dirs: Iterable[Path]) -> Dict[str, int]:
+    """The current size of every devstack log (``*.log``): what is written after this belongs to later runs."""
+    marks: Dict[str, int] = {}
+    for folder in dirs:
+        try:
+            for log in Path(folder).glob("*.log"):
+                marks[str(log.resolve())] = log.stat().st_size
+        except OSError:
+            continue
+    return marks
+
+
+def log_since(dirs: Iterable[Path], marks: Dict[str, int], limit: int = 400) -> List[str]:
+    """Lines appended to the devstack logs since ``marks`` (a log created since counts whole): the
+    evidence of logs that do not name run ids (other runs may interleave)."""
+    out: List[str] = []
+    for path, size in {**{k: 0 for k in log_marks(dirs)}, **marks}.items():
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                end = fh.tell()
+                fh.seek(max(size, end - LOG_BYTES) if end >= size else 0)
+                text = fh.read().decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        out += [f"{Path(path).name} (since the trigger): {line[:400]}" for line in text.splitlines() if line.strip()]
+    return out[-limit:]
 
 
 def devstack_log_lines(dirs: Iterable[Path], run_id: str, context_lines: int = 2, limit: int = 40) -> List[str]:
@@ -318,6 +348,7 @@ class Harness:
         """Trigger and time the call (pitfall O24 when it takes as long as the run)."""
         started = time.monotonic()
         context = _context(deployed)
+        marks = log_marks(self.log_dirs())
         try:
             triggered = deployed.trigger(**params)
         except Exception as exc:
@@ -335,7 +366,7 @@ class Harness:
         if not getattr(triggered, "pathspec", None) or "/" not in triggered.pathspec:
             raise fail("O2", f"trigger payload has no usable pathspec: {getattr(triggered, 'pathspec', None)!r}", fix="write pathspec '<Flow>/<run id>'")
         if context is not None:
-            _remember(triggered, Context(context.flow, context.tags, context.env, context.top_level, params=dict(params), deployed=deployed, at=started))
+            _remember(triggered, Context(context.flow, context.tags, context.env, context.top_level, params=dict(params), deployed=deployed, at=started, log_marks=marks))
         return triggered, seconds
 
     def wait(self, triggered: Any, *, expect_success: bool = True, timeout: Optional[float] = None, test: str = "", flow: str = "") -> Outcome:
@@ -404,6 +435,8 @@ class Harness:
             ev.variation = variation(context, shape)
             ev.decospecs = list(context.top_level.get("decospecs") or [])
         ev.log_lines = devstack_log_lines(self.log_dirs(), run_id) if run_id else []
+        if not ev.log_lines and context is not None and context.log_marks:
+            ev.log_lines = log_since(self.log_dirs(), context.log_marks)
         needs_control = (run is None or not ev.tasks) and ev.variation and not dx.match_patterns("\n".join(ev.log_lines))
         if needs_control and shape.start_step == "start" and not dx.id_problem(run_id) and not ev.other_runs:
             ev.control = self.control()
