@@ -203,6 +203,18 @@ def test_catch_firing_on_attempt_zero_of_a_retried_step_is_o16() -> None:
     assert "O16" not in pids(dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=tasks, shape=shape("catch_flow"))))
 
 
+def test_unfinished_attempt_of_a_failed_run_counts_as_failed_o28() -> None:
+    # recorded: the engine retried boom 4 times, the last attempt never wrote its end marker
+    boom = dx.TaskEvidence("F/r/boom/t-1", "boom", finished=False, successful=False, attempt=3, stderr="<flow F step boom> failed:\n    Internal error")
+    diag = dx.diagnose_run(run_ev(statuses=["RUNNING", "FAILED"], tasks=[boom, task("start")], decospecs=["catch:var=dynamic_error"], shape=shape("always_fails_flow")))
+    assert pids(diag) == ["O28"] and "no @catch fired" in diag.what
+    retried = dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=[task("boom", ok=False)], decospecs=["retry:times=2"]))
+    assert pids(retried) == ["O28"]
+    # the decorator acted (catch fired; retry happened): not O28
+    acted = dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=[task("boom", ok=False, attempt=2)], decospecs=["retry:times=2"]))
+    assert "O28" not in pids(acted)
+
+
 def test_user_error_despite_a_deploy_time_decorator_is_o28() -> None:
     boom = task("boom", ok=False, stderr="Traceback ...\nRuntimeError: Intentional failure: only a dynamic @catch gets past this")
     diag = dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=[task("start"), boom], decospecs=["catch:var=dynamic_error"], shape=shape("always_fails_flow")))

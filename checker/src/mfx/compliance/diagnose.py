@@ -138,7 +138,6 @@ CRASH_AT_EXIT = re.compile(
     r"Fatal Python error|PyGILState|at interpreter shutdown|Exception ignored in|Segmentation fault|core dumped|Aborted", re.I
 )
 ENGINE_SILENT = re.compile(r"did not answer|timed? ?out|deadline exceeded|unreachable|connection refused|not reachable", re.I)
-USER_ERROR_TEXT = re.compile(r"Intentional|raise |Error:|Exception:")
 
 
 def tail(text: str, lines: int = TAIL) -> str:
@@ -313,8 +312,25 @@ def _before_first_task(ev: RunEvidence, state: str) -> Diagnosis:
                      "run `init` before the start step and see its stderr in the worker log", "init-failed")
 
 
+def _decospec_lost(ev: RunEvidence, failed_tasks: Sequence[TaskEvidence]) -> str:
+    """Evidence that a deploy-time decorator did not reach the failed tasks ("" when none)."""
+    names = {spec.split(":", 1)[0].strip() for spec in ev.decospecs}
+    for t in failed_tasks:
+        if "catch" in names and not t.caught:
+            return f"step {t.step} failed and no @catch fired in it (last stderr line: {(tail(t.stderr, 1) or '(empty)').strip()[:200]!r})"
+        if "retry" in names and t.attempt == 0:
+            return f"step {t.step} failed on attempt 0 and was never retried"
+    return ""
+
+
 def diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
     """Why a run did not end as expected (None when it did)."""
+    if ev.last_status in FAILED:
+        # The run is over: a task that never reported its end did not succeed (a crashed or
+        # killed attempt has no "finished" marker in the metadata).
+        for t in ev.tasks:
+            if not t.finished and not t.successful:
+                t.finished = True
     diag = _diagnose_run(ev)
     if diag is not None:
         diag.what += "\n" + _evidence(ev)
@@ -390,10 +406,10 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
     text = _from_text(ev)
     if text:
         return text
-    if ev.decospecs and failed_tasks and any(USER_ERROR_TEXT.search(t.stderr) for t in failed_tasks) and not any(t.caught for t in ev.tasks):
-        t = failed_tasks[0]
-        return Diagnosis("O28", f"deployed with --with {', '.join(ev.decospecs)}, but step {t.step} failed as if no such decorator "
-                         f"were attached (the user's exception was not handled)", "pass --with <spec> for every dynamically added decorator on each step command", "decospec-lost")
+    lost = _decospec_lost(ev, failed_tasks)
+    if lost:
+        return Diagnosis("O28", f"deployed with --with {', '.join(ev.decospecs)}, but {lost}: the decorator never acted in the task",
+                         "pass --with <spec> for every dynamically added decorator on each step command", "decospec-lost")
     if not ev.tasks:
         return _before_first_task(ev, f"ended {last}")
     if failed_tasks:
