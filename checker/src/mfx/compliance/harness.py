@@ -87,22 +87,6 @@ def _status(triggered: Any) -> Optional[str]:
     return text
 
 
-def task_errors(run: Any, limit: int = 3) -> str:
-    """The stderr tails of failed tasks, for failure messages."""
-    out: List[str] = []
-    try:
-        for step in run:
-            for task in step:
-                if not task.successful:
-                    tail = "\n".join((task.stderr or "").strip().splitlines()[-12:])
-                    out.append(f"--- {task.pathspec} stderr (tail) ---\n{tail}")
-                    if len(out) >= limit:
-                        return "\n".join(out)
-    except Exception as exc:  # diagnostics must never hide the real failure
-        out.append(f"(could not read task logs: {exc})")
-    return "\n".join(out) or "(no failed task found in the datastore)"
-
-
 @dataclass
 class Context:
     """How a deployment was made (and, on a triggered run, triggered): the evidence of what it varies."""
