@@ -329,3 +329,24 @@ def test_log_since_the_trigger_covers_logs_without_run_ids(tmp_path: Path) -> No
     assert any("Unknown user" in line for line in lines) and any("late.log" in line for line in lines)
     diag = dx.diagnose_run(run_ev(statuses=["FAILED"], visible=False, log_lines=lines))
     assert pids(diag) == ["O14"]
+
+
+def test_a_test_blocked_by_another_capabilitys_run_says_so() -> None:
+    from types import SimpleNamespace
+
+    from mfx.compliance.harness import Harness, Spec
+
+    h = Harness(SimpleNamespace(), "orchestrator")  # type: ignore[arg-type]
+    cause = _raise(dx.Diagnosis("O19", "run id '123' is numeric", "prefix run ids", "bad-run-id"))
+    spec = Spec("linear", "linear", "linear_flow")
+    h.current = {"run-id-rules"}
+    blocked = h.blocked(spec, cause)
+    first = str(blocked).splitlines()[0]
+    assert first.startswith("blocked by linear (run 'linear'): [O19 ") and blocked.pids == ["O19"] and blocked.kind == "bad-run-id"
+    h.current = {"linear"}
+    assert h.blocked(spec, cause) is cause  # its own run: the cause itself
+    h.current = set()
+    assert h.blocked(spec, cause) is cause  # outside a test (prefetch)
+    other = RuntimeError("not an assertion")
+    h.current = {"run-id-rules"}
+    assert h.blocked(spec, other) is other
