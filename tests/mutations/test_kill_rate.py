@@ -36,6 +36,7 @@ from support.generate import REPO, make_venv, render, run
 PATCHES = Path(__file__).resolve().parent / "orchestrator"
 REPORT = REPO / "reports" / "mutation-kill-rate.md"
 SUITE_TIMEOUT = 420  # one mutant's compliance run (a hung mutant still ends)
+SUITE_TIMEOUT_PER_EXTRA_TEST = 45  # the baseline runs many tests at once: each beyond 3 adds this much
 RUN_TIMEOUT = 150  # --mfx-run-timeout for mutants: every healthy run here ends far sooner
 LANES = 2  # mutants tested side by side, each lane with its own repo copy, task queue and worker
 
@@ -122,7 +123,8 @@ class Lane:
         cmd = [str(self.bin_dir / "mfx"), "compliance", "--project", str(self.repo), "--report-dir", str(report_dir), "-k", " or ".join(tests), "--mfx-run-timeout", str(RUN_TIMEOUT)]
         self.start_worker(tag)
         try:
-            subprocess.run(cmd, cwd=self.repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=SUITE_TIMEOUT, check=False)
+            limit = SUITE_TIMEOUT + SUITE_TIMEOUT_PER_EXTRA_TEST * max(0, len(tests) - 3)
+            subprocess.run(cmd, cwd=self.repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=limit, check=False)
         except subprocess.TimeoutExpired:
             return {t: "timeout" for t in tests}
         finally:
