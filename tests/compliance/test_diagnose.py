@@ -170,6 +170,12 @@ def test_failed_tasks_while_status_stays_running_is_o22() -> None:
     assert pids(diag) == ["O22"] and "F/r-1/boom/1" in diag.what
 
 
+def test_crashed_attempt_without_end_marker_under_a_succeeded_status_is_o22() -> None:
+    boom = dx.TaskEvidence("F/r/boom/1", "boom", finished=False, successful=False, stderr="Traceback (most recent call last):\nRuntimeError: Intentional failure")
+    diag = dx.diagnose_run(run_ev(statuses=["RUNNING", "SUCCEEDED"], tasks=[task("start"), boom], expect_success=False))
+    assert pids(diag) == ["O22"]
+
+
 def test_step_stopped_by_timeout_but_run_never_failed_is_o22_not_o17() -> None:
     stopped = task("start", ok=False, stderr="TimeoutException: Step start timed out after 60 seconds")
     diag = dx.diagnose_run(run_ev(timed_out=True, tasks=[stopped], shape=shape("timeout_minutes_flow"), expect_success=False))
@@ -228,6 +234,9 @@ def test_known_metaflow_errors_in_task_stderr() -> None:
     cases = {
         "MetaflowInternalError: Foreach step has no split_index": "O18",
         "Step join is not a join step but gets multiple inputs": "O18",
+        "MetaflowInternalError: Step *body* follows a split step but no split_index is specified.": "O18",
+        "MetaflowDataMissing: Join *join* expected 3 splits but only 2 inputs were found": "O18",
+        "Step *join* tries to join a foreach split": "O18",
         "Unknown user:\n Metaflow could not determine your user name": "O14",
         "Could not load expected configuration values": "O11",
     }

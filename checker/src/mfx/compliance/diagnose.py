@@ -115,7 +115,7 @@ PATTERNS: Sequence[Tuple[str, str, str, str]] = (
         "pass the deploying user to every task: METAFLOW_OWNER (and METAFLOW_USER) in the task environment",
     ),
     (
-        r"split[-_ ]index|_foreach_stack|expected \d+ splits|is not a join step|multiple inputs|Input paths",
+        r"split[-_ ]index|_foreach_stack|\d+ splits but only|is not a join step|multiple inputs|tri(es|ed) to join|Input paths",
         "O18",
         "Metaflow rejected the task's inputs",
         "build --input-paths / --split-index per node kind from the graph (foreach children get --split-index)",
@@ -133,6 +133,7 @@ PATTERNS: Sequence[Tuple[str, str, str, str]] = (
         "pass only options the command has (configs travel via METAFLOW_FLOW_CONFIG_VALUE, not --<config>)",
     ),
 )
+TASK_CRASHED = re.compile(r"Traceback \(most recent call last\)|Internal error|> failed:|TimeoutException")
 TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|took longer than|time limit|@timeout", re.I)
 CRASH_AT_EXIT = re.compile(
     r"Fatal Python error|PyGILState|at interpreter shutdown|Exception ignored in|Segmentation fault|core dumped|Aborted", re.I
@@ -325,12 +326,11 @@ def _decospec_lost(ev: RunEvidence, failed_tasks: Sequence[TaskEvidence]) -> str
 
 def diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
     """Why a run did not end as expected (None when it did)."""
-    if ev.last_status in FAILED:
-        # The run is over: a task that never reported its end did not succeed (a crashed or
-        # killed attempt has no "finished" marker in the metadata).
-        for t in ev.tasks:
-            if not t.finished and not t.successful:
-                t.finished = True
+    for t in ev.tasks:
+        # A crashed or killed attempt has no "finished" marker in the metadata: once the run is
+        # over, or when its stderr ends in an error, it is a failed task, not a running one.
+        if not t.finished and not t.successful and (ev.last_status in FAILED or TASK_CRASHED.search(t.stderr or "")):
+            t.finished = True
     diag = _diagnose_run(ev)
     if diag is not None:
         diag.what += "\n" + _evidence(ev)
