@@ -187,7 +187,7 @@ def flow_shape(source: str) -> FlowShape:
                 for kw in deco.keywords:
                     try:
                         kwargs[kw.arg or ""] = ast.literal_eval(kw.value)
-                    except ValueError:
+                    except Exception:  # a non-literal argument (a name, a call): known to exist, value unknown
                         kwargs[kw.arg or ""] = None
             decos[name] = kwargs
         if "step" not in decos:
