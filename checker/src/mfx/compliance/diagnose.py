@@ -147,11 +147,18 @@ def tail(text: str, lines: int = TAIL) -> str:
 
 def match_patterns(text: str) -> Optional[Tuple[str, str, str, str]]:
     for pattern, pid, meaning, fix in PATTERNS:
-        hit = re.search(pattern, text or "")
-        if hit:
-            line = next((ln for ln in text.splitlines() if re.search(pattern, ln)), hit.group(0))
-            return pid, meaning, line.strip()[:300], fix
+        for line in (text or "").splitlines():
+            hit = re.search(pattern, line)
+            if hit:
+                return pid, meaning, _around(line, hit), fix
     return None
+
+
+def _around(line: str, hit: "re.Match[str]", width: int = 160) -> str:
+    """The part of a (possibly very long log) line around a match."""
+    start = max(0, hit.start() - width)
+    end = min(len(line), hit.end() + width)
+    return ("…" if start else "") + line[start:end].strip() + ("…" if end < len(line) else "")
 
 
 def id_problem(run_id: str) -> Optional[str]:
