@@ -359,3 +359,22 @@ def test_a_test_blocked_by_another_capabilitys_run_says_so() -> None:
     other = RuntimeError("not an assertion")
     h.current = {"run-id-rules"}
     assert h.blocked(spec, other) is other
+
+
+def test_backend_config_and_package_errors_are_told_apart() -> None:
+    pkg = "[1/start/1] [15]     Could not load expected configuration values from the CONFIG_PARAMETERS file. This is a Metaflow bug."
+    assert pids(dx.diagnose_backend_failure("x", pkg, [], "B5,B6,B7")) == ["B6"]
+    assert pids(dx.diagnose_backend_failure("x", "Could not load expected configuration values", [], "B5,B6,B7")) == ["B5"]
+
+
+def test_backend_task_that_left_no_logs_is_b11_unless_an_error_is_visible() -> None:
+    out = "Task failed: job 16 ended FAILED (exit code 1, NonZeroExitCode).\nStep failure:"
+    assert pids(dx.diagnose_backend_failure("x", out, [("F/1/start/1", "")], "B5,B11")) == ["B11"]
+    assert pids(dx.diagnose_backend_failure("x", out + "\nTraceback (most recent call last):\nKeyError: 1", [("F/1/start/1", "")], "B5,B11")) == ["B5", "B11"]
+    assert pids(dx.diagnose_backend_failure("x", out, [("F/1/start/1", "ValueError: boom")], "B5,B11")) == ["B5", "B11"]
+
+
+def test_missing_artifact() -> None:
+    assert pids(dx.diagnose_missing_artifact("F/1/join", "total", [])) == ["B5"]
+    other = dx.diagnose_missing_artifact("F/1/join", "total", ["greeting"])
+    assert pids(other) == [] and "greeting" in other.what

@@ -459,10 +459,16 @@ BACKEND_PATTERNS: Sequence[Tuple[str, str, str, str]] = (
         "declare every option runtime_step_cli emits on the backend's CLI command",
     ),
     (
-        r"Could not load expected configuration values|No module named 'metaflow_extensions",
-        "B5,B6",
-        "the job runs without the flow's configs or the code package",
-        "build the inner command from the outer context (dict_to_cli_options) and run it from the downloaded code package",
+        r"CONFIG_PARAMETERS file|No module named 'metaflow_extensions",
+        "B6",
+        "the job runs outside the flow's code package (the installed Metaflow, without the package's files)",
+        "download and unpack the code package with environment.get_package_commands and run the step from it",
+    ),
+    (
+        r"Could not load expected configuration values",
+        "B5",
+        "the job's step command lost the flow's configs",
+        "build the inner command from the outer context (util.dict_to_cli_options of the top-level params)",
     ),
 )
 
@@ -476,8 +482,21 @@ def diagnose_backend_failure(what: str, output: str, task_errors: Sequence[Tuple
             line = next((ln.strip() for ln in (text or "").splitlines() if re.search(pattern, ln)), None)
             if line:
                 return Diagnosis(pid, f"{what}: {meaning}; the {source} says {line[:300]!r}", pfix, "known-error")
+    if task_errors and not any((e or "").strip() for _, e in task_errors) and not re.search(r"Traceback|Error:|Exception", output or ""):
+        paths = ", ".join(p for p, _ in task_errors)
+        return Diagnosis("B11", f"{what}: the failed task(s) {paths} left no logs in the datastore and no error text anywhere: the job could "
+                         "not write to the datastore", "forward AWS_*/cloud credentials, CA bundle and proxy variables into the job environment", "no-logs")
     detail = ""
     if task_errors:
         path, err = task_errors[0]
         detail = f"; first failed task {path}: {(tail(err, 1) or '(empty stderr)').strip()[:300]}"
     return Diagnosis(candidates, f"{what} (no known error text in the evidence{detail})", fix, "candidates")
+
+
+def diagnose_missing_artifact(step: str, name: str, present: Sequence[str]) -> Diagnosis:
+    """A task of a successful run lacks an artifact its step sets."""
+    if not present:
+        return Diagnosis("B5", f"{step}: the task has no artifacts at all (looked for {name!r}): its step command wrote them elsewhere",
+                         "build the inner step command from the outer context (util.dict_to_cli_options of the top-level params: "
+                         "--datastore-root, --metadata, configs)", "no-artifacts")
+    return Diagnosis("", f"{step}: the task has no artifact {name!r} (it has {list(present)})", "see the task's stderr", "missing-artifact")

@@ -146,7 +146,8 @@ class BackendRuns:
         from mfx.compliance.diagnose import diagnose_backend_failure
         from mfx.compliance.harness import tasks_of
 
-        errors = [(t.pathspec, t.stderr) for t in (tasks_of(result.run) if result.run is not None else []) if t.finished and not t.successful]
+        # the run has ended: every task that did not succeed failed (a killed job leaves no end marker)
+        errors = [(t.pathspec, t.stderr) for t in (tasks_of(result.run) if result.run is not None else []) if not t.successful]
         diag = diagnose_backend_failure(f"{what} (status {result.status})", result.output, errors, candidates, fix)
         return pitfall(diag.pid, "%s; launcher output:\n%s" % (diag.what, result.tail(60)), fix=diag.fix or fix or None)
 
@@ -180,7 +181,16 @@ def task(run: Any, step: str) -> Any:
 
 
 def artifact(run: Any, step: str, name: str) -> Any:
-    return getattr(task(run, step).data, name)
+    """``run[step].task.data.<name>``; a missing artifact fails with what the task does have."""
+    from mfx.compliance.diagnose import diagnose_missing_artifact
+
+    data = task(run, step).data
+    try:
+        return getattr(data, name)
+    except AttributeError:
+        present = sorted(n for n in getattr(data, "_artifacts", {}) if not n.startswith("_"))
+        diag = diagnose_missing_artifact("%s/%s" % (run.pathspec, step), name, present)
+        raise AssertionError(pitfall(diag.pid, diag.what, fix=diag.fix)) from None
 
 
 def env_without_sysroot_local() -> Dict[str, str]:
