@@ -372,6 +372,8 @@ def test_backend_task_that_left_no_logs_is_b11_unless_an_error_is_visible() -> N
     assert pids(dx.diagnose_backend_failure("x", out, [("F/1/start/1", "")], "B5,B11")) == ["B11"]
     assert pids(dx.diagnose_backend_failure("x", out + "\nTraceback (most recent call last):\nKeyError: 1", [("F/1/start/1", "")], "B5,B11")) == ["B5", "B11"]
     assert pids(dx.diagnose_backend_failure("x", out, [("F/1/start/1", "ValueError: boom")], "B5,B11")) == ["B5", "B11"]
+    # a scenario that does not exercise the datastore (a killed attempt also leaves no logs): not B11
+    assert pids(dx.diagnose_backend_failure("x", out, [("F/1/killed/1", "")], "B14,B26")) == ["B14", "B26"]
 
 
 def test_missing_artifact() -> None:

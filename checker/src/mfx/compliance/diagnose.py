@@ -482,7 +482,8 @@ def diagnose_backend_failure(what: str, output: str, task_errors: Sequence[Tuple
             line = next((ln.strip() for ln in (text or "").splitlines() if re.search(pattern, ln)), None)
             if line:
                 return Diagnosis(pid, f"{what}: {meaning}; the {source} says {line[:300]!r}", pfix, "known-error")
-    if task_errors and not any((e or "").strip() for _, e in task_errors) and not re.search(r"Traceback|Error:|Exception", output or ""):
+    silent = task_errors and not any((e or "").strip() for _, e in task_errors) and not re.search(r"Traceback|Error:|Exception", output or "")
+    if silent and "B11" in candidates.split(","):  # a scenario whose tasks must reach the datastore
         paths = ", ".join(p for p, _ in task_errors)
         return Diagnosis("B11", f"{what}: the failed task(s) {paths} left no logs in the datastore and no error text anywhere: the job could "
                          "not write to the datastore", "forward AWS_*/cloud credentials, CA bundle and proxy variables into the job environment", "no-logs")
