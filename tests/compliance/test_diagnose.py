@@ -372,6 +372,10 @@ def test_backend_task_that_left_no_logs_is_b11_unless_an_error_is_visible() -> N
     assert pids(dx.diagnose_backend_failure("x", out, [("F/1/start/1", "")], "B5,B11")) == ["B11"]
     assert pids(dx.diagnose_backend_failure("x", out + "\nTraceback (most recent call last):\nKeyError: 1", [("F/1/start/1", "")], "B5,B11")) == ["B5", "B11"]
     assert pids(dx.diagnose_backend_failure("x", out, [("F/1/start/1", "ValueError: boom")], "B5,B11")) == ["B5", "B11"]
+    # some tasks succeeded: the datastore is reachable; silent siblings of one step clash on the worker (B7)
+    fans = [(f"F/1/fan/{i}", "") for i in (2, 3, 4)]
+    assert pids(dx.diagnose_backend_failure("x", out, fans, "B5,B6,B7,B10,B11", succeeded=["F/1/start/1"])) == ["B7"]
+    assert pids(dx.diagnose_backend_failure("x", out, fans[:1], "B5,B6,B7,B10,B11", succeeded=["F/1/start/1"])) == ["B5", "B6", "B7", "B10", "B11"]
     # a scenario that does not exercise the datastore (a killed attempt also leaves no logs): not B11
     assert pids(dx.diagnose_backend_failure("x", out, [("F/1/killed/1", "")], "B14,B26")) == ["B14", "B26"]
 

@@ -473,7 +473,9 @@ BACKEND_PATTERNS: Sequence[Tuple[str, str, str, str]] = (
 )
 
 
-def diagnose_backend_failure(what: str, output: str, task_errors: Sequence[Tuple[str, str]], candidates: str, fix: str = "") -> Diagnosis:
+def diagnose_backend_failure(
+    what: str, output: str, task_errors: Sequence[Tuple[str, str]], candidates: str, fix: str = "", succeeded: Sequence[str] = ()
+) -> Diagnosis:
     """A backend run that failed: a known error in a failed task's stderr or the launcher output names
     the pitfall; otherwise the ``candidates`` the failed scenario exercises, with the first task error."""
     sources = [(f"task {p} stderr", e) for p, e in task_errors] + [("launcher output", output)]
@@ -483,10 +485,15 @@ def diagnose_backend_failure(what: str, output: str, task_errors: Sequence[Tuple
             if line:
                 return Diagnosis(pid, f"{what}: {meaning}; the {source} says {line[:300]!r}", pfix, "known-error")
     silent = task_errors and not any((e or "").strip() for _, e in task_errors) and not re.search(r"Traceback|Error:|Exception", output or "")
-    if silent and "B11" in candidates.split(","):  # a scenario whose tasks must reach the datastore
-        paths = ", ".join(p for p, _ in task_errors)
-        return Diagnosis("B11", f"{what}: the failed task(s) {paths} left no logs in the datastore and no error text anywhere: the job could "
-                         "not write to the datastore", "forward AWS_*/cloud credentials, CA bundle and proxy variables into the job environment", "no-logs")
+    listed = candidates.split(",")
+    paths = ", ".join(p for p, _ in task_errors)
+    steps = [p.rsplit("/", 2)[-2] for p, _ in task_errors if p.count("/") >= 3]
+    if silent and not succeeded and "B11" in listed:  # no job could write: the datastore is out of the jobs' reach
+        return Diagnosis("B11", f"{what}: no task succeeded, and the failed task(s) {paths} left no logs in the datastore and no error text "
+                         "anywhere: the jobs could not write to the datastore", "forward AWS_*/cloud credentials, CA bundle and proxy variables into the job environment", "no-logs")
+    if silent and succeeded and "B7" in listed and len(steps) >= 2 and len(set(steps)) == 1:
+        return Diagnosis("B7", f"{what}: earlier tasks succeeded, but the {len(steps)} tasks of step {steps[0]!r} that ran side by side failed "
+                         f"without a word ({paths}): they share state on the worker", "give every attempt a fresh working directory", "siblings-clash")
     detail = ""
     if task_errors:
         path, err = task_errors[0]

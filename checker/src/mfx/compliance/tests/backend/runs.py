@@ -147,8 +147,10 @@ class BackendRuns:
         from mfx.compliance.harness import tasks_of
 
         # the run has ended: every task that did not succeed failed (a killed job leaves no end marker)
-        errors = [(t.pathspec, t.stderr) for t in (tasks_of(result.run) if result.run is not None else []) if not t.successful]
-        diag = diagnose_backend_failure(f"{what} (status {result.status})", result.output, errors, candidates, fix)
+        tasks = tasks_of(result.run) if result.run is not None else []
+        errors = [(t.pathspec, t.stderr) for t in tasks if not t.successful]
+        ok = [t.pathspec for t in tasks if t.successful]
+        diag = diagnose_backend_failure(f"{what} (status {result.status})", result.output, errors, candidates, fix, succeeded=ok)
         return pitfall(diag.pid, "%s; launcher output:\n%s" % (diag.what, result.tail(60)), fix=diag.fix or fix or None)
 
     def start_shared(self, flow: str, **kwargs: Any) -> None:
