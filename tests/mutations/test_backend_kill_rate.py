@@ -13,8 +13,10 @@ generated repo with its own editable venv: apply the patch, run the named tests
 ``tests/compliance/test_slurm_preset.py`` when that e2e run happened earlier in the same pytest
 session (``compliance/slurm_baseline.py``); otherwise a baseline run on an unmutated copy runs
 alongside. A mutant is evaluable only through tests that pass on the baseline. Pitfalls without a
-patch are listed with the reason (``NOT_DETECTABLE``). The kill rate (killed / evaluable) is
-printed and written to ``reports/mutation-kill-rate-backend.md``.
+patch are listed with the reason (``NOT_DETECTABLE``). A killed mutant is *diagnosed* when a
+failure headline names its pitfall (``mutants.py``). The kill rate (killed / evaluable) and the
+diagnosis rate (diagnosed / killed) are printed and written to
+``reports/mutation-kill-rate-backend.md``; every killed mutant must be diagnosed.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 from compliance.slurm_baseline import OUTCOMES as E2E_OUTCOMES
-from mutations.mutants import Mutant, outcomes_from_report
+from mutations.mutants import Mutant, headlines_from_junit, outcomes_from_report, rates
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 
@@ -87,8 +89,9 @@ class Workspace:
     repo: Path
     bin_dir: Path
 
-    def suite(self, tests: List[str], tag: str, env_file: Path, reports: Path) -> Dict[str, str]:
-        """Run the named compliance tests; test name -> outcome from the JSON report."""
+    def suite(self, tests: List[str], tag: str, env_file: Path, reports: Path, headlines: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+        """Run the named compliance tests; test name -> outcome from the JSON report (``headlines``:
+        test name -> failure headline from the JUnit XML)."""
         report_dir = reports / f"report-{tag}"
         env = {
             **os.environ,
@@ -104,6 +107,8 @@ class Workspace:
             except subprocess.TimeoutExpired:
                 return {t: "timeout" for t in tests}
         data_file = report_dir / "compliance.json"
+        if headlines is not None:
+            headlines.update(headlines_from_junit(report_dir / "compliance.xml"))
         if not data_file.exists():
             return {t: "no report" for t in tests}
         return outcomes_from_report(data_file)
@@ -153,23 +158,22 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
 
 
 def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float, workers: int, reused: bool) -> str:
-    evaluable = [m for m in mutants if m.result in ("killed", "SURVIVED")]
-    killed = [m for m in evaluable if m.result == "killed"]
     lines = [
         "# Mutation kill rate (compute backend, Slurm preset)",
         "",
-        f"Kill rate: **{len(killed)}/{len(evaluable)}** evaluable mutants killed ({len(mutants)} patches; "
-        f"wall time {wall:.0f} s with {workers} parallel workers).",
+        f"{rates(mutants)} ({len(mutants)} patches; wall time {wall:.0f} s with {workers} parallel workers).",
         "",
         "A mutant re-introduces one pitfall into the generated Slurm preset; it is killed when a named compliance test that passes",
-        "on the unmutated preset fails. Patches: `tests/mutations/backend/`.",
+        "on the unmutated preset fails, and diagnosed when that failure's headline names the pitfall. Patches: `tests/mutations/backend/`.",
         "",
-        "| patch | pitfall | what it breaks | expected to fail | result | seconds |",
-        "|---|---|---|---|---|---|",
+        "| patch | pitfall | what it breaks | expected to fail | result | diagnosed | headline | seconds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m in mutants:
         result = m.result + (f" ({m.detail})" if m.detail else "")
-        lines.append(f"| `{m.path.name}` | {m.pitfall} | {m.why} | {', '.join(m.expect)} | {result} | {m.seconds:.0f} |")
+        diagnosed = {True: "yes", False: "**NO**", None: "-"}[m.diagnosed]
+        headline = m.headline.replace("|", "\\|")[:200]
+        lines.append(f"| `{m.path.name}` | {m.pitfall} | {m.why} | {', '.join(m.expect)} | {result} | {diagnosed} | {headline} | {m.seconds:.0f} |")
     lines += ["", "Pitfalls without a mutant:", ""]
     lines += [f"* {pid}: {why}" for pid, why in sorted(NOT_DETECTABLE.items())]
     source = "the e2e compliance run of this session" if reused else "run alongside the mutants"
@@ -207,7 +211,7 @@ def test_each_backend_mutant_is_killed(bench: Bench) -> None:
                 m.result, m.detail = "does not apply", (applied.stdout + applied.stderr).strip().splitlines()[-1][:200]
                 return
             try:
-                m.outcomes = ws.suite(m.expect, m.path.stem, bench.env_file, bench.reports)
+                m.outcomes = ws.suite(m.expect, m.path.stem, bench.env_file, bench.reports, m.headlines)
             finally:
                 reverted = ws.patch(m.path, reverse=True)
                 m.seconds = time.monotonic() - t0
@@ -231,6 +235,7 @@ def test_each_backend_mutant_is_killed(bench: Bench) -> None:
             continue
         failed = [t for t in usable if m.outcomes.get(t) in ("failed", "error", "timeout")]
         m.result = "killed" if failed else "SURVIVED"
+        m.judge(failed)
         m.detail = f"failed: {', '.join(failed)}" if failed else f"outcomes: {m.outcomes}"
     text = write_report(mutants, baseline, time.monotonic() - started, len(bench.workspaces), reused)
     print("\n" + text)
@@ -240,3 +245,5 @@ def test_each_backend_mutant_is_killed(bench: Bench) -> None:
     assert not survivors, f"mutants not detected by the compliance suite: {survivors}\n{text}"
     evaluable = [m for m in mutants if m.result == "killed"]
     assert len(evaluable) * 2 >= len(mutants), f"fewer than half of the mutants are evaluable (is the preset broken?)\n{text}"
+    misdiagnosed = [f"{m.path.name}: {m.headline}" for m in evaluable if not m.diagnosed]
+    assert not misdiagnosed, f"killed, but no failure headline names the mutant's pitfall: {misdiagnosed}\n{text}"

@@ -10,8 +10,10 @@ worker imports the plumbing once, so it must restart), only the named tests run 
 shared server (``MFX_DEVSTACK_ENV``), then the worker stops and the patch is reverted.
 
 A baseline run on the unmutated repo comes first: a mutant is only *evaluable* through tests
-that pass on the baseline (a test that already fails proves nothing). The kill rate
-(killed / evaluable) is printed and written to ``reports/mutation-kill-rate.md``.
+that pass on the baseline (a test that already fails proves nothing). A killed mutant is
+*diagnosed* when a failure headline names its pitfall (``mutants.py``). The kill rate
+(killed / evaluable) and the diagnosis rate (diagnosed / killed) are printed and written to
+``reports/mutation-kill-rate.md``; every killed mutant must be diagnosed.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
-from mutations.mutants import Mutant, outcomes_from_report
+from mutations.mutants import Mutant, headlines_from_junit, outcomes_from_report, rates
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 
@@ -36,6 +38,7 @@ pytestmark = pytest.mark.slow  # starts real engines / runs generated repos
 PATCHES = Path(__file__).resolve().parent / "orchestrator"
 REPORT = REPO / "reports" / "mutation-kill-rate.md"
 SUITE_TIMEOUT = 420  # one mutant's compliance run (a hung mutant still ends)
+SUITE_TIMEOUT_PER_EXTRA_TEST = 45  # the baseline runs many tests at once: each beyond 3 adds this much
 RUN_TIMEOUT = 150  # --mfx-run-timeout for mutants: every healthy run here ends far sooner
 LANES = 2  # mutants tested side by side, each lane with its own repo copy, task queue and worker
 
@@ -112,19 +115,25 @@ class Lane:
             pass
         self.worker = None
 
-    def suite(self, tests: List[str], tag: str) -> Dict[str, str]:
-        """Run the named compliance tests with a fresh worker; test name -> outcome (JSON report)."""
+    def suite(self, tests: List[str], tag: str, headlines: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+        """Run the named compliance tests with a fresh worker; test name -> outcome (JSON report).
+
+        ``headlines`` receives test name -> failure headline (JUnit XML).
+        """
         report_dir = self.state / f"report-{tag}"
         env = {**self.env, "MFX_DEVSTACK_ENV": str(self.env_file)}
         cmd = [str(self.bin_dir / "mfx"), "compliance", "--project", str(self.repo), "--report-dir", str(report_dir), "-k", " or ".join(tests), "--mfx-run-timeout", str(RUN_TIMEOUT)]
         self.start_worker(tag)
         try:
-            subprocess.run(cmd, cwd=self.repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=SUITE_TIMEOUT, check=False)
+            limit = SUITE_TIMEOUT + SUITE_TIMEOUT_PER_EXTRA_TEST * max(0, len(tests) - 3)
+            subprocess.run(cmd, cwd=self.repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=limit, check=False)
         except subprocess.TimeoutExpired:
             return {t: "timeout" for t in tests}
         finally:
             self.stop_worker()
         data_file = report_dir / "compliance.json"
+        if headlines is not None:
+            headlines.update(headlines_from_junit(report_dir / "compliance.xml"))
         if not data_file.exists():
             return {t: "no report" for t in tests}
         return outcomes_from_report(data_file)
@@ -142,9 +151,10 @@ class Lane:
                 m.result = "not evaluable"
                 m.detail = "its tests fail on the unmutated preset: " + ", ".join(f"{t}={baseline.get(t, 'missing')}" for t in m.expect)
                 return
-            m.outcomes = self.suite(usable, m.path.stem)
+            m.outcomes = self.suite(usable, m.path.stem, m.headlines)
             failed = [t for t in usable if m.outcomes.get(t) in ("failed", "error", "timeout")]
             m.result = "killed" if failed else "SURVIVED"
+            m.judge(failed)
             m.detail = f"failed: {', '.join(failed)}" if failed else f"outcomes: {m.outcomes}"
         finally:
             reverted = patch(self.repo, m.path, reverse=True)
@@ -178,22 +188,22 @@ def lanes(tmp_path_factory: pytest.TempPathFactory):
 
 
 def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float) -> str:
-    evaluable = [m for m in mutants if m.result in ("killed", "SURVIVED")]
-    killed = [m for m in evaluable if m.result == "killed"]
     lines = [
         "# Mutation kill rate (orchestrator, Temporal preset)",
         "",
-        f"Kill rate: **{len(killed)}/{len(evaluable)}** evaluable mutants killed ({len(mutants)} patches; wall time {wall:.0f} s).",
+        f"{rates(mutants)} ({len(mutants)} patches; wall time {wall:.0f} s).",
         "",
         "A mutant re-introduces one pitfall into the generated Temporal preset; it is killed when a named compliance test that passes on",
-        "the unmutated preset fails. Patches: `tests/mutations/orchestrator/`.",
+        "the unmutated preset fails, and diagnosed when that failure's headline names the pitfall. Patches: `tests/mutations/orchestrator/`.",
         "",
-        "| patch | pitfall | what it breaks | expected to fail | result | seconds |",
-        "|---|---|---|---|---|---|",
+        "| patch | pitfall | what it breaks | expected to fail | result | diagnosed | headline | seconds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m in mutants:
         result = m.result + (f" ({m.detail})" if m.detail else "")
-        lines.append(f"| `{m.path.name}` | {m.pitfall} | {m.why} | {', '.join(m.expect)} | {result} | {m.seconds:.0f} |")
+        diagnosed = {True: "yes", False: "**NO**", None: "-"}[m.diagnosed]
+        headline = m.headline.replace("|", "\\|")[:200]
+        lines.append(f"| `{m.path.name}` | {m.pitfall} | {m.why} | {', '.join(m.expect)} | {result} | {diagnosed} | {headline} | {m.seconds:.0f} |")
     lines += ["", "Baseline (unmutated preset): " + ", ".join(f"{t} {o}" for t, o in sorted(baseline.items())), ""]
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(lines)
@@ -232,3 +242,5 @@ def test_each_mutant_is_killed_by_its_compliance_test(lanes: List[Lane]) -> None
     assert not survivors, f"mutants not detected by the compliance suite: {survivors}\n{text}"
     killed = [m for m in mutants if m.result == "killed"]
     assert len(killed) * 2 >= len(mutants), f"fewer than half of the mutants are evaluable (is the preset broken?)\n{text}"
+    misdiagnosed = [f"{m.path.name}: {m.headline}" for m in killed if not m.diagnosed]
+    assert not misdiagnosed, f"killed, but no failure headline names the mutant's pitfall: {misdiagnosed}\n{text}"

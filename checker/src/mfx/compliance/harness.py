@@ -9,15 +9,17 @@ first. Flow files are resolved from this package, never from the CWD.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
-from .expect import fail, pitfall
+from . import diagnose as dx
+from .expect import ComplianceFailure, fail, pitfall
 from .plugin import Engine
 
 FLOWS = Path(__file__).resolve().parent / "flows"
@@ -27,6 +29,9 @@ POLL = 1.0
 CREATE_TIMEOUT = 60  # O1: create must answer well within a minute
 SUCCEEDED_GRACE = 30.0  # a SUCCEEDED run must be visible and finished this soon after
 UNKNOWN_GRACE = 60.0  # a triggered run unknown to both the engine and the client after this is lost
+RUN_LOOKUP_GRACE = 10.0  # how long a diagnosis waits for a deployment's run to show up in the client
+CONTROL_TIMEOUT = 180.0  # the plain control run of a diagnosis
+LOG_BYTES = 2_000_000  # of each devstack log read for a diagnosis (the end of the file)
 
 
 def flow_path(kind: str, name: str) -> str:
@@ -82,20 +87,168 @@ def _status(triggered: Any) -> Optional[str]:
     return text
 
 
-def task_errors(run: Any, limit: int = 3) -> str:
-    """The stderr tails of failed tasks, for failure messages."""
-    out: List[str] = []
+@dataclass
+class Context:
+    """How a deployment was made (and, on a triggered run, triggered): the evidence of what it varies."""
+
+    flow: str
+    tags: List[str]
+    env: Dict[str, str]
+    top_level: Dict[str, Any]
+    params: Dict[str, Any] = field(default_factory=dict)
+    deployed: Any = None
+    at: float = 0.0
+    log_marks: Dict[str, int] = field(default_factory=dict)  # devstack log file -> its size at trigger time
+
+
+def _remember(obj: Any, context: Optional[Context]) -> None:
+    if context is None:
+        return
+    try:
+        obj._mfx_context = context
+    except Exception:  # an object that refuses attributes only loses its diagnosis context
+        pass
+
+
+def _context(obj: Any) -> Optional[Context]:
+    return getattr(obj, "_mfx_context", None)
+
+
+def _raise(diagnosis: "dx.Diagnosis") -> ComplianceFailure:
+    failure = fail(diagnosis.pid, diagnosis.what, fix=diagnosis.fix or None)
+    failure.pids = [p.strip() for p in diagnosis.pid.split(",") if p.strip()]  # type: ignore[attr-defined]
+    failure.kind = diagnosis.kind  # type: ignore[attr-defined]
+    return failure
+
+
+# What a deployment sets that plain runs do not, and the pitfall that setting exercises.
+_TOP_LEVEL_PITFALLS = {
+    "branch": ("O13", "--branch {value}"),
+    "production": ("O13", "--production"),
+    "config_value": ("O11", "config values {value}"),
+    "config": ("O11", "config files {value}"),
+    "decospecs": ("O28", "--with {value}"),
+}
+
+
+def variation(context: Context, shape: "dx.FlowShape") -> List[Tuple[str, str]]:
+    """(pitfall, setting) for everything this deployment varies against a plain run of a plain flow."""
+    out: List[Tuple[str, str]] = []
+    if context.env.get("METAFLOW_USER") or context.env.get("METAFLOW_OWNER"):
+        out.append(("O14", f"deployed by user {context.env.get('METAFLOW_USER') or context.env.get('METAFLOW_OWNER')!r} (a @project user branch)"))
+    for key, value in context.top_level.items():
+        if key in _TOP_LEVEL_PITFALLS and value not in (None, False, [], ()):
+            pid, text = _TOP_LEVEL_PITFALLS[key]
+            out.append((pid, text.format(value=value)))
+    if context.params:
+        out.append(("O9", f"parameters {sorted(context.params)}"))
+    if shape.start_step != "start" or shape.end_step != "end":
+        out.append(("O20", f"custom start/end steps {shape.start_step!r}/{shape.end_step!r}"))
+    return out
+
+
+def last_command(deployer: Any, name: str) -> Optional["dx.CommandEvidence"]:
+    """Exit status and output of the newest CLI process of ``deployer`` whose command line has ``name``."""
+    spm = getattr(deployer, "spm", None)
+    commands = list(getattr(spm, "commands", {}).values())
+    for command in reversed(commands):
+        argv = [str(a) for a in (getattr(command, "command", None) or [])]
+        if name not in argv:
+            continue
+        process = getattr(command, "process", None)
+        code = process.poll() if process is not None else None
+        logs = getattr(command, "log_files", {}) or {}
+        return dx.CommandEvidence(name=" ".join(argv[argv.index(name) - 1 : argv.index(name) + 1]), returncode=code, stderr=_read(logs.get("stderr")), stdout=_read(logs.get("stdout")))
+    return None
+
+
+def _read(path: Optional[str], limit: int = LOG_BYTES) -> str:
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - limit))
+            return fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def tasks_of(run: Any, limit: int = 200) -> List["dx.TaskEvidence"]:
+    """The tasks the client sees, with their state, attempt, logs and whether @catch fired (never raises)."""
+    out: List[dx.TaskEvidence] = []
     try:
         for step in run:
             for task in step:
-                if not task.successful:
-                    tail = "\n".join((task.stderr or "").strip().splitlines()[-12:])
-                    out.append(f"--- {task.pathspec} stderr (tail) ---\n{tail}")
-                    if len(out) >= limit:
-                        return "\n".join(out)
-    except Exception as exc:  # diagnostics must never hide the real failure
-        out.append(f"(could not read task logs: {exc})")
-    return "\n".join(out) or "(no failed task found in the datastore)"
+                ev = dx.TaskEvidence(pathspec=task.pathspec, step=step.id, finished=bool(task.finished), successful=bool(task.successful))
+                try:
+                    ev.attempt = int(task.current_attempt)
+                    if not ev.successful or "_catch_exception" in task:
+                        ev.stderr, ev.stdout = task.stderr or "", task.stdout or ""
+                    ev.caught = "_catch_exception" in task or "@catch caught an exception" in ev.stderr + ev.stdout
+                except Exception:  # a task without logs or artifacts keeps what is known
+                    pass
+                out.append(ev)
+                if len(out) >= limit:
+                    return out
+    except Exception:  # diagnostics must never hide the real failure
+        pass
+    return out
+
+
+def log_marks(dirs: Iterable[Path]) -> Dict[str, int]:
+    """The current size of every devstack log (``*.log``): what is written after this belongs to later runs."""
+    marks: Dict[str, int] = {}
+    for folder in dirs:
+        try:
+            for log in Path(folder).glob("*.log"):
+                marks[str(log.resolve())] = log.stat().st_size
+        except OSError:
+            continue
+    return marks
+
+
+def log_since(dirs: Iterable[Path], marks: Dict[str, int], limit: int = 400) -> List[str]:
+    """Lines appended to the devstack logs since ``marks`` (a log created since counts whole): the
+    evidence of logs that do not name run ids (other runs may interleave)."""
+    out: List[str] = []
+    for path, size in {**{k: 0 for k in log_marks(dirs)}, **marks}.items():
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                end = fh.tell()
+                fh.seek(max(size, end - LOG_BYTES) if end >= size else 0)
+                text = fh.read().decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        out += [f"{Path(path).name} (since the trigger): {line[:400]}" for line in text.splitlines() if line.strip()]
+    return out[-limit:]
+
+
+def devstack_log_lines(dirs: Iterable[Path], run_id: str, context_lines: int = 2, limit: int = 40) -> List[str]:
+    """Lines of the devstack's service logs (``*.log``) that name ``run_id``, each with the lines after it."""
+    if not run_id or len(run_id) < 4:
+        return []
+    out: List[str] = []
+    seen_files = set()
+    for folder in dirs:
+        try:
+            files = sorted(Path(folder).glob("*.log"), key=lambda f: f.stat().st_mtime)
+        except OSError:
+            continue
+        for log in files:
+            if log.resolve() in seen_files:
+                continue
+            seen_files.add(log.resolve())
+            lines = _read(str(log)).splitlines()
+            keep = -1
+            for i, line in enumerate(lines):
+                if run_id in line:
+                    keep = i + context_lines
+                if i <= keep:
+                    out.append(f"{log.name}: {line[:400]}")
+    return out[-limit:]
 
 
 @dataclass
@@ -119,6 +272,7 @@ class Harness:
         self.cache: Dict[str, Any] = {}
         self.handles: Dict[str, Handle] = {}
         self.session_tag = f"mfx-{uuid.uuid4().hex[:8]}"
+        self.current: Set[str] = set()  # capabilities of the test now running (see blocked())
 
     @property
     def impl(self) -> str:
@@ -171,22 +325,39 @@ class Harness:
             raise fail(pid, f"create() of {flow} failed after {elapsed:.0f} s: {_short(exc)}\nCLI output (tail):\n{output}", fix=fix) from None
         if not getattr(deployed, "name", None):
             raise fail("O1", "create() returned a deployment without a name", fix="write {'name','flow_name','metadata'} to the attribute file")
+        _remember(deployed, Context(flow=flow, tags=list(tags), env=dict(env or {}), top_level=dict(top_level)))
         return deployed
 
     def trigger(self, deployed: Any, **params: Any) -> Tuple[Any, float]:
         """Trigger and time the call (pitfall O24 when it takes as long as the run)."""
         started = time.monotonic()
+        context = _context(deployed)
+        marks = log_marks(self.log_dirs())
         try:
             triggered = deployed.trigger(**params)
         except Exception as exc:
-            raise fail("O7,O8,O2", f"trigger({params}) failed: {_short(exc)}", fix="trigger must accept flow Parameters and write {'name','metadata','pathspec'}") from None
+            seconds = time.monotonic() - started
+            evidence = dx.TriggerEvidence(
+                flow=context.flow if context else str(getattr(deployed, "flow_name", "?")),
+                params=dict(params),
+                error=_short(exc, 600),
+                seconds=seconds,
+                command=last_command(getattr(deployed, "deployer", None), "trigger"),
+                started_runs=self._runs_of(deployed, context, since=started),
+            )
+            raise _raise(dx.diagnose_trigger(evidence)) from None
         seconds = time.monotonic() - started
         if not getattr(triggered, "pathspec", None) or "/" not in triggered.pathspec:
             raise fail("O2", f"trigger payload has no usable pathspec: {getattr(triggered, 'pathspec', None)!r}", fix="write pathspec '<Flow>/<run id>'")
+        if context is not None:
+            _remember(triggered, Context(context.flow, context.tags, context.env, context.top_level, params=dict(params), deployed=deployed, at=started, log_marks=marks))
         return triggered, seconds
 
     def wait(self, triggered: Any, *, expect_success: bool = True, timeout: Optional[float] = None, test: str = "", flow: str = "") -> Outcome:
-        """Poll status and the Run until finished, failed or timed out; never longer than the run timeout."""
+        """Poll status and the Run until finished, failed or timed out; never longer than the run timeout.
+
+        A run that does not end as expected is diagnosed from the evidence (:mod:`.diagnose`).
+        """
         limit = timeout or self.engine.run_timeout
         started = time.monotonic()
         deadline = started + limit
@@ -194,42 +365,114 @@ class Harness:
         run = None
         status: Optional[str] = None
         succeeded_at: Optional[float] = None
+        timed_out = True
         while time.monotonic() < deadline:
             status = _status(triggered)
             if not seen or seen[-1] != status:
                 seen.append(status)
             run = triggered.run
             if run is not None and run.finished:
+                timed_out = False
                 break
             if status in FAILED_STATUSES:
                 run = triggered.run
+                timed_out = False
                 break
             if status is None and run is None and time.monotonic() - started > UNKNOWN_GRACE:
-                break  # neither the engine nor the client knows the run: reported below (O2/O21)
+                break  # neither the engine nor the client knows the run: diagnosed below
             if status == "SUCCEEDED":
                 succeeded_at = succeeded_at or time.monotonic()
                 if time.monotonic() - succeeded_at > SUCCEEDED_GRACE:
-                    if run is None:
-                        break  # reported below: the run the payload names does not exist (O2/O21)
-                    raise fail("O20,O22", f"status is SUCCEEDED but Run {run.pathspec} never finished", fix="init must register start/end step metadata; status must not report success early")
+                    break  # SUCCEEDED but no finished run: diagnosed below
             time.sleep(POLL)
         elapsed = time.monotonic() - started
-        if run is None:
-            raise fail(
-                "O2,O21",
-                f"run {triggered.pathspec} never became visible to the client within {elapsed:.0f} s (statuses seen: {seen})",
-                fix="the trigger pathspec must use the run id the tasks use, and tasks must write to the client's datastore/metadata root",
-            )
-        if status not in FAILED_STATUSES and not run.finished:
-            raise fail("O18,O22", f"run {run.pathspec} did not finish within {elapsed:.0f} s (statuses seen: {seen})", fix="see the worker log; a failing run must report FAILED")
-        if expect_success and not run.successful:
-            raise fail("O18", f"run {run.pathspec} failed (statuses seen: {seen})\n{task_errors(run)}", fix="see the failed task's stderr")
+        finished = run is not None and bool(run.finished)
+        if run is None or (status not in FAILED_STATUSES and not finished) or (expect_success and not run.successful):
+            evidence = self.run_evidence(triggered, run, seen, elapsed, expect_success=expect_success, timed_out=timed_out)
+            diagnosis = dx.diagnose_run(evidence)
+            if diagnosis is not None:
+                raise _raise(diagnosis)
         outcome = Outcome(triggered, run, status, seen, 0.0, elapsed)
         if flow:
             self.engine.timings.append(
                 {"flow": flow, "test": test, "status": status, "trigger_seconds": 0.0, "run_seconds": run_duration(run), "observed_seconds": elapsed}
             )
         return outcome
+
+    # -- evidence for diagnoses ----------------------------------------------------------------
+
+    def run_evidence(
+        self, triggered: Any, run: Any, seen: List[Optional[str]], elapsed: float, *, expect_success: bool = True, timed_out: bool = False
+    ) -> dx.RunEvidence:
+        """Everything the client, the provider and the devstack logs say about one run (never raises)."""
+        context = _context(triggered)
+        pathspec = str(getattr(triggered, "pathspec", "") or "")
+        run_id = pathspec.split("/", 1)[1] if "/" in pathspec else pathspec
+        shape = dx.flow_shape(_read(self.flow(context.flow))) if context else dx.FlowShape()
+        ev = dx.RunEvidence(pathspec=pathspec, statuses=list(seen), elapsed=elapsed, visible=run is not None, timed_out=timed_out, expect_success=expect_success, shape=shape)
+        if run is not None:
+            ev.finished, ev.successful = bool(run.finished), bool(run.successful)
+            ev.tasks = tasks_of(run)
+        elif context is not None:
+            ev.other_runs = [r for r in self._runs_of(context.deployed, context, since=context.at) if r != run_id]
+        if context is not None:
+            ev.variation = variation(context, shape)
+            ev.decospecs = list(context.top_level.get("decospecs") or [])
+        ev.log_lines = devstack_log_lines(self.log_dirs(), run_id) if run_id else []
+        if not ev.log_lines and context is not None and context.log_marks:
+            ev.log_lines = log_since(self.log_dirs(), context.log_marks)
+        needs_control = (run is None or not ev.tasks) and ev.variation and not dx.match_patterns("\n".join(ev.log_lines))
+        if needs_control and shape.start_step == "start" and not dx.id_problem(run_id) and not ev.other_runs:
+            ev.control = self.control()
+        return ev
+
+    def log_dirs(self) -> List[Path]:
+        """Where the devstack's services write their logs (the managed state dir, or the reused env.json's folder)."""
+        dirs = [Path(self.engine.state_dir)]
+        reuse = os.environ.get("MFX_DEVSTACK_ENV")
+        if reuse:
+            dirs.append(Path(reuse).resolve().parent)
+        return dirs
+
+    def _runs_of(self, deployed: Any, context: Optional["Context"], since: float = 0.0) -> List[str]:
+        """Ids of runs of this deployment the client sees (found by its create() tags), polled briefly."""
+        if context is None or not context.tags:
+            return []
+        from metaflow import Flow, namespace
+
+        flow_name = str(getattr(deployed, "flow_name", "") or "")
+        if not flow_name:
+            return []
+        deadline = time.monotonic() + RUN_LOOKUP_GRACE
+        while True:
+            try:
+                namespace(None)
+                found = [r.id for r in Flow(flow_name).runs(*context.tags)]
+            except Exception:  # no run of the flow at all (MetaflowNotFound) or an unreadable root
+                found = []
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(POLL)
+
+    def control(self) -> str:
+        """A plain run (linear_flow, nothing varied) on the same engine: "succeeded" or "failed: <cause>".
+
+        Separates "this deployment's setting breaks the run" from "every run breaks" when the
+        evidence of a run that died before its first task is otherwise silent. Run once per session.
+        """
+        for handle in self.handles.values():
+            if handle.outcome is not None and handle.outcome.run is not None and handle.outcome.run.successful and not handle.spec.top_level and not handle.spec.env:
+                return "succeeded"
+        if "control" not in self.cache:
+            self.cache["control"] = ("ok", "unknown (its own diagnosis asked for it)")  # no recursion
+            try:
+                deployed = self.create("linear_flow", tags=[f"{self.session_tag}-control"])
+                triggered, _ = self.trigger(deployed)
+                outcome = self.wait(triggered, timeout=min(self.engine.run_timeout, CONTROL_TIMEOUT))
+                self.cache["control"] = ("ok", "succeeded" if outcome.run.successful else "failed")
+            except Exception as exc:  # the control's own failure is evidence, not an error of the test
+                self.cache["control"] = ("ok", "failed: " + str(exc).splitlines()[0][:200])
+        return self.cache["control"][1]
 
     def run(self, flow: str, *, tags: Iterable[str] = (), params: Optional[Dict[str, Any]] = None, env: Optional[Dict[str, str]] = None, test: str = "", **top_level: Any) -> Outcome:
         """create + trigger + wait for success, the common case."""
@@ -267,6 +510,7 @@ class Harness:
             if spec.recover:
                 target = self.recover(handle.deployed)
                 keep_interrupt()
+                _remember(target, _context(handle.deployed))
                 handle.recovered = target
             handle.triggered, handle.trigger_seconds = self.trigger(target, **spec.params)
             handle.triggered_at = time.monotonic()
@@ -301,8 +545,22 @@ class Harness:
             except Exception as exc:
                 handle.error = exc
         if handle.error is not None:
-            raise handle.error
+            raise self.blocked(spec, handle.error)
         return handle
+
+    def blocked(self, spec: "Spec", error: Exception) -> Exception:
+        """``error`` as the current test sees it: "blocked by <capability>" when the run belongs to another capability.
+
+        ``current`` holds the capabilities of the running test (set by the suite's conftest); a
+        test that needs another capability's run to reach its own assertion reports that
+        capability and its cause instead of failing as if its own check had failed.
+        """
+        if not self.current or spec.capability in self.current or not isinstance(error, AssertionError):
+            return error
+        wrapped = ComplianceFailure(f"blocked by {spec.capability} (run {spec.key!r}): {error}")
+        wrapped.pids = getattr(error, "pids", [])  # type: ignore[attr-defined]
+        wrapped.kind = getattr(error, "kind", "")  # type: ignore[attr-defined]
+        return wrapped
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from mfx.compliance.expect import fail
+from mfx.compliance.expect import fail, pitfall
 from mfx.compliance.plugin import Engine
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows" / "backend"
@@ -147,6 +147,22 @@ class BackendRuns:
                        fix="check that jobs start (engine queue) and that the trampoline exits when the job ends")
         return result
 
+    def explain(self, result: RunResult, candidates: str, what: str, fix: str = "") -> str:
+        """The failure message of an unexpected run result, diagnosed from its evidence.
+
+        A known error in a failed task's stderr or the launcher output names its pitfall; only
+        without one does the message fall back to ``candidates`` (what the scenario exercises).
+        """
+        from mfx.compliance.diagnose import diagnose_backend_failure
+        from mfx.compliance.harness import tasks_of
+
+        # the run has ended: every task that did not succeed failed (a killed job leaves no end marker)
+        tasks = tasks_of(result.run) if result.run is not None else []
+        errors = [(t.pathspec, t.stderr) for t in tasks if not t.successful]
+        ok = [t.pathspec for t in tasks if t.successful]
+        diag = diagnose_backend_failure(f"{what} (status {result.status})", result.output, errors, candidates, fix, succeeded=ok)
+        return pitfall(diag.pid, "%s; launcher output:\n%s" % (diag.what, result.tail(60)), fix=diag.fix or fix or None)
+
     def start_shared(self, flow: str, **kwargs: Any) -> None:
         """Start the shared run of ``flow`` in the background (flows run concurrently, like on a
         real cluster; each run is still bounded by its own timeout)."""
@@ -177,7 +193,16 @@ def task(run: Any, step: str) -> Any:
 
 
 def artifact(run: Any, step: str, name: str) -> Any:
-    return getattr(task(run, step).data, name)
+    """``run[step].task.data.<name>``; a missing artifact fails with what the task does have."""
+    from mfx.compliance.diagnose import diagnose_missing_artifact
+
+    data = task(run, step).data
+    try:
+        return getattr(data, name)
+    except AttributeError:
+        present = sorted(n for n in getattr(data, "_artifacts", {}) if not n.startswith("_"))
+        diag = diagnose_missing_artifact("%s/%s" % (run.pathspec, step), name, present)
+        raise AssertionError(pitfall(diag.pid, diag.what, fix=diag.fix)) from None
 
 
 def env_without_sysroot_local() -> Dict[str, str]:

@@ -13,8 +13,8 @@ FLOW = "contract_flow"
 @pytest.fixture(scope="module")
 def contract(bk: BackendRuns) -> RunResult:
     result = bk.shared(FLOW)  # with a Config override, see shared_runs.py
-    assert result.status == "successful" and result.run is not None, pitfall(
-        "B5,B6,B7,B10,B11", "the contract flow failed on the backend; launcher output:\n%s" % result.tail(60),
+    assert result.status == "successful" and result.run is not None, bk.explain(
+        result, "B5,B6,B7,B10,B11", "the contract flow failed on the backend",
         fix="run flows/backend/contract_flow.py with --with <backend> and read the first task error",
     )
     return result

@@ -53,8 +53,8 @@ def _uv_project(workdir: Path) -> Path:
 def test_uv_environment_bootstrapped(bk: BackendRuns) -> None:
     project = _uv_project(bk.workdir)
     result = bk.run("uv_env_flow", top_level={"environment": "uv"}, cwd=project, extra_timeout=120)
-    assert result.status == "successful" and result.run is not None, pitfall(
-        "B8,B11,B24", "a flow run with --environment=uv failed on the backend; launcher output:\n%s" % result.tail(60),
+    assert result.status == "successful" and result.run is not None, bk.explain(
+        result, "B8,B11,B24", "a flow run with --environment=uv failed on the backend",
         fix="run environment.bootstrap_commands(step, ds_type) before the step and start it with environment.executable(step); "
         "forward proxy/CA variables; install the extension as a distribution, not via PYTHONPATH",
     )

@@ -24,8 +24,8 @@ def test_launch_failure_not_retried(bk: BackendRuns) -> None:
 @pytest.fixture(scope="module")
 def caught(bk: BackendRuns) -> RunResult:
     result = bk.shared("catch_timeout_flow")
-    assert result.status == "successful", pitfall(
-        "B18,B23", "the @catch/@timeout flow failed; launcher output:\n%s" % result.tail(60),
+    assert result.status == "successful", bk.explain(
+        result, "B18,B23", "the @catch/@timeout flow failed",
         fix="let Metaflow's own timeout fire (hard limit = @timeout + slack) and guard remote-only hooks",
     )
     return result

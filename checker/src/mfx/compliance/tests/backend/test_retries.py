@@ -15,8 +15,8 @@ FLOW = "retry_flow"
 @pytest.fixture(scope="module")
 def retried(bk: BackendRuns) -> RunResult:
     result = bk.shared(FLOW)
-    assert result.status == "successful", pitfall(
-        "B14,B26", "a step that fails once under @retry(times=1) did not succeed on retry; launcher output:\n%s" % result.tail(60),
+    assert result.status == "successful", bk.explain(
+        result, "B14,B26", "a step that fails once under @retry(times=1) did not succeed on retry",
         fix="exit non-zero but not 202 when the job failed; map signal deaths to 128+N",
     )
     return result

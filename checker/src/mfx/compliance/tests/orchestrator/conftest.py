@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Set
+from typing import Iterator, Set
 
 import pytest
 
@@ -14,6 +14,20 @@ from mfx.compliance.tests.orchestrator.specs import ALSO_USED_BY, SPECS
 def h(mfx_engine) -> Harness:
     """Deploy/trigger/wait helper bound to the live engine."""
     return Harness(mfx_engine, "orchestrator")
+
+
+@pytest.fixture(autouse=True)
+def _current_capability(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tell the harness which capabilities the running test checks (a failed run of another one "blocks" it)."""
+    if "h" not in request.fixturenames:
+        yield
+        return
+    h = request.getfixturevalue("h")
+    h.current = {str(m.args[0]) for m in request.node.iter_markers("capability") if m.args}
+    try:
+        yield
+    finally:
+        h.current = set()
 
 
 def _wanted(session: pytest.Session) -> Set[str]:

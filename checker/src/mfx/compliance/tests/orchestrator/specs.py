@@ -79,6 +79,6 @@ ALSO_USED_BY: Dict[str, Tuple[str, ...]] = {
     "tags": ("linear",),
     "run-id-rules": ("linear",),
     "retry-with-catch": ("catch",),
-    "get-triggered-run": ("roundtrip",),
+    "get-triggered-run": ("linear",),
     "resume": ("fail",),
 }

@@ -30,7 +30,8 @@ def test_from_deployment_round_trip(h: Harness) -> None:
 def test_get_triggered_run(h: Harness) -> None:
     from metaflow.runner.deployer import DeployedFlow
 
-    handle = h.finish(SPECS["roundtrip"])
+    # The most direct path: a deployment handle from create() (from_deployment is another capability).
+    handle = h.finish(SPECS["linear"])
     identifier, run_id = handle.deployed.name, handle.run.id
     try:
         again = DeployedFlow.get_triggered_run(identifier, run_id, impl=h.engine.config.deployer_method)

@@ -13,12 +13,18 @@ from mfx.compliance.tests.orchestrator.specs import PARAMS, SPECS
 def test_parameters_of_every_type_reach_tasks(h: Harness) -> None:
     run = h.finish(SPECS["params"]).run
     seen = task_data(run, "start").seen
-    for name, value in PARAMS.items():
-        assert seen[name] == value and type(seen[name]) is type(value), pitfall(
-            "O7,O8,O9",
-            f"parameter {name!r}: task saw {seen[name]!r} ({type(seen[name]).__name__}), triggered with {value!r}",
+    wrong = [name for name, value in PARAMS.items() if not (seen[name] == value and type(seen[name]) is type(value))]
+    if wrong:
+        # The trigger accepted the parameters (else it would have failed): when none arrived, the
+        # CLI does not forward them at all (O7); when some did, the others were dropped or coerced (O9).
+        name, value = wrong[0], PARAMS[wrong[0]]
+        pid = "O7" if len(wrong) == len(PARAMS) else "O9"
+        raise AssertionError(pitfall(
+            pid,
+            f"parameter {name!r}: task saw {seen[name]!r} ({type(seen[name]).__name__}), triggered with {value!r}"
+            f" ({len(wrong)} of {len(PARAMS)} parameters wrong: {wrong})",
             fix="pass every parameter to init as --<name> <value> (JSON values json.dumps'd, False kept)",
-        )
+        ))
     assert seen["untouched"] == "kept-default", pitfall("O9", f"a parameter not given to trigger() became {seen['untouched']!r}")
     assert task_data(run, "end").seen_in_end == {"count": 42, "flag": False}
 

@@ -1,0 +1,386 @@
+"""The root-cause diagnosis of failed triggers and runs, over recorded evidence shapes (no engine).
+
+Each case is the evidence a real failure leaves (CLI exit status and stderr, statuses seen, the
+client's runs and tasks, devstack log lines, what the deployment varies) and the pitfall the
+headline must name. Adversarial pairs check that the same symptom ("run never became visible",
+"run failed", "trigger failed") gets different causes from different evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from mfx.compliance import diagnose as dx
+from mfx.compliance.expect import ComplianceFailure
+from mfx.compliance.harness import Context, _raise, devstack_log_lines, variation
+from mutations.mutants import headline_of, headlines_from_junit, names_pitfall
+
+FLOWS = Path(dx.__file__).resolve().parent / "flows" / "orchestrator"
+
+
+def shape(name: str) -> dx.FlowShape:
+    return dx.flow_shape((FLOWS / f"{name}.py").read_text())
+
+
+def headline(diag: dx.Diagnosis) -> str:
+    """The first line of the failure message the suite raises for ``diag``."""
+    return str(_raise(diag)).splitlines()[0]
+
+
+def pids(diag: dx.Diagnosis) -> list:
+    return [p for p in diag.pid.split(",") if p]
+
+
+def task(step: str, ok: bool = True, finished: bool = True, stderr: str = "", attempt: int = 0, caught: bool = False) -> dx.TaskEvidence:
+    return dx.TaskEvidence(f"F/r-1/{step}/1", step, finished, ok, attempt, stderr, "", caught)
+
+
+def run_ev(**kw) -> dx.RunEvidence:
+    kw.setdefault("pathspec", "F/temporal-abc123")
+    kw.setdefault("statuses", ["RUNNING"])
+    kw.setdefault("elapsed", 42.0)
+    kw.setdefault("visible", True)
+    return dx.RunEvidence(**kw)
+
+
+# -- flow shapes -----------------------------------------------------------------------------
+
+
+def test_flow_shape_reads_custom_endpoints_and_decorators() -> None:
+    assert (shape("custom_names_flow").start_step, shape("custom_names_flow").end_step) == ("begin", "finish")
+    single = shape("single_step_flow")
+    assert single.start_step == single.end_step == "only"
+    linear = shape("linear_flow")
+    assert (linear.start_step, linear.end_step) == ("start", "end")
+    catch = shape("catch_flow")
+    assert catch.decorators["flaky"]["retry"]["times"] == 1 and "catch" in catch.decorators["doomed"]
+    assert shape("timeout_minutes_flow").decorators["start"]["timeout"] == {"minutes": 1}
+    assert dx.flow_shape("def broken(:\n").start_step == "start"
+
+
+# -- trigger ---------------------------------------------------------------------------------
+
+
+def trig(**kw) -> dx.TriggerEvidence:
+    kw.setdefault("flow", "sleep_flow")
+    kw.setdefault("params", {})
+    kw.setdefault("error", "MetaflowException: Error triggering x on temporal for flow.py")
+    kw.setdefault("seconds", 3.0)
+    return dx.TriggerEvidence(**kw)
+
+
+def test_trigger_that_waited_for_the_run_is_o24_even_when_the_body_says_engine_silent() -> None:
+    cmd = dx.CommandEvidence("temporal trigger", 1, stderr="Trigger failed: engine query 'start' did not answer within 30 s")
+    diag = dx.diagnose_trigger(trig(params={"seconds": 60}, seconds=31.0, command=cmd, started_runs=["temporal-1"]))
+    assert pids(diag) == ["O24"]
+    assert "exited 1" in diag.what and "did not answer" in diag.what
+
+
+def test_engine_silent_without_a_started_run_is_not_blamed_on_a_pitfall() -> None:
+    cmd = dx.CommandEvidence("temporal trigger", 1, stderr="engine query 'start' did not answer within 30 s")
+    diag = dx.diagnose_trigger(trig(params={"seconds": 60}, seconds=31.0, command=cmd))
+    assert pids(diag) == [] and diag.kind == "trigger-engine-silent"
+    assert "O7" not in headline(diag) and "O24" not in headline(diag)
+
+
+def test_crash_at_interpreter_exit_after_start_is_not_a_parameter_pitfall() -> None:
+    stderr = "Run started.\nFatal Python error: PyGILState_Release: thread state must be current when releasing\nAborted"
+    diag = dx.diagnose_trigger(trig(params={"alpha": 1}, command=dx.CommandEvidence("x trigger", -6, stderr=stderr), started_runs=["x-1"]))
+    assert diag.kind == "trigger-crashed-at-exit"
+    assert not {"O7", "O8", "O9"} & set(pids(diag))
+    assert "os._exit" in diag.fix
+
+
+def test_trigger_without_parameters_is_never_blamed_on_parameters() -> None:
+    for stderr in ("Traceback ...\nKeyError: 'name'", "no such option: --alpha", "Invalid value for '--x'"):
+        diag = dx.diagnose_trigger(trig(params={}, command=dx.CommandEvidence("x trigger", 2, stderr=stderr)))
+        assert not {"O7", "O8", "O9"} & set(pids(diag)), (stderr, diag)
+
+
+def test_parameters_rejected_by_the_deployer_or_the_cli_are_o7() -> None:
+    early = dx.diagnose_trigger(trig(params={"route": "low"}, error="ValueError: Unknown argument: 'route', possible args are: ['run_id_file']"))
+    assert pids(early) == ["O7"]
+    cli = dx.diagnose_trigger(trig(params={"route": "low"}, command=dx.CommandEvidence("x trigger", 2, stderr="Error: No such option: --route")))
+    assert pids(cli) == ["O7"]
+    other = dx.diagnose_trigger(trig(params={"route": "low"}, command=dx.CommandEvidence("x trigger", 2, stderr="Error: No such option: --verbose")))
+    assert "O7" not in pids(other)
+
+
+def test_tuple_for_multi_value_option_is_o8() -> None:
+    diag = dx.diagnose_trigger(trig(params={"a": 1, "b": 2}, error="TypeError: Invalid type for 'run_params', expected Tuple[str]"))
+    assert pids(diag) == ["O8"]
+
+
+def test_cli_that_hangs_without_payload_is_o24_when_long_else_o2() -> None:
+    assert pids(dx.diagnose_trigger(trig(seconds=60.0, command=dx.CommandEvidence("x trigger", None)))) == ["O24"]
+    assert pids(dx.diagnose_trigger(trig(seconds=2.0, command=dx.CommandEvidence("x trigger", 0)))) == ["O2"]
+
+
+# -- run never became visible ----------------------------------------------------------------
+
+
+def test_invisible_run_under_another_id_is_o2() -> None:
+    diag = dx.diagnose_run(run_ev(pathspec="F/temporal-abc-other", statuses=[None], visible=False, other_runs=["temporal-abc"]))
+    assert pids(diag) == ["O2"] and "temporal-abc" in diag.what
+
+
+def test_numeric_or_delimited_run_ids_are_o19_whatever_the_status() -> None:
+    for status in ("FAILED", "RUNNING", "SUCCEEDED"):
+        diag = dx.diagnose_run(run_ev(pathspec="F/1234567890123456", statuses=["RUNNING", status], visible=False))
+        assert pids(diag) == ["O19"]
+    assert pids(dx.diagnose_run(run_ev(pathspec="F/manual__2022:01", statuses=["FAILED"], visible=False))) == ["O19"]
+
+
+def test_failed_before_a_custom_start_step_is_o20() -> None:
+    diag = dx.diagnose_run(run_ev(statuses=["RUNNING", "FAILED"], visible=False, shape=shape("custom_names_flow"), variation=[("O20", "custom")]))
+    assert pids(diag) == ["O20"] and "'begin'" in diag.what
+
+
+def test_failed_before_first_task_with_unknown_user_in_the_worker_log_is_o14() -> None:
+    log = [
+        "worker.log: [MfxProjectFlow/temporal-abc123/_parameters/1] Unknown user:",
+        "worker.log:     Metaflow could not determine your user name based on environment variables ($USERNAME etc.)",
+    ]
+    diag = dx.diagnose_run(run_ev(statuses=["RUNNING", "FAILED"], visible=False, shape=shape("project_flow"), log_lines=log, control="failed: x"))
+    assert pids(diag) == ["O14"] and "Unknown user" in diag.what
+
+
+def test_failed_before_first_task_blames_the_variation_only_when_a_plain_run_succeeds() -> None:
+    var = [("O14", "deployed by user 'bob'")]
+    blamed = dx.diagnose_run(run_ev(statuses=["FAILED"], visible=False, variation=var, control="succeeded"))
+    assert pids(blamed) == ["O14"]
+    common = dx.diagnose_run(run_ev(statuses=["FAILED"], visible=False, variation=var, control="failed: init"))
+    assert pids(common) == ["O20"] and "O14" not in headline(common)
+
+
+def test_never_known_never_started_and_succeeded_invisible_differ() -> None:
+    assert pids(dx.diagnose_run(run_ev(statuses=[None], visible=False))) == ["O2"]
+    nobody = dx.diagnose_run(run_ev(statuses=[None, "PENDING"], visible=False))
+    assert pids(nobody) == [] and nobody.kind == "no-worker" and "worker" in headline(nobody)
+    assert pids(dx.diagnose_run(run_ev(statuses=["RUNNING", "SUCCEEDED"], visible=False))) == ["O21"]
+
+
+# -- run never finishes ----------------------------------------------------------------------
+
+
+def test_failed_tasks_while_status_stays_running_is_o22() -> None:
+    diag = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start"), task("boom", ok=False, stderr="RuntimeError: Intentional")]))
+    assert pids(diag) == ["O22"] and "F/r-1/boom/1" in diag.what
+
+
+def test_crashed_attempt_without_end_marker_under_a_succeeded_status_is_o22() -> None:
+    boom = dx.TaskEvidence("F/r/boom/1", "boom", finished=False, successful=False, stderr="Traceback (most recent call last):\nRuntimeError: Intentional failure")
+    diag = dx.diagnose_run(run_ev(statuses=["RUNNING", "SUCCEEDED"], tasks=[task("start"), boom], expect_success=False))
+    assert pids(diag) == ["O22"]
+
+
+def test_step_stopped_by_timeout_but_run_never_failed_is_o22_not_o17() -> None:
+    stopped = task("start", ok=False, stderr="TimeoutException: Step start timed out after 60 seconds")
+    diag = dx.diagnose_run(run_ev(timed_out=True, tasks=[stopped], shape=shape("timeout_minutes_flow"), expect_success=False))
+    assert pids(diag) == ["O22"] and "@timeout" in diag.what
+
+
+def test_step_still_running_past_its_timeout_is_o17() -> None:
+    diag = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start", finished=False)], shape=shape("timeout_minutes_flow"), expect_success=False))
+    assert pids(diag) == ["O17"] and diag.kind == "task-still-running"
+    plain = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start", finished=False)], shape=shape("linear_flow")))
+    assert pids(plain) == []
+
+
+def test_all_tasks_done_but_not_finished() -> None:
+    done = [task("start"), task("middle"), task("end")]
+    assert pids(dx.diagnose_run(run_ev(statuses=["RUNNING", "SUCCEEDED"], tasks=done))) == ["O20"]
+    assert pids(dx.diagnose_run(run_ev(statuses=["RUNNING"], tasks=done))) == ["O22"]
+    early = dx.diagnose_run(run_ev(statuses=["SUCCEEDED"], tasks=[task("start")]))
+    assert pids(early) == ["O22"]
+
+
+# -- run failed ------------------------------------------------------------------------------
+
+
+def test_catch_firing_on_attempt_zero_of_a_retried_step_is_o16() -> None:
+    tasks = [task("start"), task("doomed", caught=True), task("flaky", caught=True), task("join", ok=False, stderr="AttributeError: 'Flow' object has no attribute 'succeeded_on'")]
+    diag = dx.diagnose_run(run_ev(statuses=["FAILED"], finished=False, tasks=tasks, shape=shape("catch_flow")))
+    assert pids(diag) == ["O16"] and "flaky" in headline(diag)
+    # the same catch on the step without @retry is legitimate: no O16
+    tasks[2] = task("flaky", attempt=1)
+    assert "O16" not in pids(dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=tasks, shape=shape("catch_flow"))))
+
+
+def test_unfinished_attempt_of_a_failed_run_counts_as_failed_o28() -> None:
+    # recorded: the engine retried boom 4 times, the last attempt never wrote its end marker
+    boom = dx.TaskEvidence("F/r/boom/t-1", "boom", finished=False, successful=False, attempt=3, stderr="<flow F step boom> failed:\n    Internal error")
+    diag = dx.diagnose_run(run_ev(statuses=["RUNNING", "FAILED"], tasks=[boom, task("start")], decospecs=["catch:var=dynamic_error"], shape=shape("always_fails_flow")))
+    assert pids(diag) == ["O28"] and "no @catch fired" in diag.what
+    retried = dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=[task("boom", ok=False)], decospecs=["retry:times=2"]))
+    assert pids(retried) == ["O28"]
+    # the decorator acted (catch fired; retry happened): not O28
+    acted = dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=[task("boom", ok=False, attempt=2)], decospecs=["retry:times=2"]))
+    assert "O28" not in pids(acted)
+
+
+def test_user_error_despite_a_deploy_time_decorator_is_o28() -> None:
+    boom = task("boom", ok=False, stderr="Traceback ...\nRuntimeError: Intentional failure: only a dynamic @catch gets past this")
+    diag = dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=[task("start"), boom], decospecs=["catch:var=dynamic_error"], shape=shape("always_fails_flow")))
+    assert pids(diag) == ["O28"]
+    # without decospecs, the same failure is the step's own
+    plain = dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=[task("start"), boom], shape=shape("always_fails_flow")))
+    assert pids(plain) == [] and "boom" in headline(plain)
+
+
+def test_known_metaflow_errors_in_task_stderr() -> None:
+    cases = {
+        "MetaflowInternalError: Foreach step has no split_index": "O18",
+        "Step join is not a join step but gets multiple inputs": "O18",
+        "MetaflowInternalError: Step *body* follows a split step but no split_index is specified.": "O18",
+        "MetaflowDataMissing: Join *join* expected 3 splits but only 2 inputs were found": "O18",
+        "Step *join* tries to join a foreach split": "O18",
+        "Unknown user:\n Metaflow could not determine your user name": "O14",
+        "Could not load expected configuration values": "O11",
+    }
+    for stderr, pid in cases.items():
+        diag = dx.diagnose_run(run_ev(statuses=["FAILED"], tasks=[task("start", ok=False, stderr=stderr)]))
+        assert pids(diag)[0] == pid, (stderr, diag)
+        assert stderr.splitlines()[-1].strip()[:30] in diag.what
+
+
+def test_expected_failure_and_success_need_no_diagnosis() -> None:
+    assert dx.diagnose_run(run_ev(statuses=["FAILED"], finished=False, expect_success=False, tasks=[task("boom", ok=False)])) is None
+    assert dx.diagnose_run(run_ev(statuses=["SUCCEEDED"], finished=True, successful=True, tasks=[task("end")])) is None
+
+
+def test_every_failure_carries_its_evidence() -> None:
+    diag = dx.diagnose_run(run_ev(statuses=["RUNNING", "FAILED"], tasks=[task("start", ok=False, stderr="line1\nValueError: the real cause")]))
+    assert "statuses seen: ['RUNNING', 'FAILED']" in diag.what and "ValueError: the real cause" in diag.what
+
+
+# -- harness evidence helpers ----------------------------------------------------------------
+
+
+def test_variation_names_what_a_deployment_sets() -> None:
+    ctx = Context("project_flow", [], {"METAFLOW_USER": "bob"}, {"branch": "b1", "decospecs": ["catch"], "pylint": False}, params={"x": 1})
+    found = dict(variation(ctx, shape("project_flow")))
+    assert {"O14", "O13", "O28", "O9"} <= set(found) and "O20" not in found
+    assert "O20" in dict(variation(Context("single_step_flow", [], {}, {}), shape("single_step_flow")))
+    assert variation(Context("linear_flow", [], {}, {"pylint": False}), shape("linear_flow")) == []
+
+
+def test_devstack_log_lines_keep_the_lines_after_each_mention(tmp_path: Path) -> None:
+    (tmp_path / "worker.log").write_text("boot\n[F/temporal-abc123/start/1] Unknown user:\n  could not determine\nunrelated\nother run temporal-zzz\n")
+    (tmp_path / "notes.txt").write_text("temporal-abc123 in a non-log file")
+    lines = devstack_log_lines([tmp_path, tmp_path], "temporal-abc123", context_lines=1)
+    assert lines == ["worker.log: [F/temporal-abc123/start/1] Unknown user:", "worker.log:   could not determine"]
+    assert devstack_log_lines([tmp_path / "missing"], "temporal-abc123") == []
+
+
+def test_failure_carries_pids_and_kind() -> None:
+    failure = _raise(dx.Diagnosis("O2,O21", "what", "fix", "kind-x"))
+    assert isinstance(failure, ComplianceFailure) and failure.pids == ["O2", "O21"] and failure.kind == "kind-x"
+    assert str(failure).startswith("[O2 ")
+
+
+# -- the mutation check's judge ----------------------------------------------------------------
+
+
+def test_names_pitfall_matches_whole_ids_only() -> None:
+    assert names_pitfall("[O2 trigger ...] x", "O2")
+    assert not names_pitfall("[O20 init ...] x", "O2")
+    assert not names_pitfall("[B12 sync] x", "B1")
+    assert names_pitfall("blocked by linear (run 'linear'): [O19 forbidden ...]", "O19")
+    assert headline_of("mfx.compliance.expect.ComplianceFailure: [O2 x] y\n  more") == "[O2 x] y"
+
+
+def test_headlines_from_junit(tmp_path: Path) -> None:
+    xml = tmp_path / "c.xml"
+    xml.write_text(
+        '<testsuites><testsuite><testcase name="test_a[x]"><failure message="AssertionError: [O14 METAFLOW_OWNER not set] run r&#10;more">t</failure></testcase>'
+        '<testcase name="test_b"/><testcase name="test_c"><error message="">boom\nline</error></testcase></testsuite></testsuites>'
+    )
+    got = headlines_from_junit(xml)
+    assert got == {"test_a": "[O14 METAFLOW_OWNER not set] run r", "test_c": "boom"}
+    assert headlines_from_junit(tmp_path / "missing.xml") == {}
+
+
+@pytest.mark.parametrize("pid", ["O2", "O14", "O16", "O17", "O19", "O20", "O22", "O24", "O28"])
+def test_headline_label_is_the_pitfall(pid: str) -> None:
+    assert re.match(rf"\[{pid} ", headline(dx.Diagnosis(pid, "x")))
+
+
+# -- compute backends ------------------------------------------------------------------------
+
+
+def test_backend_failure_named_by_the_evidence_before_the_candidates() -> None:
+    creds = dx.diagnose_backend_failure("the contract flow failed", "launcher ok", [("F/1/start/2", "botocore.exceptions.NoCredentialsError: Unable to locate credentials")], "B5,B6,B7,B10,B11")
+    assert pids(creds) == ["B11"] and "F/1/start/2" in creds.what
+    option = dx.diagnose_backend_failure("resume failed", "Error: No such option: --clone-run-id", [], "B4,B3")
+    assert pids(option) == ["B4"]
+    other_option = dx.diagnose_backend_failure("run failed", "Error: no such option: --queue", [], "B10")
+    assert pids(other_option) == ["B3"]
+
+
+def test_backend_failure_without_known_text_keeps_the_scenarios_candidates_with_the_first_error() -> None:
+    diag = dx.diagnose_backend_failure("the contract flow failed", "", [("F/1/join/5", "Traceback\nKeyError: 'x'")], "B5,B6", "read the task error")
+    assert pids(diag) == ["B5", "B6"] and diag.kind == "candidates" and "KeyError: 'x'" in diag.what and diag.fix == "read the task error"
+
+
+def test_log_since_the_trigger_covers_logs_without_run_ids(tmp_path: Path) -> None:
+    from mfx.compliance.harness import log_marks, log_since
+
+    (tmp_path / "worker.log").write_text("old run output\n")
+    marks = log_marks([tmp_path])
+    with open(tmp_path / "worker.log", "a") as fh:
+        fh.write("[_parameters/1] Unknown user:\n\n[_parameters/1]     Metaflow could not determine your user name\n")
+    (tmp_path / "late.log").write_text("a log started after the trigger\n")
+    lines = log_since([tmp_path], marks)
+    assert not any("old run output" in line for line in lines)
+    assert any("Unknown user" in line for line in lines) and any("late.log" in line for line in lines)
+    diag = dx.diagnose_run(run_ev(statuses=["FAILED"], visible=False, log_lines=lines))
+    assert pids(diag) == ["O14"]
+
+
+def test_a_test_blocked_by_another_capabilitys_run_says_so() -> None:
+    from types import SimpleNamespace
+
+    from mfx.compliance.harness import Harness, Spec
+
+    h = Harness(SimpleNamespace(), "orchestrator")  # type: ignore[arg-type]
+    cause = _raise(dx.Diagnosis("O19", "run id '123' is numeric", "prefix run ids", "bad-run-id"))
+    spec = Spec("linear", "linear", "linear_flow")
+    h.current = {"run-id-rules"}
+    blocked = h.blocked(spec, cause)
+    first = str(blocked).splitlines()[0]
+    assert first.startswith("blocked by linear (run 'linear'): [O19 ") and blocked.pids == ["O19"] and blocked.kind == "bad-run-id"
+    h.current = {"linear"}
+    assert h.blocked(spec, cause) is cause  # its own run: the cause itself
+    h.current = set()
+    assert h.blocked(spec, cause) is cause  # outside a test (prefetch)
+    other = RuntimeError("not an assertion")
+    h.current = {"run-id-rules"}
+    assert h.blocked(spec, other) is other
+
+
+def test_backend_config_and_package_errors_are_told_apart() -> None:
+    pkg = "[1/start/1] [15]     Could not load expected configuration values from the CONFIG_PARAMETERS file. This is a Metaflow bug."
+    assert pids(dx.diagnose_backend_failure("x", pkg, [], "B5,B6,B7")) == ["B6"]
+    assert pids(dx.diagnose_backend_failure("x", "Could not load expected configuration values", [], "B5,B6,B7")) == ["B5"]
+
+
+def test_backend_task_that_left_no_logs_is_b11_unless_an_error_is_visible() -> None:
+    out = "Task failed: job 16 ended FAILED (exit code 1, NonZeroExitCode).\nStep failure:"
+    assert pids(dx.diagnose_backend_failure("x", out, [("F/1/start/1", "")], "B5,B11")) == ["B11"]
+    assert pids(dx.diagnose_backend_failure("x", out + "\nTraceback (most recent call last):\nKeyError: 1", [("F/1/start/1", "")], "B5,B11")) == ["B5", "B11"]
+    assert pids(dx.diagnose_backend_failure("x", out, [("F/1/start/1", "ValueError: boom")], "B5,B11")) == ["B5", "B11"]
+    # some tasks succeeded: the datastore is reachable; silent siblings of one step clash on the worker (B7)
+    fans = [(f"F/1/fan/{i}", "") for i in (2, 3, 4)]
+    assert pids(dx.diagnose_backend_failure("x", out, fans, "B5,B6,B7,B10,B11", succeeded=["F/1/start/1"])) == ["B7"]
+    assert pids(dx.diagnose_backend_failure("x", out, fans[:1], "B5,B6,B7,B10,B11", succeeded=["F/1/start/1"])) == ["B5", "B6", "B7", "B10", "B11"]
+    # a scenario that does not exercise the datastore (a killed attempt also leaves no logs): not B11
+    assert pids(dx.diagnose_backend_failure("x", out, [("F/1/killed/1", "")], "B14,B26")) == ["B14", "B26"]
+
+
+def test_missing_artifact() -> None:
+    assert pids(dx.diagnose_missing_artifact("F/1/join", "total", [])) == ["B5"]
+    other = dx.diagnose_missing_artifact("F/1/join", "total", ["greeting"])
+    assert pids(other) == [] and "greeting" in other.what
