@@ -11,7 +11,7 @@ import time
 
 from metaflow import FlowSpec, Parameter, step
 
-TOKEN = "stream-line-%d"
+LINE = "stream-line-%d"
 BURST = 20
 ACK_WAIT = 90
 
@@ -23,13 +23,13 @@ class StreamFlow(FlowSpec):
     def start(self):
         # a burst ending with the first token: the lines reach the launcher in one batch, and a
         # reader that takes several lines per read shows only the first of them
-        print("\n".join(["%s burst %d" % (TOKEN % 0, i) for i in range(BURST)] + [TOKEN % 1]))
+        print("\n".join(["%s burst %d" % (LINE % 0, i) for i in range(BURST)] + [LINE % 1]))
         self.ack_after = self._wait_for_ack()
         # stderr, then a second later stdout, usually within one log upload: shown in the order
         # written (not stdout first). The gap exceeds the jitter of the two streams' timestamps.
-        print(TOKEN % 2 + " on stderr", file=sys.stderr, flush=True)
+        print(LINE % 2 + " on stderr", file=sys.stderr, flush=True)
         time.sleep(1)
-        print("%s %s" % (TOKEN % 2, "no-ack" if self.ack_after is None else "after-ack"))
+        print("%s %s" % (LINE % 2, "no-ack" if self.ack_after is None else "after-ack"))
         self.next(self.end)
 
     def _wait_for_ack(self):

@@ -10,7 +10,7 @@ import time
 
 from metaflow import FlowSpec, Parameter, step
 
-TOKEN = "mfx-stream-%d"
+LINE = "mfx-stream-%d"
 BURST = 20
 ACK_WAIT = 150
 
@@ -22,9 +22,9 @@ class BackendStreamFlow(FlowSpec):
     def start(self):
         # a burst ending with the first token: the lines reach the launcher in one batch, and a
         # reader that takes several lines per read shows only the first of them
-        print("\n".join(["%s burst %d" % (TOKEN % 0, i) for i in range(BURST)] + [TOKEN % 1]))
+        print("\n".join(["%s burst %d" % (LINE % 0, i) for i in range(BURST)] + [LINE % 1]))
         self.ack_after = self._wait_for_ack()
-        print("%s %s" % (TOKEN % 2, "no-ack" if self.ack_after is None else "after-ack"))
+        print("%s %s" % (LINE % 2, "no-ack" if self.ack_after is None else "after-ack"))
         self.next(self.end)
 
     def _wait_for_ack(self):
