@@ -10,6 +10,7 @@ exercise. On the unchanged examples the gate never skips a file that has finding
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -151,16 +152,24 @@ def test_secret_name_words_cover_every_secret_name():
 
 
 def _lint(tmp_path, files: dict[str, str], jobs: int) -> list[tuple[str, str]]:
-    import json
-
-    from conftest import run_inprocess
-
     for rel, text in files.items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    res = run_inprocess(["check", ".", "--no-cache", "-j", str(jobs), "--output-format", "json"], tmp_path)
-    return [(Path(d["filename"]).relative_to(tmp_path).as_posix(), d["code"]) for d in json.loads(res.out)]
+    import contextlib
+    import io
+    import os
+
+    from mfx.cli import main
+
+    out, old = io.StringIO(), Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        with contextlib.redirect_stdout(out):
+            main(["check", ".", "--no-cache", "-j", str(jobs), "--output-format", "json"])
+    finally:
+        os.chdir(old)
+    return [(Path(d["filename"]).relative_to(tmp_path).as_posix(), d["code"]) for d in json.loads(out.getvalue())]
 
 
 #: Generated code that names nothing any rule looks for (no quotes around rule words, no
