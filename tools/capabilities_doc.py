@@ -106,15 +106,9 @@ def main(argv: List[str]) -> int:
     except (OSError, SyntaxError, ValueError, KeyError) as exc:
         sys.stderr.write(f"capabilities_doc: {exc}\n")
         return 2
-    if "--check" in argv:
-        if not OUT.is_file() or OUT.read_text(encoding="utf-8") != text:
-            sys.stderr.write(f"{OUT.relative_to(ROOT)} is out of date: run python tools/capabilities_doc.py\n")
-            return 1
-        print(f"{OUT.relative_to(ROOT)} is up to date")
-        return 0
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT.relative_to(ROOT)}")
-    return 0
+    from generated import write_or_check
+
+    return write_or_check(OUT, text, argv, ROOT, "python tools/capabilities_doc.py")
 
 
 if __name__ == "__main__":
