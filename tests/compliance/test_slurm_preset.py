@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from compliance.slurm_baseline import record
+from compliance.baselines import record
 from support.generate import make_venv, render, run
 
 pytestmark = pytest.mark.slow  # starts real engines / runs generated repos
@@ -60,7 +60,7 @@ def test_slurm_preset_passes_every_required_capability(slurm_repo: tuple, tmp_pa
     context = f"\n--- compliance.md ---\n{report}\n--- output (tail) ---\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
     assert md.exists() and (report_dir / "compliance.xml").exists(), context
     data = json.loads(md.with_suffix(".json").read_text())
-    record(md.with_suffix(".json"))  # the backend mutation check's baseline, later in this session
+    record("slurm", md.with_suffix(".json"))  # the backend mutation check's baseline, later in this session
     backend = [row for row in data["capabilities"] if row.get("kind", "backend") == "backend"]
     required = [row for row in backend if row["level"] == "required"]
     assert required, f"the report lists no required backend capability{context}"

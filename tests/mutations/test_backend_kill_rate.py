@@ -11,7 +11,7 @@ restart is needed between mutants. Mutants run in parallel, each worker owning a
 generated repo with its own editable venv: apply the patch, run the named tests
 (``MFX_DEVSTACK_ENV``), revert; the longest mutants start first. The baseline is the outcome of
 ``tests/compliance/test_slurm_preset.py`` when that e2e run happened earlier in the same pytest
-session (``compliance/slurm_baseline.py``); otherwise a baseline run on an unmutated copy runs
+session (``compliance/baselines.py``); otherwise a baseline run on an unmutated copy runs
 alongside. A mutant is evaluable only through tests that pass on the baseline. Pitfalls without a
 patch are listed with the reason (``NOT_DETECTABLE``). A killed mutant is *diagnosed* when a
 failure headline names its pitfall (``mutants.py``). The kill rate (killed / evaluable) and the
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import pytest
-from compliance.slurm_baseline import OUTCOMES as E2E_OUTCOMES
+from compliance.baselines import recorded
 from mutations.mutants import Mutant, headlines_from_junit, outcomes_from_report, rates
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
@@ -196,8 +196,9 @@ def test_each_backend_mutant_is_killed(bench: Bench) -> None:
         free.put(ws)
     # the e2e compliance run of the unmutated preset earlier in this session is the baseline;
     # without it (this file run alone) the baseline runs here, alongside the mutants
-    reused = all(t in E2E_OUTCOMES for t in expected)
-    baseline: Dict[str, str] = {t: E2E_OUTCOMES[t] for t in expected} if reused else {}
+    e2e = recorded("slurm", expected)
+    reused = e2e is not None
+    baseline: Dict[str, str] = e2e or {}
 
     def job(m: Optional[Mutant]) -> None:
         ws = free.get()

@@ -9,8 +9,10 @@ mutants side by side. Per mutant the patch is applied in place, a fresh worker i
 worker imports the plumbing once, so it must restart), only the named tests run against the
 shared server (``MFX_DEVSTACK_ENV``), then the worker stops and the patch is reverted.
 
-A baseline run on the unmutated repo comes first: a mutant is only *evaluable* through tests
-that pass on the baseline (a test that already fails proves nothing). A killed mutant is
+The baseline is the outcome of ``tests/compliance/test_temporal_preset.py`` when that e2e run
+happened earlier in the same pytest session (``compliance/baselines.py``); otherwise a baseline
+run on the unmutated repo comes first: a mutant is only *evaluable* through tests that pass on
+the baseline (a test that already fails proves nothing). A killed mutant is
 *diagnosed* when a failure headline names its pitfall (``mutants.py``). The kill rate
 (killed / evaluable) and the diagnosis rate (diagnosed / killed) are printed and written to
 ``reports/mutation-kill-rate.md``; every killed mutant must be diagnosed.
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
+from compliance.baselines import recorded
 from mutations.mutants import Mutant, headlines_from_junit, outcomes_from_report, rates
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
@@ -187,7 +190,7 @@ def lanes(tmp_path_factory: pytest.TempPathFactory):
         server.devstack("down")
 
 
-def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float) -> str:
+def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float, reused: bool) -> str:
     lines = [
         "# Mutation kill rate (orchestrator, Temporal preset)",
         "",
@@ -204,7 +207,8 @@ def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float) -
         diagnosed = {True: "yes", False: "**NO**", None: "-"}[m.diagnosed]
         headline = m.headline.replace("|", "\\|")[:200]
         lines.append(f"| `{m.path.name}` | {m.pitfall} | {m.why} | {', '.join(m.expect)} | {result} | {diagnosed} | {headline} | {m.seconds:.0f} |")
-    lines += ["", "Baseline (unmutated preset): " + ", ".join(f"{t} {o}" for t, o in sorted(baseline.items())), ""]
+    source = "the e2e compliance run of this session" if reused else "run before the mutants"
+    lines += ["", f"Baseline (unmutated preset, {source}): " + ", ".join(f"{t} {o}" for t, o in sorted(baseline.items())), ""]
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(lines)
     REPORT.write_text(text)
@@ -216,11 +220,15 @@ def test_each_mutant_is_killed_by_its_compliance_test(lanes: List[Lane]) -> None
     assert mutants, f"no patches in {PATCHES}"
     started = time.monotonic()
     expected = sorted({t for m in mutants for t in m.expect})
-    halves = [expected[i :: len(lanes)] for i in range(len(lanes))]
-    baseline: Dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
-        for part in pool.map(lambda pair: pair[0].suite(pair[1], "baseline"), zip(lanes, halves, strict=True)):
-            baseline.update(part)
+    # the e2e compliance run of the unmutated preset earlier in this session is the baseline;
+    # without it (this file run alone) the baseline runs here first, split over the lanes
+    e2e = recorded("temporal", expected)
+    baseline: Dict[str, str] = dict(e2e or {})
+    if e2e is None:
+        halves = [expected[i :: len(lanes)] for i in range(len(lanes))]
+        with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+            for part in pool.map(lambda pair: pair[0].suite(pair[1], "baseline"), zip(lanes, halves, strict=True)):
+                baseline.update(part)
     queue = list(mutants)
     lock = threading.Lock()
 
@@ -234,7 +242,7 @@ def test_each_mutant_is_killed_by_its_compliance_test(lanes: List[Lane]) -> None
 
     with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
         list(pool.map(work, lanes))
-    text = write_report(mutants, baseline, time.monotonic() - started)
+    text = write_report(mutants, baseline, time.monotonic() - started, reused=e2e is not None)
     print("\n" + text)
     broken = [f"{m.path.name}: {m.result}" for m in mutants if m.result in ("does not apply", "revert failed")]
     assert not broken, f"patches no longer apply to the generated preset (update them): {broken}\n{text}"

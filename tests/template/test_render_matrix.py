@@ -73,36 +73,63 @@ def check_rendered(root: Path, kind: str, preset: str, ci: bool, devstack: bool)
 
 @pytest.mark.parametrize("kind,preset,ci,devstack", combos())
 def test_every_combination_renders(tmp_path, kind, preset, ci, devstack):
-    # Every license x every minimum Python, for every kind/preset/ci/devstack combination.
+    dst = render_snapshot(tmp_path / "repo", kind=kind, preset=preset, ci=ci, devstack=devstack)
+    check_rendered(dst, kind, preset, ci, devstack)
+
+
+@pytest.mark.parametrize("kind,preset", KINDS_PRESETS, ids=[f"{k}-{p}" for k, p in KINDS_PRESETS])
+def test_every_license_and_python_renders(tmp_path, kind, preset):
+    # Every license x every minimum Python, for every kind/preset, with ci and devstack on (the
+    # files license and python_min reach: pyproject, noxfile, README, LICENSE, the workflows).
     for license_id, python_min in itertools.product(LICENSES, PYTHONS):
         dst = tmp_path / f"{license_id}-{python_min}"
-        render_snapshot(dst, kind=kind, preset=preset, ci=ci, devstack=devstack, license=license_id, python_min=python_min)
-        check_rendered(dst, kind, preset, ci, devstack)
+        render_snapshot(dst, kind=kind, preset=preset, ci=True, devstack=True, license=license_id, python_min=python_min)
+        check_rendered(dst, kind, preset, True, True)
         pyproject = tomllib.loads((dst / "pyproject.toml").read_text())
         assert pyproject["project"]["requires-python"] == f">={python_min}"
         assert pyproject["project"]["license"] == license_id
         assert len((dst / "LICENSE").read_text()) > 500, "LICENSE text missing"
 
 
+# The plumbing tests (tests/test_plumbing_*.py) are the same for every preset of a kind: only the
+# names they import vary. They run in full once per kind with the default names and once under a
+# non-default name; every other combination runs its own files (the preset's test_engine.py, the
+# devstack's tests) and checks that the whole suite still collects. This keeps the proof
+# per code path without running the same plumbing tests four times per kind.
+GENERATED_RUNS = [
+    ({"kind": "orchestrator", "preset": "temporal"}, "all"),
+    # devstack changes code (devstack/, its tests) and ci does not: every kind x preset also
+    # renders without them, two of them under a non-default name
+    ({"kind": "orchestrator", "preset": "blank", "engine_name": "acme-flow-runner", "ci": False, "devstack": False}, "all"),
+    ({"kind": "orchestrator", "preset": "blank"}, "own"),
+    ({"kind": "orchestrator", "preset": "temporal", "ci": False, "devstack": False}, "own"),
+    ({"kind": "backend", "preset": "slurm"}, "all"),
+    ({"kind": "backend", "preset": "blank", "engine_name": "acme-hpc", "ci": False, "devstack": False}, "all"),
+    ({"kind": "backend", "preset": "blank"}, "own"),
+    ({"kind": "backend", "preset": "slurm", "ci": False, "devstack": False}, "own"),
+]
+
+
+def own_test_files(root: Path) -> list:
+    """The generated tests that are not kind-wide plumbing tests, plus the devstack's own."""
+    tests = sorted(p.name for p in (root / "tests").glob("test_*.py"))
+    own = [t for t in tests if not t.startswith("test_plumbing_") or t == "test_plumbing_devstack.py"]
+    assert own, f"no preset-specific test file in {root / 'tests'}: {tests}"
+    return [f"tests/{t}" for t in own]
+
+
 @pytest.mark.parametrize(
-    "answers",
-    [
-        {"kind": "orchestrator", "preset": "blank"},
-        {"kind": "orchestrator", "preset": "temporal"},
-        {"kind": "backend", "preset": "blank"},
-        {"kind": "backend", "preset": "slurm"},
-        # devstack changes code (devstack/, its tests) and ci does not: every kind x preset also
-        # runs without them, two of them under a non-default name.
-        {"kind": "orchestrator", "preset": "blank", "engine_name": "acme-flow-runner", "ci": False, "devstack": False},
-        {"kind": "orchestrator", "preset": "temporal", "ci": False, "devstack": False},
-        {"kind": "backend", "preset": "blank", "engine_name": "acme-hpc", "ci": False, "devstack": False},
-        {"kind": "backend", "preset": "slurm", "ci": False, "devstack": False},
-    ],
-    ids=lambda a: "-".join(str(v) for v in a.values()),
+    "answers,scope",
+    [pytest.param(a, scope, id="-".join(str(v) for v in a.values()) + ("" if scope == "all" else "-own")) for a, scope in GENERATED_RUNS],
 )
 @pytest.mark.slow
-def test_generated_repo_lint_and_tests_pass(tmp_path, answers):
+def test_generated_repo_lint_and_tests_pass(tmp_path, answers, scope):
     dst = render(tmp_path / "repo", **answers)
     env = {"MFX_REQUIREMENT": os.environ["MFX_REQUIREMENT"], "NOX_DEFAULT_VENV_BACKEND": "uv"}
-    result = run(["nox", "--no-error-on-external-run", "-s", "lint", "tests"], cwd=dst, env=env, timeout=1200)
+    posargs = [] if scope == "all" else ["--", *own_test_files(dst), "-q"]
+    result = run(["nox", "--no-error-on-external-run", "-s", "lint", "tests", *posargs], cwd=dst, env=env, timeout=1200)
     assert result.returncode == 0, f"nox failed in the generated repo:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    if scope == "own":  # the kind-wide tests were not run here: they must still import and collect
+        python = dst / ".nox" / "tests" / "bin" / "python"
+        collected = run([str(python), "-m", "pytest", "--collect-only", "-q", "tests"], cwd=dst, env=env, timeout=300)
+        assert collected.returncode == 0, f"the generated tests do not collect:\n{collected.stdout[-4000:]}\n{collected.stderr[-2000:]}"

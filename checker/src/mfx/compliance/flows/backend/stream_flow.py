@@ -12,7 +12,7 @@ from metaflow import FlowSpec, Parameter, step
 
 LINE = "mfx-stream-%d"
 BURST = 20
-ACK_WAIT = 150
+ACK_WAIT = 90  # a healthy backend shows the line within seconds; a broken one is judged sooner
 
 
 class BackendStreamFlow(FlowSpec):

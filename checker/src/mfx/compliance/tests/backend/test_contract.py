@@ -167,6 +167,8 @@ def test_lines_reach_the_launcher_while_the_task_runs(bk: BackendRuns) -> None:
     from metaflow import S3
     from metaflow.metaflow_config import DATASTORE_SYSROOT_S3
 
+    from mfx.compliance.flows.backend.stream_flow import ACK_WAIT
+
     if not DATASTORE_SYSROOT_S3:
         pytest.skip("not an S3 datastore: the acknowledgement object cannot be written")
     first, second = "mfx-stream-1", "mfx-stream-2"
@@ -186,7 +188,7 @@ def test_lines_reach_the_launcher_while_the_task_runs(bk: BackendRuns) -> None:
     waited = artifact(result.run, "start", "ack_after")
     assert "first" in seen and waited is not None, pitfall(
         "B17", "the step's first line did not reach the launcher's output while the step ran (it waited %.0f s for it)%s"
-        % (150, "; it arrived only after the task ended" if first in result.output else ""),
+        % (ACK_WAIT, "; it arrived only after the task ended" if first in result.output else ""),
         fix="echo the datastore tail (tail_logs) while the job runs and write each line to the runtime's pipe only "
         "once it has read the previous one: Metaflow's runtime shows one line per readable event",
     )

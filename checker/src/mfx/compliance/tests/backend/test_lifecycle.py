@@ -106,7 +106,8 @@ def test_dead_datastore_fails_fast_before_any_job(bk: BackendRuns) -> None:
     port = _closed_port()
     dead = "http://127.0.0.1:%d" % port
     started = time.monotonic()
-    result = bk.run("linear_flow", env={"METAFLOW_S3_ENDPOINT_URL": dead, "AWS_ENDPOINT_URL_S3": dead, "AWS_ENDPOINT_URL": dead}, timeout=240)
+    # the limit is 60 s: a launcher still hanging at 120 s fails the same assertions, sooner
+    result = bk.run("linear_flow", env={"METAFLOW_S3_ENDPOINT_URL": dead, "AWS_ENDPOINT_URL_S3": dead, "AWS_ENDPOINT_URL": dead}, timeout=120)
     elapsed = time.monotonic() - started
     output = result.output
     assert result.status == "failed", pitfall("B27", "a run with the S3 endpoint at a closed port (%s) did not fail:\n%s" % (dead, result.tail()))
