@@ -155,11 +155,11 @@ def update(session: nox.Session) -> None:
     session.run("copier", "update", "--trust", "--defaults", "--conflict", "inline", *session.posargs)
     conflicts = _conflicted_files()
     if conflicts:
+        # the update's own report (printed above by the template's last migration) lists them with
+        # what to do: one line here, so the list is not printed twice
         session.error(
-            "The update left conflicts (you and the template changed the same lines) in:\n  "
-            + "\n  ".join(conflicts)
-            + "\nKeep the template's side of template-owned files, re-apply your change, remove the markers,"
-            " then run `nox -s lint tests` and commit. `git diff` shows everything the update changed."
+            f"Stopped before lint and tests: {len(conflicts)} file(s) left with conflicts ({', '.join(conflicts)}); "
+            "resolve them as the update report above says, then run `nox -s lint tests` and commit."
         )
     # The update may have changed pyproject.toml and the recorded template version: read both again.
     MFX_REQUIREMENT = os.environ.get("MFX_REQUIREMENT") or mfx_from_answers()
