@@ -2,9 +2,9 @@
 optional, and which preset declares which optional one).
 
 Read from the two sources of truth, so the page cannot drift from them: the compliance suite's
-registry (`mfx.compliance.capabilities`) and each preset's user-owned `capabilities.py` in
-template/ (its `CAPABILITIES = frozenset({...})`). `python tools/capabilities_doc.py --check`
-exits 1 when docs/capabilities.md is stale; without --check it rewrites the file.
+registry (`mfx.compliance.capabilities`) and each preset's user-owned `capabilities.py` in its
+folder template/presets/<kind>-<preset>/plugin/ (its `CAPABILITIES = frozenset({...})`).
+`python tools/capabilities_doc.py --check` exits 1 when docs/capabilities.md is stale; without --check it rewrites the file.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ from typing import Dict, FrozenSet, List, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "checker" / "src"))  # this checkout's mfx, installed or not
+sys.path.insert(0, str(ROOT / "tools"))  # generated.py
 
 from mfx import pitfalls as catalogue  # noqa: E402
 from mfx.compliance import capabilities as registry  # noqa: E402
 
-PKG = ROOT / "template" / "metaflow_extensions" / "{{module_name}}" / "plugins" / "{{module_name}}"
+PRESETS = ROOT / "template" / "presets"
 OUT = ROOT / "docs" / "capabilities.md"
-PRESET_FILE = re.compile(r"kind == '(\w+)' and preset == '(\w+)'")
+PRESET_DIR = re.compile(r"^(orchestrator|backend)-(\w+)$")
 
 
 def declared(path: Path) -> FrozenSet[str]:
@@ -38,10 +39,10 @@ def declared(path: Path) -> FrozenSet[str]:
 
 
 def presets() -> Dict[str, Dict[str, FrozenSet[str]]]:
-    """kind -> preset -> declared optional capability ids, in file-name order."""
+    """kind -> preset -> declared optional capability ids, in folder-name order."""
     out: Dict[str, Dict[str, FrozenSet[str]]] = {}
-    for path in sorted(PKG.glob("*capabilities.py*")):
-        match = PRESET_FILE.search(path.name)
+    for path in sorted(PRESETS.glob("*/plugin/capabilities.py*")):
+        match = PRESET_DIR.match(path.parent.parent.name)
         if match:
             out.setdefault(match.group(1), {})[match.group(2)] = declared(path)
     return out

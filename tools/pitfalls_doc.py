@@ -37,6 +37,8 @@ OUT = ROOT / "docs" / "pitfalls.md"
 SUITE = ROOT / "checker" / "src" / "mfx" / "compliance"
 MUTATIONS = ROOT / "tests" / "mutations"
 TEMPLATE_TESTS = ROOT / "template" / "tests"
+#: Each preset folder's tests/ (template/presets/<kind>-<preset>/tests/): rendered into tests/ too.
+PRESET_TESTS = ROOT / "template" / "presets"
 #: Functions whose failure messages name a pitfall: `pitfall("O15", ...)`, `fail("O2,O21", ...)`.
 MESSAGE_FUNCTIONS = {"pitfall", "fail"}
 
@@ -171,10 +173,12 @@ def _plumbing(out: Citations) -> None:
             name = path.name.replace(".jinja", "")
             for pid in catalogue.cited(path.read_text(encoding="utf-8")):
                 out.add(out.plumbing, pid, f"{kind}/{name}", f"template plumbing {kind}/{name}")
-    for path in sorted(p for p in TEMPLATE_TESTS.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        name = rendered_name(path.relative_to(TEMPLATE_TESTS).as_posix())
-        for pid in catalogue.cited(path.read_text(encoding="utf-8")):
-            out.add(out.template_tests, pid, name, f"template/tests/{name}")
+    folders = [TEMPLATE_TESTS, *sorted(PRESET_TESTS.glob("*/tests"))]
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            name = rendered_name(path.relative_to(folder).as_posix())
+            for pid in catalogue.cited(path.read_text(encoding="utf-8")):
+                out.add(out.template_tests, pid, name, f"{folder.relative_to(ROOT).as_posix()}/{name}")
 
 
 def patch_folders() -> List[Path]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support.generate import render, render_snapshot, run
+from support.generate import REPO, render, render_snapshot, run
 
 KINDS_PRESETS = [("orchestrator", "blank"), ("orchestrator", "temporal"), ("backend", "blank"), ("backend", "slurm")]
 FLAGS = list(itertools.product([True, False], [True, False]))  # ci, devstack
@@ -116,6 +116,29 @@ def own_test_files(root: Path) -> list:
     own = [t for t in tests if not t.startswith("test_plumbing_") or t == "test_plumbing_devstack.py"]
     assert own, f"no preset-specific test file in {root / 'tests'}: {tests}"
     return [f"tests/{t}" for t in own]
+
+PRESETS = REPO / "template" / "presets"
+# Files every preset of a kind provides (template/presets/README.md): their destination files
+# `{% include %}` them unconditionally, so a preset without one cannot render.
+EVERY_PRESET_HAS = ("plugin/engine.py", "plugin/capabilities.py", "tests/test_engine.py", "devstack/services.json")
+JINJA_DELIMITERS = re.compile(r"\{\{|\{%|\{#")
+
+
+@pytest.mark.parametrize("kind,preset", KINDS_PRESETS, ids=lambda v: v)
+def test_preset_folders_are_complete(kind, preset):
+    folder = PRESETS / f"{kind}-{preset}"
+    for rel in EVERY_PRESET_HAS:
+        found = [p for p in (folder / rel, folder / f"{rel}.jinja") if p.is_file()]
+        assert len(found) == 1, f"{folder.name} needs exactly one of {rel}, {rel}.jinja (found {found})"
+
+
+def test_plain_preset_files_have_no_jinja():
+    # An included file is rendered even without the .jinja suffix: a plain one must hold no
+    # Jinja delimiters, or a preset's literal "{{" would silently become a render error or text loss.
+    plain = [p for p in PRESETS.rglob("*") if p.is_file() and p.suffix != ".jinja" and p.suffix != ".md" and "__pycache__" not in p.parts]
+    assert plain, "no plain preset files found: has the folder moved?"
+    for path in plain:
+        assert not JINJA_DELIMITERS.search(path.read_text()), f"{path.relative_to(REPO)} holds Jinja: rename it to *.jinja"
 
 
 @pytest.mark.parametrize(
