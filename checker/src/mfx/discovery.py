@@ -1,6 +1,6 @@
 """Which files ``mfx check PATHS`` looks at: every ``*.py`` below the paths, plus the project files
-some rules read (``pyproject.toml``, ``.github/workflows/*.yml``: :mod:`mfx.projectfiles`), minus
-excludes."""
+some rules read (``pyproject.toml``, ``.github/workflows/*.yml``: :mod:`mfx.projectfiles`) and code
+templates (``*.py.tpl``, ``*.j2``, ``*.mustache`` ...: :mod:`mfx.engine.embedded`), minus excludes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from mfx.engine.embedded import is_code_template
 from mfx.errors import UsageError
 from mfx.projectfiles import is_project_file
 
@@ -84,7 +85,7 @@ def discover(paths: Iterable[str], root: Path, exclude: Sequence[str]) -> list[P
             dirnames[:] = kept
             for name in filenames:
                 rel = f"{rel_dir}/{name}" if rel_dir not in ("", ".") else name
-                if not name.endswith(".py") and not is_project_file(rel):
+                if not name.endswith(".py") and not is_project_file(rel) and not is_code_template(rel):
                     continue
                 if not _excluded(rel, exclude):
                     full = directory / name

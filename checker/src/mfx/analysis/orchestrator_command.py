@@ -20,12 +20,27 @@ from functools import lru_cache
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import SCOPES, call_name, is_docstring, walk
+from mfx.engine.embedded import holds_code
 from mfx.engine.index import index_for
 
 #: Calls whose string arguments are messages, not command parts.
 MESSAGE_CALLS = {
-    "echo", "echo_always", "print", "debug", "info", "warning", "warn", "error", "exception",
-    "critical", "log", "secho", "fail", "skip", "option", "argument",
+    "echo",
+    "echo_always",
+    "print",
+    "debug",
+    "info",
+    "warning",
+    "warn",
+    "error",
+    "exception",
+    "critical",
+    "log",
+    "secho",
+    "fail",
+    "skip",
+    "option",
+    "argument",
 }
 PLACEHOLDER = "\x00"
 
@@ -67,7 +82,16 @@ class _StringVisitor(cst.CSTVisitor):
         if parent is not None:
             self.strings.parents[node] = parent
             parent_kind = type(parent)
-            if parent_kind in _MUTING_PARENTS or kind is cst.Decorator or parent_kind in _BODIES and kind is cst.SimpleStatementLine and is_docstring(node) or parent_kind is cst.Call and node is not parent.func and call_name(parent) in MESSAGE_CALLS:
+            if (
+                parent_kind in _MUTING_PARENTS
+                or kind is cst.Decorator
+                or parent_kind in _BODIES
+                and kind is cst.SimpleStatementLine
+                and is_docstring(node)
+                or parent_kind is cst.Call
+                and node is not parent.func
+                and call_name(parent) in MESSAGE_CALLS
+            ):
                 muted = True
         if kind in _STRINGS and not muted:
             frag = _fragment(node, self.functions[-1] if self.functions else None)  # type: ignore[arg-type]
@@ -237,12 +261,15 @@ def _fragment(node: cst.BaseExpression, func: cst.FunctionDef | None) -> Fragmen
         value = node.evaluated_value  # type: ignore[union-attr]
     except (ValueError, SyntaxError):  # pragma: no cover - malformed escapes
         return None
-    if not isinstance(value, str):
-        return None
+    if not isinstance(value, str) or holds_code(value):
+        return None  # a string that is a module of Python is linted as one (mfx.engine.embedded)
+    if value.lstrip().startswith("#") and "\n" not in value.strip():
+        return None  # a comment line of generated code or a script: words, not command parts
     return Fragment(node, _strip_generated_quotes(value), [], func, value)
 
 
 # -- expressions ---------------------------------------------------------------------------
+
 
 def assignments(func: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
     """Values assigned to the local ``name`` anywhere in ``func`` (not nested functions)."""
@@ -351,7 +378,11 @@ def retry_value_is_one_based(use: OptionUse) -> bool:
     marker = subtract = False
     for node in expression_parts(use.expr, use.fragment.function):
         if isinstance(node, cst.Attribute):
-            if node.attr.value in ONE_BASED_ATTRIBUTES or node.attr.value == "attempt" and "info" in _dotted_text(node.value):
+            if (
+                node.attr.value in ONE_BASED_ATTRIBUTES
+                or node.attr.value == "attempt"
+                and "info" in _dotted_text(node.value)
+            ):
                 marker = True
         elif isinstance(node, cst.Name) and node.value in ONE_BASED_ATTRIBUTES:
             marker = True
@@ -361,7 +392,11 @@ def retry_value_is_one_based(use: OptionUse) -> bool:
                 marker = True
             if re.search(r"-\s*1\b", text):
                 subtract = True
-        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) or isinstance(node, cst.Subtract):
+        elif (
+            isinstance(node, cst.BinaryOperation)
+            and isinstance(node.operator, cst.Subtract)
+            or isinstance(node, cst.Subtract)
+        ):
             subtract = True
     return marker and not subtract
 

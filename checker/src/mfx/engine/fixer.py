@@ -108,7 +108,11 @@ def _broken_fix(d: Diagnostic) -> Diagnostic:
         INTERNAL_ERROR_NAME,
         f"internal error in rule {d.code} ({d.name}): its fix would leave the file unparsable, so it was "
         "not applied; please report it",
-        d.path, d.line, d.column, d.end_line, d.end_column,
+        d.path,
+        d.line,
+        d.column,
+        d.end_line,
+        d.end_column,
     )
 
 

@@ -32,16 +32,40 @@ Children = Callable[[cst.CSTNode], Sequence[cst.CSTNode]]
 #: Fields that only hold formatting: whitespace, comments, parentheses and punctuation (plus
 #: every field whose name starts with ``whitespace``). Never entered by the index.
 FORMATTING_FIELDS = frozenset(
-    {"lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer", "comma",
-     "semicolon", "colon", "equal", "dot", "newline", "trailing_whitespace", "empty_lines",
-     "first_line", "last_line"}
+    {
+        "lpar",
+        "rpar",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "comma",
+        "semicolon",
+        "colon",
+        "equal",
+        "dot",
+        "newline",
+        "trailing_whitespace",
+        "empty_lines",
+        "first_line",
+        "last_line",
+    }
 )
 
 #: The node types those fields hold (a rule visiting one of them is dispatched by libcst's own
 #: traversal; ``Dot`` also occurs in code, as the dots of a relative import).
 FORMATTING_TYPES = (
-    cst.BaseParenthesizableWhitespace, cst.Comment, cst.EmptyLine, cst.TrailingWhitespace,
-    cst.Newline, cst.Comma, cst.Colon, cst.Semicolon, cst.Dot, cst.AssignEqual, cst.LeftParen,
+    cst.BaseParenthesizableWhitespace,
+    cst.Comment,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Newline,
+    cst.Comma,
+    cst.Colon,
+    cst.Semicolon,
+    cst.Dot,
+    cst.AssignEqual,
+    cst.LeftParen,
     cst.RightParen,
 )
 

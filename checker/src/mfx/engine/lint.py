@@ -16,6 +16,7 @@ from mfx.discovery import relative_to_root
 from mfx.engine import profile
 from mfx.engine.cache import Cache, content_hash, project_fingerprint
 from mfx.engine.diagnostic import Diagnostic
+from mfx.engine.embedded import Embedded, find_embedded, is_code_template
 from mfx.engine.gcpolicy import lint_gc
 from mfx.engine.noqa import parse_noqa
 from mfx.engine.sources import SourceFile
@@ -80,6 +81,7 @@ def read_error(relpath: str, message: str) -> Diagnostic:
 
 
 # -- linting one file (in this process or a worker) ---------------------------------------------
+
 
 def _file_rules(codes: Sequence[str], ignored: Sequence[str]):
     from mfx.engine.runner import load_rules
@@ -252,8 +254,8 @@ def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache:
         if src.error is not None:
             diagnostics.append(read_error(relpath, src.error))
             continue
-        if is_project_file(relpath):
-            continue  # pyproject.toml, CI workflows: read by project-file rules, below
+        if is_project_file(relpath) or is_code_template(relpath):
+            continue  # pyproject.toml, CI workflows: read by project-file rules, below; templates: below
         cached = cache.get(relpath, digests[relpath])
         if cached is not None:
             hits += 1
@@ -262,6 +264,24 @@ def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache:
                 ok_paths.append(relpath)
             continue
         todo.append((relpath, src.text))
+    # Generated code is code: Python held in strings and template files is linted as virtual
+    # modules (``<host>::<label>.py``) with every rule, then reported at its place in the host.
+    pieces: dict[str, Embedded] = {}
+    for relpath, src in list(sources.items()):
+        if src.error is not None or not (relpath.endswith(".py") or is_code_template(relpath)):
+            continue
+        for piece in find_embedded(relpath, src.text):
+            vpath = piece.path
+            pieces[vpath] = piece
+            sources[vpath] = _TextView(piece.text)
+            digests[vpath] = content_hash(vpath, piece.text.encode("utf-8"))
+            cached = cache.get(vpath, digests[vpath])
+            if cached is not None:
+                hits += 1
+                diagnostics.extend(cached)
+                ok_paths.append(vpath)
+            else:
+                todo.append((vpath, piece.text))
     fingerprint = project_fingerprint(f"{p}:{digests[p]}" for p in sources)
     cached_project = project = cache.get_project(fingerprint)
     parallel = None
@@ -278,6 +298,9 @@ def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache:
         cache.put_project(fingerprint, project)
     diagnostics.extend(project)
     cache.save()
+    if pieces:
+        diagnostics = _to_hosts(diagnostics, pieces)
+        sources = {p: s for p, s in sources.items() if p not in pieces}
     return RunResult(
         root=settings.root,
         files=sorted(sources),
@@ -285,6 +308,19 @@ def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache:
         sources=sources,
         from_cache=hits,
     )
+
+
+def _to_hosts(diagnostics: Iterable[Diagnostic], pieces: Mapping[str, Embedded]) -> list[Diagnostic]:
+    """Diagnostics of virtual modules moved to their host files. A piece libcst cannot parse
+    (CPython could) is no finding of the user's: its syntax error is dropped."""
+    out = []
+    for d in diagnostics:
+        piece = pieces.get(d.path)
+        if piece is None:
+            out.append(d)
+        elif d.code != SYNTAX_ERROR_CODE:
+            out.append(piece.to_host(d))
+    return out
 
 
 def _lint_serial(
@@ -297,7 +333,10 @@ def _lint_serial(
     """Lint ``todo`` in this process, then (unless ``project`` came from the cache) the project
     rules over the files that parse, reusing the trees."""
     keep_parsed: dict | None = {} if todo and _has_project_rules(settings.enabled) else None
-    linted = [(relpath, *lint_text(relpath, text, settings.enabled, settings.per_file_ignores, keep_parsed)) for relpath, text in todo]
+    linted = [
+        (relpath, *lint_text(relpath, text, settings.enabled, settings.per_file_ignores, keep_parsed))
+        for relpath, text in todo
+    ]
     if project is None:
         now_ok = sorted(cached_ok + [relpath for relpath, _, ok in linted if ok])
         project = _run_project_rules(settings, sources, now_ok, keep_parsed or {})
@@ -355,7 +394,9 @@ def _lint_parallel(
         linted.append((relpath, found, ok))
     if guessed and pool.helper_running:
         if pool.helper_project is None:  # the first worker died before answering
-            pool.helper_project = _run_project_rules(settings, sources, assumed_ok, parsed, parser(lambda _: None), part="helper")
+            pool.helper_project = _run_project_rules(
+                settings, sources, assumed_ok, parsed, parser(lambda _: None), part="helper"
+            )
         # Both parts may have parsed the same skimmed file and found its syntax error.
         project = project + [d for d in pool.helper_project if d.code != SYNTAX_ERROR_CODE or d not in project]
     failed = {relpath for relpath, _, ok in linted if not ok}

@@ -93,7 +93,17 @@ def _context(method: str | None = None):
     return multiprocessing.get_context(method)
 
 
-def lint_claimed(claims: Claims, items, codes, pfi, emit, trees: Mapping, state: int | None, who: int = WORKER, keep: dict | None = None) -> None:
+def lint_claimed(
+    claims: Claims,
+    items,
+    codes,
+    pfi,
+    emit,
+    trees: Mapping,
+    state: int | None,
+    who: int = WORKER,
+    keep: dict | None = None,
+) -> None:
     """The loop of every process: the files in ``state`` (their trees are in ``trees``), then
     the files nobody has (their trees go to ``keep`` when given); ``emit((i, diagnostics, ok))``."""
     from mfx.engine.lint import lint_parsed, lint_text
@@ -114,7 +124,9 @@ def _fresh_worker(claims: Claims, items, codes, pfi, results, project_part=None)
         trees: Mapping = {}
         if project_part is not None:
             position = {relpath: i for i, (relpath, _) in enumerate(items)}
-            diagnostics, trees = project_part(lambda relpath: relpath in position and claims.claim(position[relpath], HELPER_TREE))
+            diagnostics, trees = project_part(
+                lambda relpath: relpath in position and claims.claim(position[relpath], HELPER_TREE)
+            )
             results.put(("project", diagnostics))
         lint_claimed(claims, items, codes, pfi, results.put, trees, HELPER_TREE if project_part is not None else None)
     finally:
@@ -161,7 +173,9 @@ class ClaimPool:
         for k in range(count):
             if (first_only and k > 0) or (skip_first and k == 0):
                 continue
-            w = ctx.Process(target=target, args=(self.claims, self.items, self.codes, self.pfi, self.results, *extra), daemon=True)
+            w = ctx.Process(
+                target=target, args=(self.claims, self.items, self.codes, self.pfi, self.results, *extra), daemon=True
+            )
             w.start()
             self.workers.append(w)
 

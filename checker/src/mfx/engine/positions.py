@@ -127,7 +127,9 @@ def _line_starts(tokens: list[str]) -> list[int]:
     return starts
 
 
-def _generate(node: cst.CSTNode, module: cst.Module, asked: set, indents: tuple = (), stop: bool = True) -> _OffsetState:
+def _generate(
+    node: cst.CSTNode, module: cst.Module, asked: set, indents: tuple = (), stop: bool = True
+) -> _OffsetState:
     """Generate ``node``'s code (inside blocks indented by ``indents``), recording the offsets of
     the ``asked`` nodes; with ``stop``, only up to the end of the last of them."""
     state = _OffsetState(
@@ -153,7 +155,11 @@ def _ranges(found: dict, asked: set, starts: list[int], base: int = 0) -> dict[i
         line = bisect.bisect_right(starts, offset)
         return CodePosition(line, offset - starts[line - 1])
 
-    return {key: CodeRange(position(base + start), position(base + end)) for key, (start, end) in found.items() if key in asked}
+    return {
+        key: CodeRange(position(base + start), position(base + end))
+        for key, (start, end) in found.items()
+        if key in asked
+    }
 
 
 def locate_nodes(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, CodeRange]:

@@ -32,8 +32,16 @@ from mfx.registry import (
 from mfx.rule import Applicability, ProjectRule, Report, Rule, RuleClass
 
 __all__ = [
-    "SYNTAX_ERROR_CODE", "SYNTAX_ERROR_NAME", "INTERNAL_ERROR_CODE", "all_rules", "load_rules",
-    "ParsedFile", "syntax_error", "internal_error", "lint_sources", "run_file_rules",
+    "SYNTAX_ERROR_CODE",
+    "SYNTAX_ERROR_NAME",
+    "INTERNAL_ERROR_CODE",
+    "all_rules",
+    "load_rules",
+    "ParsedFile",
+    "syntax_error",
+    "internal_error",
+    "lint_sources",
+    "run_file_rules",
     "run_project_rules",
 ]
 
@@ -261,12 +269,13 @@ def _locate(parsed: ParsedFile, rule: RuleClass, report: Report) -> Diagnostic:
     )
 
 
-def lint_sources(
-    sources: Mapping[str, str], rules: Sequence[RuleClass] | None = None
-) -> list[Diagnostic]:
+def lint_sources(sources: Mapping[str, str], rules: Sequence[RuleClass] | None = None) -> list[Diagnostic]:
     """Lint ``{relative path: source}`` with ``rules`` (default: all). Never raises on bad input.
 
-    Suppression comments are not applied here (see :mod:`mfx.engine.lint` for the full run)."""
+    Suppression comments are not applied here (see :mod:`mfx.engine.lint` for the full run).
+    Python held in strings and code templates is linted as part of the project and reported in
+    its host file, as in the full run (:mod:`mfx.engine.embedded`)."""
+    from mfx.engine.embedded import find_embedded, is_code_template
     from mfx.projectfiles import is_project_file
     from mfx.projectfiles.base import ProjectFileRule
     from mfx.projectfiles.runner import lint_project_files
@@ -277,17 +286,28 @@ def lint_sources(
     # pyproject.toml, CI workflows: their own parsers and rules (mfx.projectfiles).
     diagnostics: list[Diagnostic] = lint_project_files(sources, rules, apply_noqa=False)
     parsed: dict[str, ParsedFile] = {}
+    pieces = {}
     for path, source in sources.items():
         if is_project_file(path):
             continue
-        try:
-            parsed[path] = ParsedFile(path, source)
-        except PARSE_ERRORS as exc:
-            diagnostics.append(syntax_error(path, exc, source))
+        if not is_code_template(path):
+            try:
+                parsed[path] = ParsedFile(path, source)
+            except PARSE_ERRORS as exc:
+                diagnostics.append(syntax_error(path, exc, source))
+                continue
+        for piece in find_embedded(path, source):
+            try:
+                parsed[piece.path] = ParsedFile(piece.path, piece.text)
+            except PARSE_ERRORS:
+                continue  # CPython parses it, libcst does not: not the user's error
+            pieces[piece.path] = piece
+    found: list[Diagnostic] = []
     for pf in parsed.values():
-        diagnostics.extend(run_file_rules(pf, file_rules))
+        found.extend(run_file_rules(pf, file_rules))
     if project_rules and parsed:
-        diagnostics.extend(run_project_rules(parsed, project_rules))
+        found.extend(run_project_rules(parsed, project_rules))
+    diagnostics.extend(pieces[d.path].to_host(d) if d.path in pieces else d for d in found)
     return sorted(diagnostics, key=lambda d: d.sort_key)
 
 
@@ -315,6 +335,7 @@ class LazyMetadata(MappingABC):
 
     def __len__(self) -> int:
         return len(self._providers)
+
 
 _METHOD_NAMES: dict[type, tuple[str, ...]] = {}
 
@@ -362,7 +383,9 @@ class _Batched(cst.CSTVisitor):
     def on_leave(self, original_node: cst.CSTNode) -> None:
         fns = self._leave.get(type(original_node))
         if fns is None:
-            fns = self._leave[type(original_node)] = tuple(self.methods.get("leave_" + type(original_node).__name__, ()))
+            fns = self._leave[type(original_node)] = tuple(
+                self.methods.get("leave_" + type(original_node).__name__, ())
+            )
         for fn in fns:
             fn(original_node)
 
@@ -537,9 +560,7 @@ def _traverse(
     return out, None
 
 
-def run_project_rules(
-    parsed: Mapping[str, ParsedFile], rules: Iterable[type[ProjectRule]]
-) -> list[Diagnostic]:
+def run_project_rules(parsed: Mapping[str, ParsedFile], rules: Iterable[type[ProjectRule]]) -> list[Diagnostic]:
     project = ProjectContext(files={p: pf.context for p, pf in parsed.items()})
     return run_project_rules_on(project, lambda path: parsed.get(path), rules)
 

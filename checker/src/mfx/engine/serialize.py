@@ -17,8 +17,12 @@ def to_data(d: Diagnostic) -> dict[str, Any]:
             "e": [[list(e.start), list(e.end), e.content] for e in d.fix.edits],
         }
     return {
-        "c": d.code, "n": d.name, "m": d.message, "p": d.path,
-        "r": [d.line, d.column, d.end_line, d.end_column], "f": fix,
+        "c": d.code,
+        "n": d.name,
+        "m": d.message,
+        "p": d.path,
+        "r": [d.line, d.column, d.end_line, d.end_column],
+        "f": fix,
     }
 
 
@@ -33,6 +37,13 @@ def from_data(data: dict[str, Any]) -> Diagnostic:
         )
     line, column, end_line, end_column = data["r"]
     return Diagnostic(
-        code=data["c"], name=data["n"], message=data["m"], path=data["p"],
-        line=line, column=column, end_line=end_line, end_column=end_column, fix=fix,
+        code=data["c"],
+        name=data["n"],
+        message=data["m"],
+        path=data["p"],
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        fix=fix,
     )

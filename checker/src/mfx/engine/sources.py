@@ -25,7 +25,9 @@ class SourceFile:
             self.error = f"could not read file: {exc.strerror or exc}"
             if path.is_symlink() and not path.exists():
                 try:
-                    self.error = f"could not read file: broken symbolic link (its target {os.readlink(path)} does not exist)"
+                    self.error = (
+                        f"could not read file: broken symbolic link (its target {os.readlink(path)} does not exist)"
+                    )
                 except OSError:
                     pass
             return
