@@ -29,10 +29,18 @@ NO_HEADER = {"LICENSE", ".copier-answers.yml"}
 UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}")
 
 
+# The execution models a preset offers (copier.yml `execution`, asked for the blank orchestrator
+# only; the first is the default, and the combinations without a suffix in their id render it).
+EXECUTIONS = {("orchestrator", "blank"): ["interpreted", "compiled"]}
+
+
 def combos():
     return [
-        pytest.param(kind, preset, ci, devstack, id=f"{kind}-{preset}-{'ci' if ci else 'noci'}-{'dev' if devstack else 'nodev'}")
+        pytest.param(kind, preset, execution, ci, devstack,
+                     id=f"{kind}-{preset}{'-' + execution if execution not in (None, 'interpreted') else ''}"
+                        f"-{'ci' if ci else 'noci'}-{'dev' if devstack else 'nodev'}")
         for (kind, preset), (ci, devstack) in itertools.product(KINDS_PRESETS, FLAGS)
+        for execution in EXECUTIONS.get((kind, preset), [None])
     ]
 
 
@@ -40,9 +48,11 @@ def _files(root: Path):
     return [p for p in root.rglob("*") if p.is_file() and ".git" not in p.parts]
 
 
-def check_rendered(root: Path, kind: str, preset: str, ci: bool, devstack: bool) -> None:
+def check_rendered(root: Path, kind: str, preset: str, ci: bool, devstack: bool, execution: str | None = None) -> None:
     answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
     assert answers["kind"] == kind and answers["preset"] == preset
+    # `execution` is asked (and recorded) only where the preset offers a choice.
+    assert answers.get("execution") == (execution or EXECUTIONS.get((kind, preset), [None])[0])
     module = answers["engine_name"].replace("-", "_")
     files = _files(root)
     assert files, "nothing rendered"
@@ -62,6 +72,8 @@ def check_rendered(root: Path, kind: str, preset: str, ci: bool, devstack: bool)
     assert (ext / module / "plugins" / f"mfextinit_{module}.py").is_file()
     pkg = ext / module / "plugins" / module
     assert (pkg / "engine.py").is_file(), "user-owned engine.py missing"
+    compiled = 'EXECUTION = "compiled"' in (pkg / "engine.py").read_text()
+    assert compiled == (execution == "compiled"), f"engine.py's EXECUTION does not follow execution={execution}"
     assert (pkg / kind).is_dir(), f"{kind} plumbing missing"
     other = "backend" if kind == "orchestrator" else "orchestrator"
     assert not (pkg / other).exists(), f"{other} plumbing rendered for kind={kind}"
@@ -104,13 +116,15 @@ def check_ownership(root: Path, files) -> None:
     assert set(rows) == mine, f"README's 'Which files are yours' {sorted(rows)} != user-owned files {sorted(mine)}"
 
 
-@pytest.mark.parametrize("kind,preset,ci,devstack", combos())
-def test_every_combination_renders(tmp_path, kind, preset, ci, devstack):
-    # Every license x every minimum Python, for every kind/preset/ci/devstack combination.
+@pytest.mark.parametrize("kind,preset,execution,ci,devstack", combos())
+def test_every_combination_renders(tmp_path, kind, preset, execution, ci, devstack):
+    # Every license x every minimum Python, for every kind/preset/execution/ci/devstack combination.
+    chosen = {"execution": execution} if execution else {}
     for license_id, python_min in itertools.product(LICENSES, PYTHONS):
         dst = tmp_path / f"{license_id}-{python_min}"
-        render_snapshot(dst, kind=kind, preset=preset, ci=ci, devstack=devstack, license=license_id, python_min=python_min)
-        check_rendered(dst, kind, preset, ci, devstack)
+        render_snapshot(dst, kind=kind, preset=preset, ci=ci, devstack=devstack, license=license_id,
+                        python_min=python_min, **chosen)
+        check_rendered(dst, kind, preset, ci, devstack, execution)
         pyproject = tomllib.loads((dst / "pyproject.toml").read_text())
         assert pyproject["project"]["requires-python"] == f">={python_min}"
         assert pyproject["project"]["license"] == license_id
