@@ -11,10 +11,12 @@ An update from OLD to NEW is then what a user of the previous release gets from 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -162,6 +164,35 @@ def add_migration(version: str, command: List[str], stage: str = "before", when:
     return change
 
 
+def recorded_release(version: str) -> str:
+    """The commit releases.toml records for `version`."""
+    import tomllib
+
+    releases = tomllib.loads((REPO / "releases.toml").read_text())["releases"]
+    if version not in releases:
+        raise KeyError(f"release {version} is not recorded in releases.toml")
+    return releases[version]
+
+
+def released_tree(version: str) -> Callable[[Path], None]:
+    """A `previous_release` change: copier.yml, template/ and migrations/ exactly as the recorded
+    release `version` had them (read from this repository's history; a shallow clone lacks it)."""
+
+    def change(root: Path) -> None:
+        commit = recorded_release(version)
+        for part in TEMPLATE_PARTS:
+            target = root / part
+            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+        archive = subprocess.run(["git", "archive", "--format=tar", commit, *TEMPLATE_PARTS], cwd=REPO,
+                                 capture_output=True, timeout=120)
+        if archive.returncode != 0:
+            raise RuntimeError(f"git archive of release {version} ({commit[:12]}) failed: {archive.stderr.decode()}")
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(root, filter="data")
+
+    return change
+
+
 def _copy_template(dst: Path) -> None:
     for part in TEMPLATE_PARTS:
         src = REPO / part
@@ -175,24 +206,26 @@ def build_template_repo(
     dst: Path,
     previous_release: Sequence[Callable[[Path], None]] = PREVIOUS_RELEASE,
     this_release: Sequence[Callable[[Path], None]] = (),
+    old_tag: str = OLD_TAG,
+    new_tag: str = NEW_TAG,
 ) -> Path:
-    """``dst``: a git repository of the template, OLD_TAG = this tree changed by `previous_release`,
-    NEW_TAG = this tree changed by `this_release` (nothing by default: the tree as it is)."""
+    """``dst``: a git repository of the template, `old_tag` = this tree changed by `previous_release`,
+    `new_tag` = this tree changed by `this_release` (nothing by default: the tree as it is)."""
     dst.mkdir(parents=True)
     git(dst, "init", "-q", "-b", "main")
     _copy_template(dst)
     for change in previous_release:
         change(dst)
-    commit_all(dst, f"metaflow-extension-template {OLD_TAG}")
-    git(dst, "tag", OLD_TAG)
+    commit_all(dst, f"metaflow-extension-template {old_tag}")
+    git(dst, "tag", old_tag)
     for part in TEMPLATE_PARTS:
         target = dst / part
         shutil.rmtree(target) if target.is_dir() else target.unlink()
     _copy_template(dst)
     for change in this_release:
         change(dst)
-    commit_all(dst, f"metaflow-extension-template {NEW_TAG}")
-    git(dst, "tag", NEW_TAG)
+    commit_all(dst, f"metaflow-extension-template {new_tag}")
+    git(dst, "tag", new_tag)
     return dst
 
 

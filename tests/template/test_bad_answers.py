@@ -57,6 +57,7 @@ BAD = [
     Bad({"ci": "maybe"}, "ci", "ci=true", copier_rejects=False),
     Bad({"engine": "my-scheduler"}, "engine", "engine_name", copier_rejects=False),
     Bad({"module_name": "x"}, "module_name", "computed", copier_rejects=False),
+    Bad({"kind": "orchestrator", "preset": "blank", "execution": "both"}, "execution", "compiled"),
 ]
 
 

@@ -24,7 +24,7 @@ from typing import Callable, Dict, List
 import pytest
 import tomllib
 import yaml
-from support.generate import make_venv, render, run
+from support.generate import REPO, make_venv, render, run
 from support.template_repo import (
     CONFLICT_MARKER,
     GIT_ENV,
@@ -35,6 +35,7 @@ from support.template_repo import (
     commit_all,
     git,
     read_tree,
+    released_tree,
     template_owned,
 )
 
@@ -395,3 +396,97 @@ def test_update_report_outside_git_says_so_without_failing(tmp_path):
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith(f"Updated to template {NEW_TAG}. Could not list conflicted files"), result.stderr
     assert "<<<<<<< before updating" in result.stderr and ".rej" in result.stderr
+
+
+# --- across the layout change (issue 10): the recorded release 0.2.0 to this tree ---------------
+# 0.2.0 rendered each preset's files from template files with two-clause conditional names; this
+# tree includes them from template/presets/<kind>-<preset>/. No destination path moved, so the
+# update needs no migration: every user-owned file keeps the author's content byte for byte, every
+# other file is this tree's plus the author's merged edits.
+RELEASED, NEXT = "0.2.0", "0.3.0"
+LAYOUT_CASES = {
+    "orchestrator-temporal": {"kind": "orchestrator", "preset": "temporal"},  # engine_worker.py
+    "backend-slurm": {"kind": "backend", "preset": "slurm"},  # devstack/slurm_stack.py
+}
+
+
+def _json_note(text: str) -> str:
+    import json
+
+    data = json.loads(text)
+    data["x-note"] = USER_MARK
+    return json.dumps(data, indent=2) + "\n"
+
+
+# USER_EDITS plus an edit to every other user-owned file a preset renders (those it lacks are skipped).
+LAYOUT_EDITS: List[Edit] = [
+    *USER_EDITS,
+    Edit("metaflow_extensions/{m}/plugins/{m}/capabilities.py", _append(f"# {USER_MARK}\n")),
+    Edit("metaflow_extensions/{m}/plugins/{m}/engine_worker.py", _append(f"\n\nWORKER_NOTE = {USER_MARK!r}\n")),
+    Edit("tests/test_engine.py", _append(f'\n\ndef test_added_by_the_authors():\n    """{USER_MARK}"""\n')),
+    Edit("devstack/services.json", _json_note),
+]
+
+
+def user_owned_matcher(root: Path) -> Callable[[str], bool]:
+    """copier's own matching of a template's `_skip_if_exists` (gitignore-style patterns)."""
+    import pathspec
+
+    style = "gitignore" if int(pathspec.__version__.split(".")[0]) >= 1 else "gitwildmatch"
+    patterns = yaml.safe_load((root / "copier.yml").read_text())["_skip_if_exists"]
+    return pathspec.PathSpec.from_lines(style, patterns).match_file
+
+
+@pytest.fixture(scope="module")
+def released_template_repo(tmp_path_factory) -> Path:
+    if git(REPO, "rev-parse", "--is-shallow-repository").strip() == "true":
+        pytest.skip(f"this checkout is shallow: release {RELEASED}'s commit is not here (git fetch --unshallow)")
+    return build_template_repo(tmp_path_factory.mktemp("released") / "metaflow-extension-template",
+                               previous_release=[released_tree(RELEASED)], old_tag=RELEASED, new_tag=NEXT)
+
+
+@pytest.mark.parametrize("case", list(LAYOUT_CASES))
+def test_update_from_release_0_2_0_across_the_preset_folders(case, released_template_repo, tmp_path):
+    template = released_template_repo
+    released_files = git(template, "ls-tree", "-r", "--name-only", RELEASED, "template")
+    assert "and preset == " in released_files, f"{RELEASED} is not the conditional-name layout this test crosses"
+    project = render(tmp_path / "project", vcs_ref=RELEASED, src=template, **LAYOUT_CASES[case])
+    module = fresh_answers(project)["engine_name"].replace("-", "_")
+    before_edits = read_tree(project)
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, f"generated from the template {RELEASED}")
+    edited = {}
+    for edit in LAYOUT_EDITS:
+        rel = edit.path.format(m=module)
+        path = project / rel
+        if not path.exists() and edit not in USER_EDITS:
+            continue  # a user-owned file this preset does not have
+        path.parent.mkdir(parents=True, exist_ok=True)
+        edited[rel] = edit
+        path.write_text(edit.change(path.read_text() if path.exists() else "").replace("{m}", module))
+    commit_all(project, "our engine, worker, capabilities, tests, devstack, docs, CI and nox changes")
+    mine = user_owned_matcher(template)
+    user_owned = {rel: data for rel, data in read_tree(project).items() if mine(rel)}
+    assert {"metaflow_extensions/%s/plugins/%s/capabilities.py" % (module, module), "tests/test_engine.py",
+            "devstack/services.json"} <= set(edited) & set(user_owned)
+
+    result = run([COPIER, "update", "--trust", "--defaults", "--conflict", "inline", "--vcs-ref", NEXT],
+                 cwd=project, env=GIT_ENV, timeout=600)
+    assert result.returncode == 0, f"copier update failed:\n{result.stdout}\n{result.stderr}"
+    assert closing_message(result.stderr) == [NO_CONFLICTS.replace(NEW_TAG, NEXT, 1)], result.stderr[-3000:]
+    after = read_tree(project)
+    assert yaml.safe_load(after[".copier-answers.yml"])["_commit"] == NEXT
+
+    fresh = read_tree(render(tmp_path / "fresh", vcs_ref=NEXT, src=template, **fresh_answers(project)))
+    # No destination path moved: the release's user-owned files are where this tree renders them.
+    released_mine = {rel for rel in before_edits if mine(rel)}
+    assert released_mine == {rel for rel in fresh if mine(rel)}, "a user-owned destination path moved: add a migration"
+    # Every user-owned file as the author left it; everything else the fresh copy plus merged edits.
+    expected = dict(fresh)
+    for rel, edit in edited.items():
+        expected[rel] = user_owned[rel] if rel in user_owned else edit.change(fresh.get(rel, b"").decode()).replace("{m}", module).encode()
+    expected.update(user_owned)
+    assert sorted(after) == sorted(expected), "files differ from a fresh copy plus the user's files"
+    for rel in expected:
+        assert after[rel] == expected[rel], f"{rel}: not the fresh {NEXT} copy plus the user's edit"
+        assert not CONFLICT_MARKER.search(after[rel]), f"conflict markers in {rel}"
