@@ -77,6 +77,13 @@ class Runner:
         return ["step", node, "--retry-count", str(self.attempt)]
 '''},
     ),
+    good(
+        "O15", "MFX202", "a lower-case key of the project's own task record (0-based by its writer)",
+        {"orch/worker.py": '''
+def build(task):
+    return ["step", task["step"], f"--retry-count={task['attempt']}"]
+'''},
+    ),
     # -- manual retry loop with native retries (MFX222) ---------------------------------------
     bad(
         "O15", "MFX222", "loop in the activity, RetryPolicy in the workflow",

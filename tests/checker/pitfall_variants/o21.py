@@ -129,4 +129,20 @@ def run(cmd, root):
 ''',
         },
     ),
+    good(
+        "O21", "MFX221", "backend syncing the local metadata directory back after a subprocess",
+        {
+            "ext/backend/deco.py": '''
+import subprocess
+from metaflow.metaflow_config import DATASTORE_LOCAL_DIR
+from metaflow.metadata_provider.util import sync_local_metadata_to_datastore
+
+class Deco:
+    def task_finished(self, step_name, flow, graph, is_task_ok, retry_count, max_retries):
+        if self.metadata.TYPE == "local":
+            sync_local_metadata_to_datastore(DATASTORE_LOCAL_DIR, self.task_datastore)
+        subprocess.run(["engine", "app", "stop"], check=False)
+''',
+        },
+    ),
 ]

@@ -356,9 +356,15 @@ def is_one_based_counter_name(word: str) -> bool:
 
 
 def text_names_one_based_counter(text: str) -> bool:
-    """A string (shell script, template placeholder) names a 1-based counter:
-    ``$AWS_BATCH_JOB_ATTEMPT``, ``{{ task.try_number }}``, ``$(context.attempt)``."""
-    return any(is_one_based_counter_name(w) for w in _IDENT.findall(text))
+    """A string (shell script, template placeholder, environment variable name) names a 1-based
+    counter: ``$AWS_BATCH_JOB_ATTEMPT``, ``{{ task.try_number }}``, ``$(context.attempt)``,
+    ``"JOB_ATTEMPT"``. A lower-case key of the project's own data (``task["attempt"]``) says
+    nothing about where the value comes from."""
+    placeholder = "$" in text or "{{" in text
+    return any(
+        is_one_based_counter_name(w) and (placeholder or w.isupper() or bool(_NUMBERED.search(w)))
+        for w in _IDENT.findall(text)
+    )
 
 
 def retry_value_is_one_based(use: OptionUse) -> bool:

@@ -24,8 +24,9 @@ class DatastoreRootResolvedOnWorker(Rule):
     ``subprocess``/``os.exec*``, is a scheduler task such as ``@activity.defn``, or lives in a
     script with an ``if __name__ == "__main__"`` block), an expression that resolves the datastore
     root from the worker's own configuration: ``get_datastore_root_from_config(...)``, a
-    ``DATASTORE_SYSROOT_*`` or ``DATASTORE_LOCAL_DIR`` value of ``metaflow.metaflow_config``, or a
-    local root built from the current directory and ``".metaflow"``.
+    ``DATASTORE_SYSROOT_*`` value of ``metaflow.metaflow_config``, or a local root built from the
+    current directory and ``".metaflow"``. (``DATASTORE_LOCAL_DIR`` alone is the name of the
+    local metadata directory that backends sync back, not a root.)
 
     ## Why is this bad?
     The worker's configuration is not the deploying user's: another profile, no
@@ -54,7 +55,7 @@ class DatastoreRootResolvedOnWorker(Rule):
     # Applicability pre-check (mfx.applicability), sound because every reported expression spells
     # one of these: the function or constant name (an identifier), or the ".metaflow" string next
     # to the current directory (escape sequences are covered by the engine)
-    TRIGGERS = ("get_datastore_root_from_config", "DATASTORE_SYSROOT_", "DATASTORE_LOCAL_DIR", ".metaflow")
+    TRIGGERS = ("get_datastore_root_from_config", "DATASTORE_SYSROOT_", ".metaflow")
     name = "datastore-root-resolved-on-worker"
     message = (
         "the worker resolves the datastore root from its own configuration: use the deploy-time "
@@ -151,11 +152,11 @@ def run_step(cmd):
             return False
         if type(n) is cst.BinaryOperation and isinstance(n.operator, cst.Divide):  # type: ignore[attr-defined]
             return string_value(n.right) == ".metaflow" and any(_is_cwd(x) for x in walk(n.left))  # type: ignore[attr-defined]
-        if type(n) is cst.Name and (n.value.startswith("DATASTORE_SYSROOT_") or n.value == "DATASTORE_LOCAL_DIR"):  # type: ignore[attr-defined]
+        if type(n) is cst.Name and n.value.startswith("DATASTORE_SYSROOT_"):  # type: ignore[attr-defined]
             return imports.get(n.value, "").startswith(_CONFIG)  # type: ignore[attr-defined]
         if type(n) is cst.Attribute:
             attr = n.attr.value  # type: ignore[attr-defined]
-            if attr.startswith("DATASTORE_SYSROOT_") or attr == "DATASTORE_LOCAL_DIR":
+            if attr.startswith("DATASTORE_SYSROOT_"):
                 owner = qualify(n.value, imports) or dotted(n.value) or ""  # type: ignore[attr-defined]
                 return owner.endswith(_CONFIG)
         return False
