@@ -164,4 +164,29 @@ def launch(cmd, run_id):
 ''',
         },
     ),
+    good(
+        "O2", "MFX226", "pathspec of a known run id; a helper strips a name prefix (not a truncation)",
+        {
+            "orch/deployer_objects.py": '''
+import json
+
+PREFIX = "mf-"
+
+class Deployed:
+    @classmethod
+    def from_deployment(cls, identifier):
+        name = identifier[len(PREFIX):]
+        return cls(name)
+
+    @classmethod
+    def get_triggered_run(cls, identifier, run_id):
+        deployed = cls.from_deployment(identifier)
+        return json.dumps({"name": run_id, "metadata": "{}", "pathspec": "%s/%s" % (deployed.flow_name, run_id)})
+''',
+            "orch/worker.py": '''
+def step_cmd(run_id, step, task_id):
+    return ["step", step, "--run-id", run_id, "--task-id", task_id]
+''',
+        },
+    ),
 ]

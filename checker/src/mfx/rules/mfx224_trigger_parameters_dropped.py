@@ -62,10 +62,11 @@ class TriggerParametersDropped(Rule):
     """
 
     code = "MFX224"
-    # Applicability pre-check (mfx.applicability), sound because it reports only in a click
-    # command named `trigger` (the function or its `name=` is written in the file) that takes
-    # `**<name>` (the two stars are written in the file)
-    TRIGGERS = all_of(("trigger",), ("**",))
+    # Applicability pre-check (mfx.applicability), sound because it reports only in a command
+    # named `trigger` (the function or its `name=` is written in the file) of an orchestrator CLI,
+    # whose root group is `@<click>.group()` with `<click>` resolving to a click module: the
+    # identifier `click` is written in the file
+    TRIGGERS = all_of(("trigger",), ("click",))
     name = "trigger-parameters-dropped"
     message = (
         "the flow parameters given to `trigger` stop here: pass them on to the run (they reach `init` as "

@@ -138,7 +138,7 @@ class TriggerRunIdDiffers(ProjectRule):
                 continue
             for use in strings_of(f.module).option_uses("--run-id"):
                 if use.expr is not None and use.fragment.function is not None:
-                    tasks.append(_derive(use.expr, use.fragment.function, helpers))
+                    tasks.append((_package(f.path), _derive(use.expr, use.fragment.function, helpers)))
         written = self._written_env(files)
         out = []
         for f, func, value in payloads:
@@ -147,7 +147,9 @@ class TriggerRunIdDiffers(ProjectRule):
             if t.env - written:
                 problem = ("read from %s, which nothing sets where `trigger` runs" % ", ".join(sorted(t.env - written)), None)
             else:
-                for s in tasks:
+                for package, s in tasks:
+                    if package != _package(f.path):
+                        continue  # another extension linted in the same run
                     if s.env & t.env:
                         continue  # the same source, read on both sides
                     tk, sk = t.kind(), s.kind()
@@ -234,7 +236,9 @@ def _derive(expr: cst.CSTNode, func: cst.FunctionDef, helpers: dict, depth: int 
             value = dotted(n.value) or ""  # type: ignore[attr-defined]
             for el in n.slice:  # type: ignore[attr-defined]
                 if isinstance(el.slice, cst.Slice) and "argv" not in value:
-                    slices.add((_bound(el.slice.lower), _bound(el.slice.upper)))
+                    bounds = (_bound(el.slice.lower), _bound(el.slice.upper))
+                    if "?" not in bounds:  # a truncation; `x[len(prefix):]` strips a known prefix
+                        slices.add(bounds)
                 elif isinstance(el.slice, cst.Index) and value in ("os.environ", "environ"):
                     v = string_value(el.slice.value)
                     if v:
@@ -242,6 +246,15 @@ def _derive(expr: cst.CSTNode, func: cst.FunctionDef, helpers: dict, depth: int 
     d.slices = frozenset(slices)
     d.env = frozenset(env)
     return d
+
+
+def _package(path: str) -> str:
+    """The extension a file belongs to: ``.../metaflow_extensions/<name>``, else its top directory."""
+    parts = path.split("/")
+    if "metaflow_extensions" in parts:
+        i = parts.index("metaflow_extensions")
+        return "/".join(parts[: i + 2])
+    return parts[0] if len(parts) > 1 else ""
 
 
 def _bound(e: cst.BaseExpression | None) -> str:
