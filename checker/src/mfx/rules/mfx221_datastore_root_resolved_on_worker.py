@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import SCOPES, dotted, import_map, qualify, string_value, walk
+from mfx.analysis.orchestrator_project import nodes_of
 from mfx.rule import Invalid, Rule, Valid
 
 _CONFIG = ("metaflow.metaflow_config", "metaflow_config")
@@ -53,9 +54,9 @@ class DatastoreRootResolvedOnWorker(Rule):
 
     code = "MFX221"
     # Applicability pre-check (mfx.applicability), sound because every reported expression spells
-    # one of these: the function or constant name (an identifier), or the ".metaflow" string next
-    # to the current directory (escape sequences are covered by the engine)
-    TRIGGERS = ("get_datastore_root_from_config", "DATASTORE_SYSROOT_", ".metaflow")
+    # one of these identifiers: the function or constant name, or `getcwd`/`cwd` of the current
+    # directory a local root is built from
+    TRIGGERS = ("get_datastore_root_from_config", "DATASTORE_SYSROOT_", "cwd")
     name = "datastore-root-resolved-on-worker"
     message = (
         "the worker resolves the datastore root from its own configuration: use the deploy-time "
@@ -101,8 +102,10 @@ def run_step(cmd):
 
     def visit_Module(self, node: cst.Module) -> None:
         imports = import_map(node)
+        if not any(self._resolves_root(n, imports) for n in nodes_of(node)):
+            return  # one walk decides for most files: nothing resolves a root
         script = any(self._is_main_guard(s) for s in node.body)
-        for func in walk(node):
+        for func in nodes_of(node):
             if type(func) is not cst.FunctionDef:
                 continue
             nodes = walk(func.body, SCOPES)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import SCOPES, call_name, dotted, string_value, walk
-from mfx.analysis.orchestrator_project import nodes_of, source_files
+from mfx.analysis.orchestrator_project import extension_of, nodes_of, source_files
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _OPTIONISH = re.compile(r"^\s*--|METAFLOW_INIT_")
@@ -90,87 +90,108 @@ class UnfilteredParametersEmitted(ProjectRule):
         files = [f for f in source_files(self.context) if "_get_parameters" in f.source]
         if not files:
             return []  # every collection starts with a call written in some module
-        collectors: set[str] = set()  # functions returning unfiltered parameters
-        attributes: set[str] = set()  # self.<attr> holding them
+        collectors: dict[str, set[str]] = {}  # per extension: functions returning unfiltered parameters
+        attributes: dict[str, set[str]] = {}  # per extension: self.<attr> holding them
         for f in files:
+            ext = extension_of(f.path)
             for func in _functions(f.module):
                 body = walk(func.body, SCOPES)
                 if not any(_is_get_parameters(n) for n in body) or _filters(body):
                     continue
                 if any(type(n) in (cst.Return, cst.Yield) and n.value is not None for n in body):  # type: ignore[attr-defined]
-                    collectors.add(func.name.value)
+                    collectors.setdefault(ext, set()).add(func.name.value)
                 for n in body:
                     if type(n) is cst.Assign and _mentions_source(n.value, set(), set(), set()):  # type: ignore[attr-defined]
                         for t in n.targets:  # type: ignore[attr-defined]
                             if isinstance(t.target, cst.Attribute) and dotted(t.target.value) == "self":
-                                attributes.add(t.target.attr.value)
+                                attributes.setdefault(ext, set()).add(t.target.attr.value)
+        self._calls: dict | None = None
         reports: list[Report] = []
         seen: set[int] = set()
         for f in source_files(self.context):
-            if not (collectors or attributes or "_get_parameters" in f.source):
-                continue
-            if not any(w in f.source for w in (*collectors, *attributes, "_get_parameters")):
+            ext = extension_of(f.path)
+            mine, attrs = collectors.get(ext, set()), attributes.get(ext, set())
+            if not any(w in f.source for w in (*mine, *attrs, "_get_parameters")):
                 continue  # a use names the collector, the attribute or the call
+            if "--" not in f.source and "METAFLOW_INIT_" not in f.source and not f.words.escaped:
+                continue  # an option is spelled in the file
             for func in _functions(f.module):
-                for loop in self._emitting_loops(func, collectors, attributes, self._fed_parameters(func, collectors)):
+                candidates = _option_loops(func)
+                if not candidates:
+                    continue
+                fed = self._fed_parameters(func, mine, ext) if set(_parameters(func)) else set()
+                for loop in self._emitting_loops(func, candidates, mine, attrs, fed):
                     if id(loop) not in seen:
                         seen.add(id(loop))
                         reports.append(Report(node=loop, message=self.message, path=f.path))
         return reports
 
-    def _fed_parameters(self, func: cst.FunctionDef, collectors: set[str]) -> set[str]:
-        """Parameters of ``func`` that some caller in the project feeds with collected parameters."""
-        if not collectors:
-            return set()
+    def _call_index(self) -> dict:
+        """name → [(caller, call)] over the project, built once."""
+        if self._calls is None:
+            self._calls = {}
+            for f in source_files(self.context):
+                for caller in _functions(f.module):
+                    for call in walk(caller.body, SCOPES):
+                        if type(call) is cst.Call:
+                            name = call_name(call)  # type: ignore[arg-type]
+                            if name:
+                                self._calls.setdefault(name, []).append((extension_of(f.path), caller, call))
+        return self._calls
+
+    def _fed_parameters(self, func: cst.FunctionDef, collectors: set[str], ext: str) -> set[str]:
+        """Parameters of ``func`` that some caller in the extension feeds with collected parameters."""
         params = _parameters(func)
         method = bool(params) and params[0] in ("self", "cls")
         out: set[str] = set()
-        name = func.name.value
-        for f in source_files(self.context):
-            if name not in f.source:
+        for where, caller, call in self._call_index().get(func.name.value, []):
+            if where != ext:
                 continue
-            for caller in _functions(f.module):
-                local = _source_locals(caller, collectors, set())
-                for call in walk(caller.body, SCOPES):
-                    if type(call) is not cst.Call or call_name(call) != name:  # type: ignore[arg-type]
-                        continue
-                    positional = [a for a in call.args if a.keyword is None and not a.star]  # type: ignore[attr-defined]
-                    shift = 1 if method and isinstance(call.func, cst.Attribute) else 0  # type: ignore[attr-defined]
-                    for i, a in enumerate(positional):
-                        if i + shift < len(params) and _mentions_source(a.value, collectors, set(), local, direct=True):
-                            out.add(params[i + shift])
-                    for a in call.args:  # type: ignore[attr-defined]
-                        if a.keyword is not None and _mentions_source(a.value, collectors, set(), local, direct=True):
-                            out.add(a.keyword.value)
+            local = _source_locals(caller, collectors, set())
+            positional = [a for a in call.args if a.keyword is None and not a.star]
+            shift = 1 if method and isinstance(call.func, cst.Attribute) else 0
+            for i, a in enumerate(positional):
+                if i + shift < len(params) and _mentions_source(a.value, collectors, set(), local):
+                    out.add(params[i + shift])
+            for a in call.args:
+                if a.keyword is not None and _mentions_source(a.value, collectors, set(), local):
+                    out.add(a.keyword.value)
         return out
 
     @staticmethod
     def _emitting_loops(
-        func: cst.FunctionDef, collectors: set[str], attributes: set[str], fed: set[str]
+        func: cst.FunctionDef, candidates: list, collectors: set[str], attributes: set[str], fed: set[str]
     ) -> Iterator[cst.CSTNode]:
-        body = walk(func.body, SCOPES)
-        if _filters(body):
-            return
         local = _source_locals(func, collectors, attributes) | fed
-        for loop in body:
-            if type(loop) not in _LOOPS:
-                continue
-            if type(loop) is cst.For:
-                it, parts = loop.iter, [loop.body]  # type: ignore[attr-defined]
-            else:
-                comp = loop.for_in  # type: ignore[attr-defined]
-                it = comp.iter
-                parts = [loop.key, loop.value] if type(loop) is cst.DictComp else [loop.elt]  # type: ignore[attr-defined]
-                parts += list(comp.ifs)
+        for loop, it in candidates:
             if _is_get_parameters(it):
                 continue  # the loop over the call itself: MFX210
-            if not _mentions_source(it, collectors, attributes, local):
-                continue
-            nodes = [n for p in parts for n in walk(p)]
-            if any(isinstance(n, cst.Name) and n.value == "IS_CONFIG_PARAMETER" for n in nodes):
-                continue
-            if any(_optionish(n) for n in nodes):
+            if _mentions_source(it, collectors, attributes, local):
                 yield loop
+
+
+def _option_loops(func: cst.FunctionDef) -> list:
+    """(loop, iterable) of the loops and comprehensions of ``func`` that build options without
+    testing for configs (none when the function tests for configs anywhere)."""
+    body = walk(func.body, SCOPES)
+    loops = [n for n in body if type(n) in _LOOPS]
+    if not loops or _filters(body):
+        return []
+    out = []
+    for loop in loops:
+        if type(loop) is cst.For:
+            it, parts = loop.iter, [loop.body]  # type: ignore[attr-defined]
+        else:
+            comp = loop.for_in  # type: ignore[attr-defined]
+            it = comp.iter
+            parts = [loop.key, loop.value] if type(loop) is cst.DictComp else [loop.elt]  # type: ignore[attr-defined]
+            parts += list(comp.ifs)
+        nodes = [n for p in parts for n in walk(p)]
+        if any(_optionish(n) for n in nodes) and not any(
+            isinstance(n, cst.Name) and n.value == "IS_CONFIG_PARAMETER" for n in nodes
+        ):
+            out.append((loop, it))
+    return out
 
 
 def _functions(module: cst.Module) -> list[cst.FunctionDef]:

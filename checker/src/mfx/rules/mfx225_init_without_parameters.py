@@ -6,11 +6,13 @@ import re
 from collections.abc import Iterable
 
 from mfx.analysis.orchestrator_command import PLACEHOLDER
-from mfx.analysis.orchestrator_project import may_mention, source_files, strings_of
+from mfx.analysis.orchestrator_project import extension_of, may_mention, source_files, strings_of
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 #: An option whose name is computed: ``"--" + name``, ``"--%s" % name``, ``"--{}".format(n)``,
 #: ``f"--{name}"``, ``"--%(name)s"``.
+#: What the text of a file holding such an option (or the variable) contains.
+_TEXT = re.compile(r"--[%{\"']|--\s*[\"']|METAFLOW_INIT_")
 _DYNAMIC_OPTION = re.compile(r"(?:^|[\s=])--(?:$|[%{]|" + PLACEHOLDER + ")")
 
 
@@ -86,10 +88,12 @@ class InitWithoutParameters(ProjectRule):
                     inits.append((f.path, tokens[0].node))
         if not inits:
             return []
+        fed: set[str] = set()  # extensions with a parameter channel
         for f in files:
-            if not may_mention(f, ("--", "METAFLOW_INIT_")):
-                continue
+            ext = extension_of(f.path)
+            if ext in fed or not (_TEXT.search(f.source) or f.words.escaped):
+                continue  # a computed option name or the variable is spelled in the file's text
             strings = strings_of(f.module)
             if any(_DYNAMIC_OPTION.search(frag.text) or "METAFLOW_INIT_" in frag.text for frag in strings.fragments):
-                return []
-        return [Report(node=node, message=self.message, path=path) for path, node in inits]
+                fed.add(ext)
+        return [Report(node=node, message=self.message, path=path) for path, node in inits if extension_of(path) not in fed]

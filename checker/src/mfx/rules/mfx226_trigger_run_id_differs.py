@@ -9,7 +9,7 @@ import libcst as cst
 
 from mfx.analysis.orchestrator_command import expression_parts
 from mfx.analysis.orchestrator_names import call_name, dotted, string_value, walk
-from mfx.analysis.orchestrator_project import may_mention, nodes_of, source_files, strings_of
+from mfx.analysis.orchestrator_project import extension_of, may_mention, nodes_of, source_files, strings_of
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _FRESH = {"uuid4", "uuid1", "token_hex", "token_urlsafe", "randint", "getrandbits", "urandom", "time", "time_ns", "now", "utcnow"}
@@ -17,6 +17,31 @@ _HASH = {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blak
 _ENV_READS = {"os.environ.get", "environ.get", "os.getenv", "getenv"}
 #: The payload keys next to ``pathspec`` in a deployer attribute file.
 _PAYLOAD_KEYS = {"name", "metadata"}
+
+
+class _Helpers:
+    """Project functions by name, looked up on demand (only modules that define the name are
+    parsed): their return values stand for calls to them."""
+
+    def __init__(self, files) -> None:
+        self.files = files
+        self.found: dict = {}
+
+    def get(self, name: str):
+        if not name:
+            return None
+        if name not in self.found:
+            self.found[name] = None
+            for f in self.files:
+                if "def " + name not in f.source:
+                    continue
+                for n in nodes_of(f.module):
+                    if type(n) is cst.FunctionDef and n.name.value == name:  # type: ignore[attr-defined]
+                        self.found[name] = n
+                        break
+                if self.found[name] is not None:
+                    break
+        return self.found[name]
 
 
 @dataclasses.dataclass
@@ -138,17 +163,19 @@ class TriggerRunIdDiffers(ProjectRule):
                 continue
             for use in strings_of(f.module).option_uses("--run-id"):
                 if use.expr is not None and use.fragment.function is not None:
-                    tasks.append((_package(f.path), _derive(use.expr, use.fragment.function, helpers)))
-        written = self._written_env(files)
+                    tasks.append((extension_of(f.path), _derive(use.expr, use.fragment.function, helpers)))
+        written: frozenset | None = None
         out = []
         for f, func, value in payloads:
             t = _derive(value, func, helpers)
             problem = None
-            if t.env - written:
+            if t.env and written is None:
+                written = self._written_env([g for g in files if any(e in g.source for e in t.env)])
+            if t.env - (written or frozenset()):
                 problem = ("read from %s, which nothing sets where `trigger` runs" % ", ".join(sorted(t.env - written)), None)
             else:
                 for package, s in tasks:
-                    if package != _package(f.path):
+                    if package != extension_of(f.path):
                         continue  # another extension linted in the same run
                     if s.env & t.env:
                         continue  # the same source, read on both sides
@@ -170,14 +197,8 @@ class TriggerRunIdDiffers(ProjectRule):
         return out
 
     @staticmethod
-    def _helpers(files) -> dict:
-        """Project functions by name: their return values stand for calls to them."""
-        out: dict = {}
-        for f in files:
-            for n in nodes_of(f.module):
-                if type(n) is cst.FunctionDef:
-                    out.setdefault(n.name.value, n)  # type: ignore[attr-defined]
-        return out
+    def _helpers(files) -> "_Helpers":
+        return _Helpers(files)
 
     @staticmethod
     def _written_env(files) -> frozenset:
@@ -246,15 +267,6 @@ def _derive(expr: cst.CSTNode, func: cst.FunctionDef, helpers: dict, depth: int 
     d.slices = frozenset(slices)
     d.env = frozenset(env)
     return d
-
-
-def _package(path: str) -> str:
-    """The extension a file belongs to: ``.../metaflow_extensions/<name>``, else its top directory."""
-    parts = path.split("/")
-    if "metaflow_extensions" in parts:
-        i = parts.index("metaflow_extensions")
-        return "/".join(parts[: i + 2])
-    return parts[0] if len(parts) > 1 else ""
 
 
 def _bound(e: cst.BaseExpression | None) -> str:
