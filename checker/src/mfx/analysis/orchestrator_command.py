@@ -25,22 +25,8 @@ from mfx.engine.index import index_for
 
 #: Calls whose string arguments are messages, not command parts.
 MESSAGE_CALLS = {
-    "echo",
-    "echo_always",
-    "print",
-    "debug",
-    "info",
-    "warning",
-    "warn",
-    "error",
-    "exception",
-    "critical",
-    "log",
-    "secho",
-    "fail",
-    "skip",
-    "option",
-    "argument",
+    "echo", "echo_always", "print", "debug", "info", "warning", "warn", "error", "exception",
+    "critical", "log", "secho", "fail", "skip", "option", "argument",
 }
 PLACEHOLDER = "\x00"
 
@@ -82,16 +68,7 @@ class _StringVisitor(cst.CSTVisitor):
         if parent is not None:
             self.strings.parents[node] = parent
             parent_kind = type(parent)
-            if (
-                parent_kind in _MUTING_PARENTS
-                or kind is cst.Decorator
-                or parent_kind in _BODIES
-                and kind is cst.SimpleStatementLine
-                and is_docstring(node)
-                or parent_kind is cst.Call
-                and node is not parent.func
-                and call_name(parent) in MESSAGE_CALLS
-            ):
+            if parent_kind in _MUTING_PARENTS or kind is cst.Decorator or parent_kind in _BODIES and kind is cst.SimpleStatementLine and is_docstring(node) or parent_kind is cst.Call and node is not parent.func and call_name(parent) in MESSAGE_CALLS:
                 muted = True
         if kind in _STRINGS and not muted:
             frag = _fragment(node, self.functions[-1] if self.functions else None)  # type: ignore[arg-type]
@@ -194,7 +171,7 @@ class Strings:
                 return OptionUse(option, frag, literal, expr)
             if re.match(r"%[-#0 +]*\d*(\.\d+)?[sdirf]", token):
                 return OptionUse(option, frag, None, self._percent_operand(frag, end))
-            if "{" in token and "{{" not in token:
+            if "{" in token and "{{" not in token and "${" not in token:
                 return OptionUse(option, frag, None, None)  # str.format: not traced
             return OptionUse(option, frag, token, None)
         if rest.strip() == "":
@@ -269,7 +246,6 @@ def _fragment(node: cst.BaseExpression, func: cst.FunctionDef | None) -> Fragmen
 
 
 # -- expressions ---------------------------------------------------------------------------
-
 
 def assignments(func: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
     """Values assigned to the local ``name`` anywhere in ``func`` (not nested functions)."""
@@ -363,52 +339,66 @@ def step_builders(strings: Strings) -> list[tuple[cst.FunctionDef, Fragment]]:
 
 # -- retry counters ------------------------------------------------------------------------
 
-#: Names of native attempt counters that start at 1 (Airflow try_number, Prefect run_count,
-#: AWS Batch job attempt, Temporal ``activity.info().attempt``).
-ONE_BASED_ATTRIBUTES = {"try_number", "run_count"}
-ONE_BASED_TEXT = re.compile(r"AWS_BATCH_JOB_ATTEMPT|try_number|run_count")
+#: Native attempt counters start at 1 (Airflow ``try_number``, Prefect ``run_count``,
+#: ``AWS_BATCH_JOB_ATTEMPT``, Temporal ``activity.info().attempt``, GitHub's ``GITHUB_RUN_ATTEMPT``).
+#: Rather than a fixed list, a counter is recognised by its name: it speaks of an attempt or a
+#: try and not of a retry (``retry_count``, Argo's ``retries``, Step Functions' ``RetryCount`` are
+#: 0-based), an index, a maximum or a total. Cloud Run's ``CLOUD_RUN_TASK_ATTEMPT`` is a known
+#: 0-based exception.
+_COUNTER_WORD = re.compile(r"attempt|try_?num|trynumber|try_?no\b|run_?count|\btries\b", re.I)
+_NOT_COUNTER = re.compile(r"retr|index|idx|zero|max|total|limit|allowed|budget|policy|CLOUD_RUN_TASK_ATTEMPT", re.I)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Names that are 1-based by their own spelling even as plain locals or parameters.
+_NUMBERED = re.compile(r"(attempt|try)_?(number|num|no)\b|try_number|run_count", re.I)
+
+
+def is_one_based_counter_name(word: str) -> bool:
+    """``try_number``, ``attemptNumber``, ``AWS_BATCH_JOB_ATTEMPT``, ``attempt`` … (not
+    ``retry_attempt``, ``attempt_index``, ``max_attempts``)."""
+    return bool(_COUNTER_WORD.search(word)) and not _NOT_COUNTER.search(word)
+
+
+def text_names_one_based_counter(text: str) -> bool:
+    """A string (shell script, template placeholder, environment variable name) names a 1-based
+    counter: ``$AWS_BATCH_JOB_ATTEMPT``, ``{{ task.try_number }}``, ``$(context.attempt)``,
+    ``"JOB_ATTEMPT"``. A lower-case key of the project's own data (``task["attempt"]``) says
+    nothing about where the value comes from."""
+    placeholder = "$" in text or "{{" in text
+    return any(
+        is_one_based_counter_name(w) and (placeholder or w.isupper() or bool(_NUMBERED.search(w)))
+        for w in _IDENT.findall(text)
+    )
 
 
 def retry_value_is_one_based(use: OptionUse) -> bool:
-    """The ``--retry-count`` value comes from a 1-based counter with no ``- 1`` applied."""
+    """The ``--retry-count`` value comes from a 1-based counter with no ``- 1`` applied: an
+    attribute of a scheduler object (``ti.try_number``, ``ctx.attempt``, ``job.attemptNumber``),
+    an environment variable or placeholder (``JOB_ATTEMPT``), or a local named as a numbered
+    attempt (``attempt_no``)."""
     if use.literal is not None and use.expr is None:
-        return bool(ONE_BASED_TEXT.search(use.literal)) and not re.search(r"-\s*1\b", use.literal)
+        # the subtraction may follow the name inside the same shell expression: $((X - 1))
+        after = use.fragment.text[use.fragment.text.find(use.literal):]
+        expression = re.match(r"\S*(\s*[-+*/]\s*\S+)*", after)
+        tail = expression.group(0) if expression else use.literal
+        return text_names_one_based_counter(use.literal) and not re.search(r"-\s*1\b", tail)
     if use.expr is None:
         return False
     marker = subtract = False
     for node in expression_parts(use.expr, use.fragment.function):
         if isinstance(node, cst.Attribute):
-            if (
-                node.attr.value in ONE_BASED_ATTRIBUTES
-                or node.attr.value == "attempt"
-                and "info" in _dotted_text(node.value)
+            owner = node.value
+            if is_one_based_counter_name(node.attr.value) and not (
+                isinstance(owner, cst.Name) and owner.value in ("self", "cls")
             ):
                 marker = True
-        elif isinstance(node, cst.Name) and node.value in ONE_BASED_ATTRIBUTES:
+        elif isinstance(node, cst.Name) and _NUMBERED.search(node.value) and not _NOT_COUNTER.search(node.value):
             marker = True
         elif isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
             text = node.value
-            if ONE_BASED_TEXT.search(text):
+            if text_names_one_based_counter(text):
                 marker = True
             if re.search(r"-\s*1\b", text):
                 subtract = True
-        elif (
-            isinstance(node, cst.BinaryOperation)
-            and isinstance(node.operator, cst.Subtract)
-            or isinstance(node, cst.Subtract)
-        ):
+        elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) or isinstance(node, cst.Subtract):
             subtract = True
     return marker and not subtract
-
-
-def _dotted_text(expr: cst.BaseExpression) -> str:
-    """``activity.info()`` → ``activity.info``; used only to recognise counter sources."""
-    if isinstance(expr, cst.Call):
-        expr = expr.func
-    parts = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if isinstance(expr, cst.Name):
-        parts.append(expr.value)
-    return ".".join(reversed(parts))

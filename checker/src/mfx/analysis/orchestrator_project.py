@@ -110,6 +110,17 @@ def calls_any(project: ProjectContext, names: Iterable[str]) -> bool:
     return False
 
 
+def extension_of(path: str) -> str:
+    """The extension a file belongs to, for rules that relate code across modules: the
+    ``.../metaflow_extensions/<name>`` package, else the file's top directory (several extensions
+    may be linted in one run)."""
+    parts = path.split("/")
+    if "metaflow_extensions" in parts:
+        i = parts.index("metaflow_extensions")
+        return "/".join(parts[: i + 2])
+    return parts[0] if len(parts) > 1 else ""
+
+
 def report_at(builder: Builder, message: str) -> Report:
     return Report(node=builder.anchor.node, message=message, path=builder.file.path)
 

@@ -87,14 +87,18 @@ class SplitSwitchNotHandled(ProjectRule):
                 if any(frag.text.strip() == "split-switch" for frag in strings.fragments):
                     return []
             # A compiler compares node types with at least two of the graph's kinds: string values
-            # written in the file (may_mention), next to the attribute `type`. Other files, such
-            # as big generated modules, are never parsed for it.
+            # written in the file (may_mention), next to the word `type` (an attribute, a key, a
+            # local named after it). Other files, such as big generated modules, are never parsed
+            # for it.
             if first is None and may_mention(f, ("type",)) and sum(may_mention(f, (k,)) for k in _NODE_TYPES) >= 2:
+                nodes = walk(f.module)
+                locals_ = _type_locals(nodes)
+                tables = _dict_names(nodes)
                 hits = [
                     (n, kinds)
-                    for n in walk(f.module)
-                    if isinstance(n, cst.Comparison)
-                    for kinds in [self._type_values(n)]
+                    for n in nodes
+                    if isinstance(n, (cst.Comparison, cst.Match, cst.Subscript, cst.Call))
+                    for kinds in [self._kinds(n, locals_, tables)]
                     if kinds
                 ]
                 if len({k for _, kinds in hits for k in kinds}) >= 2:
@@ -103,11 +107,40 @@ class SplitSwitchNotHandled(ProjectRule):
             return []
         return [Report(node=first[1], message=self.message, path=first[0])]
 
+    @classmethod
+    def _kinds(cls, n: cst.CSTNode, locals_: set[str], tables: dict) -> set[str]:
+        if isinstance(n, cst.Comparison):
+            return cls._type_values(n, locals_)
+        if isinstance(n, cst.Match):
+            # match node.type: case "foreach": ... case "split" | "join": ...
+            if not _is_type_expr(n.subject, locals_):
+                return set()
+            return {v for case in n.cases for v in _pattern_values(case.pattern) if v in _NODE_TYPES}
+        # A dispatch table indexed by the node type: {"foreach": f, "split": g}[node.type] or
+        # HANDLERS.get(kind) with HANDLERS a dict of node kinds in the module.
+        table: cst.BaseExpression | None = None
+        if isinstance(n, cst.Subscript) and len(n.slice) == 1 and isinstance(n.slice[0].slice, cst.Index):
+            if _is_type_expr(n.slice[0].slice.value, locals_):
+                table = n.value
+        elif (
+            isinstance(n, cst.Call)
+            and isinstance(n.func, cst.Attribute)
+            and n.func.attr.value == "get"
+            and n.args
+            and _is_type_expr(n.args[0].value, locals_)
+        ):
+            table = n.func.value
+        if isinstance(table, cst.Name):
+            return tables.get(table.value, set())
+        if isinstance(table, cst.Dict):
+            return _dict_kinds(table)
+        return set()
+
     @staticmethod
-    def _type_values(comp: cst.Comparison) -> set[str]:
-        """Graph node kinds compared with a ``.type`` attribute in this comparison."""
+    def _type_values(comp: cst.Comparison, locals_: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
+        """Graph node kinds compared with a node type in this comparison."""
         sides = [comp.left] + [c.comparator for c in comp.comparisons]
-        if not any(isinstance(s, cst.Attribute) and s.attr.value == "type" for s in sides):
+        if not any(_is_type_expr(s, locals_) for s in sides):
             return set()
         out: set[str] = set()
         for s in sides:
@@ -116,3 +149,61 @@ class SplitSwitchNotHandled(ProjectRule):
                 values = [string_value(e.value) for e in s.elements]
             out.update(v for v in values if v in _NODE_TYPES)
         return out
+
+
+def _is_type_expr(e: cst.BaseExpression, locals_: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+    """``x.type``, ``x["type"]``, ``x.get("type")``, or a local assigned from one of them."""
+    if isinstance(e, cst.Attribute):
+        return e.attr.value in ("type", "node_type")
+    if isinstance(e, cst.Subscript) and len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Index):
+        return string_value(e.slice[0].slice.value) in ("type", "node_type")
+    if isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute) and e.func.attr.value == "get" and e.args:
+        return string_value(e.args[0].value) in ("type", "node_type")
+    if isinstance(e, cst.Name):
+        return e.value in locals_
+    return False
+
+
+def _type_locals(nodes: list) -> set[str]:
+    """Names bound to a node type anywhere in the module (``kind = node["type"]``)."""
+    out: set[str] = set()
+    for n in nodes:
+        if isinstance(n, cst.Assign) and _is_type_expr(n.value):
+            out.update(t.target.value for t in n.targets if isinstance(t.target, cst.Name))
+        elif isinstance(n, (cst.AnnAssign, cst.NamedExpr)) and n.value is not None and _is_type_expr(n.value):
+            if isinstance(n.target, cst.Name):
+                out.add(n.target.value)
+    return out
+
+
+def _dict_names(nodes: list) -> dict:
+    """Names bound to a dict display keyed by node kinds (``HANDLERS = {"foreach": ...}``)."""
+    out: dict = {}
+    for n in nodes:
+        if isinstance(n, (cst.Assign, cst.AnnAssign)) and isinstance(n.value, cst.Dict):
+            kinds = _dict_kinds(n.value)
+            targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
+            for t in targets:
+                if isinstance(t, cst.Name) and kinds:
+                    out[t.value] = kinds
+    return out
+
+
+def _pattern_values(p: cst.MatchPattern) -> list:
+    if isinstance(p, cst.MatchValue):
+        return [string_value(p.value)]
+    if isinstance(p, cst.MatchOr):
+        return [v for e in p.patterns for v in _pattern_values(e.pattern)]
+    if isinstance(p, cst.MatchAs) and p.pattern is not None:
+        return _pattern_values(p.pattern)
+    return []
+
+
+def _dict_kinds(d: cst.Dict) -> set[str]:
+    return {
+        v
+        for e in d.elements
+        if isinstance(e, cst.DictElement)
+        for v in [string_value(e.key)]
+        if v in _NODE_TYPES
+    }
