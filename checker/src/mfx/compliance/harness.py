@@ -1,7 +1,7 @@
 """Deploy, trigger and wait through the public Metaflow Deployer API, with bounded waits.
 
-Only the public API is used: ``Deployer(flow_file, **top_level).<method>(**deploy_args)
-.create(tags=...)``, ``.trigger(**params)``, ``TriggeredRun.run/.status``, and the
+Only the public API is used: ``Deployer(flow_file, **top_level).<method>(**deployer_options)
+.create(tags=..., **deploy_args)``, ``.trigger(**params)``, ``TriggeredRun.run/.status``, and the
 ``DeployedFlow`` classmethods with ``impl=TYPE``. Metaflow is imported inside functions: its
 configuration is frozen at import, and the devstack environment is loaded by the session fixture
 first. Flow files are resolved from this package, never from the CWD.
@@ -303,16 +303,20 @@ class Harness:
                 fix="check DEPLOYER_IMPL_PROVIDERS_DESC / TYPE / CLI group name, and that the wheel has top_level.txt",
             )
         try:
-            return getattr(d, method)(**{**self.engine.config.deploy_args})
+            return getattr(d, method)(**self.engine.config.deployer_options)
         except AttributeError as exc:
             raise fail("O6", f"Deployer(...).{method}() raised {exc}", fix="store kwargs in self._deployer_kwargs before super().__init__") from None
+
+    def create_args(self, tags: Iterable[str]) -> Dict[str, Any]:
+        """Keyword arguments of ``create()``: the suite's tags plus ``deploy_args`` (as Metaflow's test/ux passes them)."""
+        return {**self.engine.config.deploy_args, "tags": list(tags)}
 
     def create(self, flow: str, tags: Iterable[str] = (), env: Optional[Dict[str, str]] = None, **top_level: Any) -> Any:
         """Deploy ``flow``; must answer within :data:`CREATE_TIMEOUT` (pitfall O1)."""
         impl = self.deployer(flow, env=env, **top_level)
         started = time.monotonic()
         try:
-            deployed = impl.create(tags=list(tags))
+            deployed = impl.create(**self.create_args(tags))
         except Exception as exc:
             elapsed = time.monotonic() - started
             output = cli_output(impl)
