@@ -19,8 +19,16 @@ GUIDE = SUITE / "compliance.md"  # docs/compliance.md, shipped in the package (p
 REPORTS = ("compliance.md", "compliance.json", "compliance.xml")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors in one line (no usage block), exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="mfx compliance",
         description="Run the mfx compliance suite against a live engine (the devstack is started and stopped for you).",
         epilog="Any other argument is passed to pytest, e.g. -k test_retry, -x, --mfx-run-timeout 600. "
@@ -88,7 +96,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from .config import ConfigError, validate
 
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error already printed in one line (2)
+        return int(exc.code or 0)
     if args.docs:
         return print_docs()
     project = Path(args.project).resolve()

@@ -162,6 +162,16 @@ def last_command(deployer: Any, name: str) -> Optional["dx.CommandEvidence"]:
     return None
 
 
+def command_line(impl: Any, name: str) -> str:
+    """The newest CLI command line of ``impl`` holding ``name``, from the flow file on (for messages)."""
+    for command in reversed(list(getattr(getattr(impl, "spm", None), "commands", {}).values())):
+        argv = [str(a) for a in (getattr(command, "command", None) or [])]
+        if name in argv:
+            start = next((i for i, a in enumerate(argv) if a.endswith(".py")), 0)
+            return " ".join(argv[start:])
+    return "?"
+
+
 def _read(path: Optional[str], limit: int = LOG_BYTES) -> str:
     if not path:
         return ""
@@ -326,7 +336,8 @@ class Harness:
                 pid, fix = "O3,O4", "register exactly one CLI group named like TYPE"
             else:
                 pid, fix = "", "the create CLI exited non-zero: see its output"
-            raise fail(pid, f"create() of {flow} failed after {elapsed:.0f} s: {_short(exc)}\nCLI output (tail):\n{output}", fix=fix) from None
+            command = command_line(impl, "create")
+            raise fail(pid, f"create() of {flow} failed after {elapsed:.0f} s: {_short(exc)}\ncommand: {command}\nCLI output (tail):\n{output}", fix=fix) from None
         if not getattr(deployed, "name", None):
             raise fail("O1", "create() returned a deployment without a name", fix="write {'name','flow_name','metadata'} to the attribute file")
         _remember(deployed, Context(flow=flow, tags=list(tags), env=dict(env or {}), top_level=dict(top_level)))

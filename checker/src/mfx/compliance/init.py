@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from . import capabilities as caps
+from .cli import _OneLineParser
 from .config import KINDS, tomllib
 
 DATA = Path(__file__).resolve().parent / "init_data"
@@ -253,8 +254,8 @@ def table_text(kind: str, engine: str, plugin: str, prefix: str) -> str:
 
 def _discover_plugin(project: Path, kind: str) -> Optional[str]:
     """The Deployer TYPE / step decorator name the extension's code declares, if exactly one is found."""
-    pattern = re.compile(r"^\s+TYPE\s*(?::\s*\w+\s*)?=\s*[\"']([\w-]+)[\"']", re.M) if kind == "orchestrator" else re.compile(
-        r"^\s+name\s*=\s*[\"']([\w-]+)[\"']", re.M
+    pattern = re.compile(r"^\s+TYPE\s*(?::[^=\n]*)?=\s*[\"']([\w-]+)[\"']", re.M) if kind == "orchestrator" else re.compile(
+        r"^\s+name\s*(?::[^=\n]*)?=\s*[\"']([\w-]+)[\"']", re.M
     )
     found = set()
     for path in sorted(project.rglob("*.py")):
@@ -344,7 +345,7 @@ def init(project: Path, engine: str = "other", kind: Optional[str] = None, plugi
     if kind not in KINDS:
         raise InitError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if engine_kind and kind != engine_kind:
-        raise InitError(f"--engine {engine} is an {engine_kind} engine, not {kind} (use --engine other for a {kind})")
+        raise InitError(f"--engine {engine} is for {engine_kind}s, not {kind}s (use --engine other for a {kind})")
     outcome = Outcome()
     if plugin is None:
         plugin = _configured_plugin(project) or _discover_plugin(project, kind)
@@ -363,7 +364,7 @@ def init(project: Path, engine: str = "other", kind: Optional[str] = None, plugi
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="mfx compliance init",
         description="Write the compliance setup into an extension repository: the [tool.mfx.compliance] table, "
         f"{CAPABILITIES_MODULE}.py and a devstack (ready-made for temporal, airflow, slurm; a skeleton for others). "
