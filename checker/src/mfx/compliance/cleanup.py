@@ -164,18 +164,9 @@ class Leftovers:
 
 
 def _alive(pid: int) -> bool:
+    """Running (a zombie has stopped; it is never reaped here: its Popen, if any, keeps its exit status)."""
     info = _stat(pid)
-    if info is None or info[1] in ("Z", "X"):
-        _reap(pid)
-        return False
-    return True
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except (ChildProcessError, OSError):
-        pass
+    return info is not None and info[1] not in ("Z", "X")
 
 
 def stop(pids: Iterable[int], grace: float = GRACE_S) -> Set[int]:
