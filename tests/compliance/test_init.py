@@ -103,7 +103,7 @@ def test_round_trip_on_a_hand_written_orchestrator(tmp_path: Path) -> None:
     before = tree(project)
     second = run_init("--project", str(project), "--engine", "temporal")
     assert second.returncode == 0, second.stderr
-    assert "nothing to do" in second.stdout and "wrote" not in second.stdout
+    assert "nothing to do" in second.stdout and "wrote" not in second.stdout and "found in the extension's code" not in second.stdout
     assert tree(project) == before
 
 
@@ -198,6 +198,8 @@ def test_other_engine_skeleton_explains_itself(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )
     assert up.returncode == 1 and "no services defined yet" in up.stderr and "Traceback" not in up.stderr
+    again = mfx_init.init(project, engine="other")  # kind and plugin come from the table now
+    assert not again.changed and again.kept == []
 
 
 @pytest.mark.parametrize("engine", ["temporal", "airflow", "slurm"])

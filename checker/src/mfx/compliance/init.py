@@ -274,13 +274,13 @@ def _discover_plugin(project: Path, kind: str) -> Optional[str]:
     return found.pop() if len(found) == 1 else None
 
 
-def _configured_plugin(project: Path) -> Optional[str]:
-    """The plugin of an existing [tool.mfx.compliance] table (a second ``init`` needs no --plugin)."""
+def _configured(project: Path, key: str) -> Optional[str]:
+    """``key`` of an existing [tool.mfx.compliance] table (a second ``init`` needs no --plugin / --kind)."""
     try:
         table = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mfx"]["compliance"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    value = table.get("plugin") if isinstance(table, dict) else None
+    value = table.get(key) if isinstance(table, dict) else None
     return value if isinstance(value, str) and value else None
 
 
@@ -292,7 +292,7 @@ def _pyproject(project: Path, table: str, outcome: Outcome, dry: bool) -> None:
         try:
             data = tomllib.loads(original)
         except ValueError as exc:
-            raise InitError(f"{path} is not valid TOML ({exc}); fix it, then run init again")
+            raise InitError(f"{path} is not valid TOML ({exc}); fix it, then run init again") from None
         if "compliance" in data.get("tool", {}).get("mfx", {}):
             outcome.unchanged.append(f"{rel} [tool.mfx.compliance] (already there, left as is)")
             return
@@ -341,14 +341,17 @@ def init(project: Path, engine: str = "other", kind: Optional[str] = None, plugi
         raise InitError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     engine_kind = ENGINES[engine]
     if kind is None:
-        kind = engine_kind or "orchestrator"
+        configured = _configured(project, "kind")
+        kind = engine_kind or (configured if configured in KINDS else "orchestrator")
     if kind not in KINDS:
         raise InitError(f"--kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if engine_kind and kind != engine_kind:
         raise InitError(f"--engine {engine} is for {engine_kind}s, not {kind}s (use --engine other for a {kind})")
     outcome = Outcome()
     if plugin is None:
-        plugin = _configured_plugin(project) or _discover_plugin(project, kind)
+        plugin = _configured(project, "plugin")
+    if plugin is None:
+        plugin = _discover_plugin(project, kind)
         if plugin is None:
             what = "Deployer TYPE (a DeployerImpl's TYPE = ...)" if kind == "orchestrator" else "step decorator name (a StepDecorator's name = ...)"
             raise InitError(f"cannot tell the extension's {what} from the code in {project}: pass --plugin NAME")
