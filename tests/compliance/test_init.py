@@ -229,7 +229,7 @@ def _template_file(name: str, hint: str = "") -> Path:
 def test_shipped_devstack_files_are_the_templates(name: str) -> None:
     shipped = (mfx_init.DATA / mfx_init.SHIPPED[name]).read_text()
     template = _template_file(name).read_text()
-    assert shipped == template, f"copy {_template_file(name)} to checker/src/mfx/compliance/init_data/{mfx_init.SHIPPED[name]}"
+    assert shipped == template, "run: python tools/init_data.py"
 
 
 @pytest.mark.parametrize("engine", ["temporal", "airflow", "slurm"])
