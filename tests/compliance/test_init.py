@@ -158,6 +158,7 @@ def test_no_pyproject_is_created(tmp_path: Path) -> None:
         (PYPROJECT, ["--engine", "nomad"], "invalid choice"),
         ("[tool]\nmfx = { extend-exclude = [] }\n", ["--plugin", "acme-sched"], "inline table"),
         ("[project\nname = 1\n", [], "is not valid TOML"),
+        ("[tool]\nmfx = 3\n", ["--plugin", "acme-sched"], "must be tables"),
         (PYPROJECT, ["--plugin", "has space"], "--plugin must be a name"),
     ],
 )
@@ -169,6 +170,14 @@ def test_errors_are_one_line_and_write_nothing(tmp_path: Path, pyproject: str, a
     assert message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert tree(project) == before
+
+
+def test_plugin_is_not_taken_from_virtualenvs(tmp_path: Path) -> None:
+    project = make_extension(tmp_path / "acme")
+    vendored = project / ".venv" / "lib" / "site-packages" / "other_ext"
+    vendored.mkdir(parents=True)
+    (vendored / "deployer.py").write_text(DEPLOYER.replace("acme-sched", "other-sched"))
+    assert mfx_init.init(project, engine="temporal").notes == ["plugin 'acme-sched' found in the extension's code"]
 
 
 def test_plugin_not_found_asks_for_it(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -252,16 +253,27 @@ def table_text(kind: str, engine: str, plugin: str, prefix: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_NOT_SOURCE = {".venv", "venv", "build", "dist", ".git", "node_modules", "devstack", "tests", ".nox", ".tox", "__pycache__", "site-packages"}
+
+
+def _sources(project: Path, limit: int = 5000) -> List[Path]:
+    """The extension's own Python files (virtualenvs, builds, tests pruned before they are walked)."""
+    found: List[Path] = []
+    for base, dirs, names in os.walk(project):
+        dirs[:] = sorted(d for d in dirs if d not in _NOT_SOURCE and not d.startswith("."))
+        found += [Path(base) / n for n in sorted(names) if n.endswith(".py")]
+        if len(found) > limit:
+            break
+    return found
+
+
 def _discover_plugin(project: Path, kind: str) -> Optional[str]:
     """The Deployer TYPE / step decorator name the extension's code declares, if exactly one is found."""
     pattern = re.compile(r"^\s+TYPE\s*(?::[^=\n]*)?=\s*[\"']([\w-]+)[\"']", re.M) if kind == "orchestrator" else re.compile(
         r"^\s+name\s*(?::[^=\n]*)?=\s*[\"']([\w-]+)[\"']", re.M
     )
     found = set()
-    for path in sorted(project.rglob("*.py")):
-        parts = set(path.relative_to(project).parts)
-        if parts & {".venv", "venv", "build", "dist", ".git", "node_modules", "devstack", "tests", ".nox", ".tox"}:
-            continue
+    for path in _sources(project):
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -293,7 +305,10 @@ def _pyproject(project: Path, table: str, outcome: Outcome, dry: bool) -> None:
             data = tomllib.loads(original)
         except ValueError as exc:
             raise InitError(f"{path} is not valid TOML ({exc}); fix it, then run init again") from None
-        if "compliance" in data.get("tool", {}).get("mfx", {}):
+        mfx = data.get("tool", {}).get("mfx", {}) if isinstance(data.get("tool"), dict) else None
+        if not isinstance(mfx, dict):
+            raise InitError(f"{path}: [tool] / [tool.mfx] must be tables; add [tool.mfx.compliance] by hand (`mfx compliance --docs` shows it)")
+        if "compliance" in mfx:
             outcome.unchanged.append(f"{rel} [tool.mfx.compliance] (already there, left as is)")
             return
         text = original + ("" if original.endswith("\n") or not original else "\n") + table
