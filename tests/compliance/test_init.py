@@ -60,6 +60,17 @@ def make_extension(root: Path, pyproject: str = PYPROJECT) -> Path:
     return root
 
 
+def validated(project: Path) -> tuple:
+    """``validate`` as `mfx compliance` runs it, without leaving the fixture on this process's sys.path
+    (its metaflow_extensions would be scanned by the next `import metaflow` of another test)."""
+    saved = list(sys.path)
+    try:
+        return validate(project)
+    finally:
+        sys.path[:] = saved
+        sys.modules.pop("mfx_capabilities", None)
+
+
 def tree(root: Path) -> dict:
     """relative path -> sha256 of every file (the whole repository's state)."""
     return {
@@ -85,7 +96,7 @@ def test_round_trip_on_a_hand_written_orchestrator(tmp_path: Path) -> None:
     for rel in ("mfx_capabilities.py", "devstack/run.py", "devstack/services.json"):
         assert (project / rel).is_file(), rel
 
-    cfg, declared = validate(project)  # what `mfx compliance` checks before pytest starts
+    cfg, declared = validated(project)  # what `mfx compliance` checks before pytest starts
     assert (cfg.kind, cfg.plugin, cfg.devstack) == ("orchestrator", "acme-sched", ["python", "devstack/run.py"])
     assert cfg.engine_address_env == "METAFLOW_ACME_SCHED_ADDRESS" and declared == frozenset()
     assert cfg.no_worker_env == {"METAFLOW_ACME_SCHED_TASK_QUEUE": "mfx-nobody-{unique}"}
@@ -114,11 +125,7 @@ def test_declaring_a_capability_in_the_written_module(tmp_path: Path) -> None:
     text = module.read_text()
     assert '# "schedule",' in text and '"create"' not in text, "optional capabilities only, commented out"
     module.write_text(text.replace('# "schedule",', '"schedule",'))
-    sys.modules.pop("mfx_capabilities", None)
-    try:
-        _, declared = validate(project)
-    finally:
-        sys.modules.pop("mfx_capabilities", None)
+    _, declared = validated(project)
     assert declared == frozenset({"schedule"})
     assert load(project).engine_address_env == "METAFLOW_ACME_SCHED_API_URL"
 
