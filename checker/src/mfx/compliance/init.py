@@ -230,7 +230,7 @@ def table_text(kind: str, engine: str, plugin: str, prefix: str) -> str:
     lines = [
         "",
         "[tool.mfx.compliance]",
-        f"# Written by `mfx compliance init --engine {engine}`; `mfx compliance --docs` explains every key.",
+        f"# Written by `mfx compliance init` (engine: {engine}); `mfx compliance --docs` explains every key.",
         f"kind = {_toml_string(kind)}",
         f"plugin = {_toml_string(plugin)}" + ("  # Deployer TYPE" if kind == "orchestrator" else "  # the step decorator's name"),
         f'capabilities = "{CAPABILITIES_MODULE}:CAPABILITIES"',
