@@ -151,6 +151,21 @@ def test_existing_table_is_left_alone(tmp_path: Path) -> None:
     assert any("already there" in u for u in outcome.unchanged)
 
 
+@pytest.mark.parametrize("example, engine", [("orchestrator-temporal", "temporal"), ("backend-slurm", "slurm")])
+def test_generated_repository_needs_nothing(tmp_path: Path, example: str, engine: str) -> None:
+    """On a repository the template generated, init changes nothing and writes no file the table does not use."""
+    import shutil
+
+    project = tmp_path / example
+    shutil.copytree(ROOT / "examples" / example, project)
+    before = tree(project)
+    outcome = mfx_init.init(project, engine=engine)
+    assert not outcome.changed and tree(project) == before
+    assert not (project / "mfx_capabilities.py").exists()
+    assert "devstack/run.py" in outcome.unchanged, "the template's own run.py is init's file"
+    assert any("not written" in n for n in outcome.notes)
+
+
 def test_no_pyproject_is_created(tmp_path: Path) -> None:
     project = make_extension(tmp_path / "acme", pyproject=None)
     outcome = mfx_init.init(project, engine="other", plugin="acme-sched")
