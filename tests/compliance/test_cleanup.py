@@ -45,9 +45,9 @@ LEAVES_BEHIND = textwrap.dedent(
 )
 
 
-def _project(root: Path) -> Path:
+def _project(root: Path, declared: str = "()") -> Path:
     root.mkdir(parents=True)
-    (root / "leftcaps.py").write_text("CAPABILITIES = frozenset()\n")
+    (root / "leftcaps.py").write_text(f"CAPABILITIES = frozenset({declared})\n")
     (root / "pyproject.toml").write_text(
         '[tool.mfx.compliance]\nkind = "orchestrator"\nplugin = "fake"\ncapabilities = "leftcaps:CAPABILITIES"\n'
     )
@@ -100,13 +100,22 @@ def test_session_stops_leftover_processes_and_reports_files(pytester: pytest.Pyt
 
 
 def test_clean_session_reports_nothing(pytester: pytest.Pytester, tmp_path: Path) -> None:
-    project = _project(tmp_path / "ext")
-    pytester.makepyfile(test_clean='import pytest\n\n@pytest.mark.capability("branch")\ndef test_x():\n    pass\n')
+    """No leftovers: nothing reported. The same session checks that a test skipped as `not run:`
+    (conda without a resolver) is "not run" in the matrix, never passed."""
+    project = _project(tmp_path / "ext", declared='{"conda"}')
+    pytester.makepyfile(
+        test_clean='import pytest\nfrom mfx.compliance.probes import NOT_RUN_PREFIX\n\n'
+        '@pytest.mark.capability("branch")\ndef test_x():\n    pass\n\n'
+        '@pytest.mark.capability("conda")\ndef test_conda():\n    pytest.skip(f"{NOT_RUN_PREFIX} no conda resolver on PATH")\n'
+    )
     md = tmp_path / "r" / "compliance.md"
     result = pytester.runpytest_subprocess("--mfx-compliance", f"--mfx-project={project}", f"--mfx-report-md={md}", f"--junitxml={pytester.path / 'j.xml'}", timeout=120)
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=1, skipped=1)
     assert "left behind" not in result.stdout.str(), "the suite's own reports (here in the CWD) are not leftovers"
-    assert json.loads(md.with_suffix(".json").read_text())["leftovers"] == []
+    report = json.loads(md.with_suffix(".json").read_text())
+    assert report["leftovers"] == []
+    conda = next(r for r in report["capabilities"] if r["capability"] == "conda")
+    assert conda["result"] == "not run" and "no conda resolver" in conda["tests"][0]["reason"]
 
 
 def test_marker_is_restored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
