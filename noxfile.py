@@ -82,7 +82,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11", default=False)
 def docs(session: nox.Session) -> None:
     """Regenerate the generated docs and examples (rule pages, README rule table, contract,
-    capability matrix, pitfall catalogue, examples/)."""
+    capability matrix, pitfall catalogue, init's devstack copies, examples/)."""
     session.install("-e", f"{CHECKER}[template]")
     session.run("mfx", "rule", "--write-docs", "docs/rules")
     session.run("mfx", "rule", "--update-table", "README.md")
@@ -90,6 +90,7 @@ def docs(session: nox.Session) -> None:
     session.run("python", "tools/contract_doc.py")
     session.run("python", "tools/capabilities_doc.py")
     session.run("python", "-m", "mfx.compliance.docs", "docs/compliance.md")
+    session.run("python", "tools/init_data.py")
     session.run("python", "tools/pitfalls_doc.py")
     session.run("python", "tools/regenerate_examples.py")
 

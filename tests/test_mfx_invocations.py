@@ -134,6 +134,14 @@ def problem_with(argv: List[str]) -> str | None:
 
     if len(argv) == 1 and argv[0] in SUBCOMMANDS:
         return None  # the command's name in prose (`mfx new` takes ...), not a command line
+    if argv[:2] == ["compliance", "init"]:
+        from mfx.compliance.init import build_parser as init_parser
+
+        try:
+            init_parser().parse_args(argv[2:])
+        except SystemExit as exc:
+            return None if exc.code == 0 else "mfx compliance init rejected its options"
+        return None
     if argv[:1] == ["compliance"]:
         from mfx.compliance.cli import build_parser as compliance_parser
 
@@ -165,7 +173,7 @@ def test_invocations_are_found_in_every_kind_of_place() -> None:
     assert len(FOUND) > 40
 
 
-@pytest.mark.parametrize("bad", ["mfx rule --list", "mfx check --output json", "mfx nosuch", "mfx compliance --mfx-timeout 5"])
+@pytest.mark.parametrize("bad", ["mfx rule --list", "mfx check --output json", "mfx nosuch", "mfx compliance --mfx-timeout 5", "mfx compliance init --engine nomad"])
 def test_a_wrong_pointer_is_caught(bad: str) -> None:
     assert problem_with(argv_of(bad)) is not None
 

@@ -5,5 +5,5 @@ Layout: ``capabilities.py`` (the registry), ``plugin.py`` (pytest plugin, inacti
 ``devstack.py`` (start/stop the extension's devstack), ``harness.py`` (Deployer API helpers with
 bounded waits), ``expect.py`` (failure messages naming the pitfall and the fix), ``report.py``
 (the capability matrix), ``bench.py``, ``docs.py``; ``flows/<kind>/`` and ``tests/<kind>/``.
-See docs/compliance.md.
+The guide: `mfx compliance --docs` (docs/compliance.md in the repository).
 """

@@ -69,7 +69,7 @@ _ORCHESTRATOR = (
     _orch("dynamic-decorators", REQUIRED, "Deployer(decospecs=[...]) decorators reach the tasks", "O28"),
     _orch("run-id-rules", REQUIRED, "run and task ids are non-numeric and free of , : / !", "O19", "O2"),
     _orch("task-logs", REQUIRED, "task stdout/stderr are saved: task.stdout, `metaflow logs`, the failing step's error"),
-    _orch("engine-unreachable", REQUIRED, "engine down: create fails with a clear error within 60 s", "O1"),
+    _orch("engine-unreachable", REQUIRED, "engine down: create (or trigger, when create only compiles) fails with a clear error within 60 s", "O1"),
     _orch("no-worker", OPTIONAL, "a run nobody executes (no worker) is reported within 30 s of trigger with the fix; status stays PENDING", "O22", "O24"),
     _orch("nested-foreach", OPTIONAL, "nested foreach (2x2 and 3 levels)", "O18", "O26"),
     _orch("switch", OPTIONAL, "split-switch runs exactly the chosen branch", "O25", "O26"),

@@ -18,6 +18,12 @@ else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
 KINDS = ("orchestrator", "backend")
+# Every key the table may hold: anything else is a typo (e.g. `deploy_arg`) that would silently change nothing.
+KEYS = (
+    "kind", "plugin", "capabilities", "devstack", "deploy_args", "deployer_options", "decospec",
+    "engine_address_env", "no_worker_env",
+)
+DOCS_HINT = "`mfx compliance --docs` shows the table"
 
 
 class ConfigError(Exception):
@@ -33,7 +39,10 @@ class ComplianceConfig:
     plugin: str
     capabilities: str
     devstack: List[str] = field(default_factory=list)
+    # Keyword arguments of create(), as Metaflow's test/ux passes its deploy_args (tags are the suite's).
     deploy_args: Dict[str, Any] = field(default_factory=dict)
+    # Options of the CLI group: Deployer(flow).<plugin>(**deployer_options), i.e. `python flow.py <plugin> --opt ... create`.
+    deployer_options: Dict[str, Any] = field(default_factory=dict)
     decospec: Optional[str] = None
     engine_address_env: Optional[str] = None
     # Orchestrator, capability "no-worker": env overrides under which no worker executes runs
@@ -50,14 +59,19 @@ def load(project: Path) -> ComplianceConfig:
     """Parse and validate the table; raise :class:`ConfigError` with the fix on any problem."""
     pyproject = Path(project).resolve() / "pyproject.toml"
     if not pyproject.is_file():
-        raise ConfigError(f"{pyproject} not found: pass --mfx-project (or --project) pointing at the extension repository")
+        if not Path(project).is_dir():
+            raise ConfigError(f"project directory {Path(project)} does not exist: pass --project (or --mfx-project) pointing at the extension repository")
+        raise ConfigError(f"{pyproject} not found: pass --project (or --mfx-project) pointing at the extension repository, or run `mfx compliance init` there")
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {pyproject}: {exc}") from None
+        raise ConfigError(f"cannot read {pyproject}: {' '.join(str(exc).split())}") from None
     table = data.get("tool", {}).get("mfx", {}).get("compliance")
     if not isinstance(table, dict):
-        raise ConfigError(f"{pyproject} has no [tool.mfx.compliance] table (see docs/compliance.md)")
+        raise ConfigError(f"{pyproject} has no [tool.mfx.compliance] table: run `mfx compliance init` ({DOCS_HINT})")
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"[tool.mfx.compliance] in {pyproject} has unknown keys {unknown}; known: {', '.join(KEYS)}")
 
     def need_str(key: str) -> str:
         value = table.get(key)
@@ -67,7 +81,7 @@ def load(project: Path) -> ComplianceConfig:
 
     kind = need_str("kind")
     if kind not in KINDS:
-        raise ConfigError(f"[tool.mfx.compliance] kind must be one of {KINDS}, got {kind!r}")
+        raise ConfigError(f"[tool.mfx.compliance] kind must be one of {', '.join(KINDS)}, got {kind!r}")
     devstack = table.get("devstack", [])
     if isinstance(devstack, str):
         devstack = devstack.split()
@@ -75,7 +89,15 @@ def load(project: Path) -> ComplianceConfig:
         raise ConfigError("[tool.mfx.compliance] devstack must be a list of strings, e.g. [\"python\", \"devstack/run.py\"]")
     deploy_args = table.get("deploy_args", {})
     if not isinstance(deploy_args, dict):
-        raise ConfigError("[tool.mfx.compliance] deploy_args must be a table")
+        raise ConfigError("[tool.mfx.compliance] deploy_args must be a table of create() keyword arguments, e.g. { cluster = \"dev\" }")
+    if "tags" in deploy_args:
+        raise ConfigError("[tool.mfx.compliance] deploy_args must not set tags: the suite passes its own tags to create()")
+    deployer_options = table.get("deployer_options", {})
+    if not isinstance(deployer_options, dict):
+        raise ConfigError("[tool.mfx.compliance] deployer_options must be a table of the CLI group's options, e.g. { namespace = \"dev\" }")
+    for key in ("decospec", "engine_address_env"):
+        if key in table and (not isinstance(table[key], str) or not table[key]):
+            raise ConfigError(f"[tool.mfx.compliance] {key} must be a non-empty string, got {table[key]!r}")
     capabilities = need_str("capabilities")
     if ":" not in capabilities:
         raise ConfigError(f"[tool.mfx.compliance] capabilities must look like 'package.module:CAPABILITIES', got {capabilities!r}")
@@ -93,6 +115,7 @@ def load(project: Path) -> ComplianceConfig:
         capabilities=capabilities,
         devstack=list(devstack),
         deploy_args=dict(deploy_args),
+        deployer_options=dict(deployer_options),
         decospec=table.get("decospec"),
         engine_address_env=address_env if isinstance(address_env, str) and address_env else None,
         no_worker_env=dict(no_worker_env),
@@ -106,12 +129,41 @@ def load_declared(spec: str) -> FrozenSet[str]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError(
-            f"cannot import {module_name} (from [tool.mfx.compliance] capabilities): {exc}. "
+            f"cannot import {module_name} (from [tool.mfx.compliance] capabilities): {' '.join(str(exc).split())}. "
             "Is the extension installed in this environment (pip install -e .)?"
         ) from None
+    except Exception as exc:  # the module itself is broken: still one line
+        raise ConfigError(f"importing {module_name} (from [tool.mfx.compliance] capabilities) failed: {type(exc).__name__}: {' '.join(str(exc).split())}") from None
     value = getattr(module, attr, None)
     if value is None:
         raise ConfigError(f"{module_name} has no attribute {attr} (from [tool.mfx.compliance] capabilities)")
-    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+    try:
+        ok = not isinstance(value, (str, bytes, dict)) and all(isinstance(v, str) for v in value)
+    except TypeError:  # not iterable
+        ok = False
+    if not ok:
         raise ConfigError(f"{spec} must be a collection of capability id strings, got {value!r}")
     return frozenset(value)
+
+
+def validate(project: Path) -> "tuple[ComplianceConfig, FrozenSet[str]]":
+    """Everything a session needs before it starts: the table, the declared capabilities, known ids.
+
+    ``mfx compliance`` calls it before pytest starts, so any configuration error is one line, exit 2.
+    """
+    from . import capabilities as caps
+
+    cfg = load(project)
+    if str(cfg.project) not in sys.path:  # the extension is imported from the project under test, installed or not
+        sys.path.insert(0, str(cfg.project))
+    declared = load_declared(cfg.capabilities)
+    unknown = caps.unknown_ids(declared, cfg.kind)
+    if unknown:
+        known = sorted(c.id for c in caps.for_kind(cfg.kind) if not c.required)
+        required = sorted(set(unknown) & {c.id for c in caps.for_kind(cfg.kind)})
+        why = f" ({', '.join(required)} required, always tested: do not declare)" if required else ""
+        raise ConfigError(
+            f"{cfg.capabilities} declares unknown optional capabilities {list(unknown)}{why}; "
+            f"known optional {cfg.kind} capabilities: {', '.join(known)}"
+        )
+    return cfg, declared

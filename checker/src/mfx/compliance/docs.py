@@ -2,6 +2,9 @@
 
 ``python -m mfx.compliance.docs PATH`` rewrites the part of PATH between the markers below;
 ``--check`` exits 1 when the file is out of date (the template's tests run the check).
+
+The same page is shipped in the package (``mfx/compliance/compliance.md``) so an installed mfx can
+show it (``mfx compliance --docs``) without a checkout: this command writes (or checks) that copy too.
 """
 
 from __future__ import annotations
@@ -51,13 +54,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"{path}: {exc}\n")
         return 2
+    copy = packaged_copy()
     if args.check:
-        if current != wanted:
-            sys.stderr.write(f"{path} is out of date: run python -m mfx.compliance.docs {path}\n")
+        stale = [str(p) for p, text in ((path, current), (copy, _read(copy))) if text != wanted]
+        if stale:
+            sys.stderr.write(f"{', '.join(stale)} out of date: run python -m mfx.compliance.docs {path}\n")
             return 1
         return 0
     path.write_text(wanted, encoding="utf-8")
+    copy.write_text(wanted, encoding="utf-8")
     return 0
+
+
+def packaged_copy() -> Path:
+    """The guide as shipped in the package (``mfx compliance --docs`` prints it)."""
+    from .cli import GUIDE
+
+    return GUIDE
+
+
+def _read(path: Path) -> Optional[str]:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":

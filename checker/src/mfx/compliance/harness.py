@@ -1,7 +1,7 @@
 """Deploy, trigger and wait through the public Metaflow Deployer API, with bounded waits.
 
-Only the public API is used: ``Deployer(flow_file, **top_level).<method>(**deploy_args)
-.create(tags=...)``, ``.trigger(**params)``, ``TriggeredRun.run/.status``, and the
+Only the public API is used: ``Deployer(flow_file, **top_level).<method>(**deployer_options)
+.create(tags=..., **deploy_args)``, ``.trigger(**params)``, ``TriggeredRun.run/.status``, and the
 ``DeployedFlow`` classmethods with ``impl=TYPE``. Metaflow is imported inside functions: its
 configuration is frozen at import, and the devstack environment is loaded by the session fixture
 first. Flow files are resolved from this package, never from the CWD.
@@ -162,6 +162,16 @@ def last_command(deployer: Any, name: str) -> Optional["dx.CommandEvidence"]:
     return None
 
 
+def command_line(impl: Any, name: str) -> str:
+    """The newest CLI command line of ``impl`` holding ``name``, from the flow file on (for messages)."""
+    for command in reversed(list(getattr(getattr(impl, "spm", None), "commands", {}).values())):
+        argv = [str(a) for a in (getattr(command, "command", None) or [])]
+        if name in argv:
+            start = next((i for i, a in enumerate(argv) if a.endswith(".py")), 0)
+            return " ".join(argv[start:])
+    return "?"
+
+
 def _read(path: Optional[str], limit: int = LOG_BYTES) -> str:
     if not path:
         return ""
@@ -303,16 +313,20 @@ class Harness:
                 fix="check DEPLOYER_IMPL_PROVIDERS_DESC / TYPE / CLI group name, and that the wheel has top_level.txt",
             )
         try:
-            return getattr(d, method)(**{**self.engine.config.deploy_args})
+            return getattr(d, method)(**self.engine.config.deployer_options)
         except AttributeError as exc:
             raise fail("O6", f"Deployer(...).{method}() raised {exc}", fix="store kwargs in self._deployer_kwargs before super().__init__") from None
+
+    def create_args(self, tags: Iterable[str]) -> Dict[str, Any]:
+        """Keyword arguments of ``create()``: the suite's tags plus ``deploy_args`` (as Metaflow's test/ux passes them)."""
+        return {**self.engine.config.deploy_args, "tags": list(tags)}
 
     def create(self, flow: str, tags: Iterable[str] = (), env: Optional[Dict[str, str]] = None, **top_level: Any) -> Any:
         """Deploy ``flow``; must answer within :data:`CREATE_TIMEOUT` (pitfall O1)."""
         impl = self.deployer(flow, env=env, **top_level)
         started = time.monotonic()
         try:
-            deployed = impl.create(tags=list(tags))
+            deployed = impl.create(**self.create_args(tags))
         except Exception as exc:
             elapsed = time.monotonic() - started
             output = cli_output(impl)
@@ -322,7 +336,8 @@ class Harness:
                 pid, fix = "O3,O4", "register exactly one CLI group named like TYPE"
             else:
                 pid, fix = "", "the create CLI exited non-zero: see its output"
-            raise fail(pid, f"create() of {flow} failed after {elapsed:.0f} s: {_short(exc)}\nCLI output (tail):\n{output}", fix=fix) from None
+            command = command_line(impl, "create")
+            raise fail(pid, f"create() of {flow} failed after {elapsed:.0f} s: {_short(exc)}\ncommand: {command}\nCLI output (tail):\n{output}", fix=fix) from None
         if not getattr(deployed, "name", None):
             raise fail("O1", "create() returned a deployment without a name", fix="write {'name','flow_name','metadata'} to the attribute file")
         _remember(deployed, Context(flow=flow, tags=list(tags), env=dict(env or {}), top_level=dict(top_level)))

@@ -23,9 +23,10 @@ from typing import Dict, FrozenSet, Iterator, List, Optional
 import pytest
 
 from . import capabilities as caps
-from . import report
-from .config import ComplianceConfig, ConfigError, load, load_declared
+from . import cleanup, report
+from .config import ComplianceConfig, ConfigError, validate
 from .devstack import Devstack, DevstackError, apply_env, read_env
+from .probes import NOT_RUN_PREFIX
 
 MARKER = "capability"
 DEFAULT_RUN_TIMEOUT = 300.0
@@ -49,6 +50,8 @@ class SuiteState:
     devstack: Optional[Devstack] = None
     devstack_error: Optional[str] = None  # set when the devstack did not start: nothing engine-bound ran
     timings: List[dict] = field(default_factory=list)  # filled by the harness (bench)
+    snapshot: Optional[cleanup.Snapshot] = None  # processes and CWD files before the session
+    leftovers: List[str] = field(default_factory=list)  # report lines: what the extension left behind
 
 
 STATE_KEY = pytest.StashKey[SuiteState]()
@@ -86,19 +89,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     project = Path(config.getoption("--mfx-project") or os.getcwd()).resolve()
     try:
-        cfg = load(project)
-        # The extension is imported from the project under test, installed or not.
-        if str(project) not in sys.path:
-            sys.path.insert(0, str(project))
-        declared = load_declared(cfg.capabilities)
+        cfg, declared = validate(project)
     except ConfigError as exc:
         raise pytest.UsageError(f"mfx compliance: {exc}") from None
-    unknown = caps.unknown_ids(declared, cfg.kind)
-    if unknown:
-        raise pytest.UsageError(
-            f"mfx compliance: {cfg.capabilities} declares unknown optional capabilities {list(unknown)}; "
-            f"known optional {cfg.kind} capabilities: {sorted(c.id for c in caps.for_kind(cfg.kind) if not c.required)}"
-        )
     md = config.getoption("--mfx-report-md")
     config.stash[STATE_KEY] = SuiteState(
         config=cfg,
@@ -167,7 +160,7 @@ def _record(config: pytest.Config, rep: pytest.TestReport) -> None:
     state = _state(config)
     if state is None or rep.nodeid not in state.item_caps:
         return
-    if rep.skipped and _skip_reason(rep).startswith(NOT_RUN):
+    if rep.skipped and _skip_reason(rep).startswith(NOT_RUN_PREFIX):  # the devstack, or a test's own precondition
         outcome = "not run"
     elif rep.skipped:
         outcome = "skipped"
@@ -227,6 +220,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if _state(session.config) is None:
         return
     session.config.pluginmanager.register(_Recorder(session.config), "mfx-compliance-recorder")
+    _state(session.config).snapshot = cleanup.Snapshot.take()
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (CI cancel, `timeout`) unwinds like Ctrl-C, so the devstack is still stopped.
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
@@ -238,6 +232,31 @@ def _teardown_devstack(state: SuiteState) -> Optional[str]:
     return state.devstack.down()
 
 
+def _report_paths(config: pytest.Config, state: SuiteState) -> List[Path]:
+    """The suite's own output files (never reported as left behind by the extension)."""
+    paths = []
+    if state.report_md is not None:
+        paths += [state.report_md, state.report_md.with_suffix(".json")]
+    xml = getattr(config.option, "xmlpath", None)
+    if xml:
+        paths.append(Path(xml))
+    return paths
+
+
+def _collect_leftovers(config: pytest.Config, state: SuiteState) -> None:
+    if state.snapshot is None:
+        return
+    try:
+        found = cleanup.collect(state.snapshot, ignore_files=_report_paths(config, state))
+    except Exception as exc:  # the check must never hide the suite's own result
+        state.leftovers = [f"could not check for leftovers: {type(exc).__name__}: {exc}"]
+        return
+    finally:
+        state.snapshot.release()
+    state.leftovers = found.lines()
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own sessionfinish has torn the session fixtures down
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = _state(session.config)
     if state is None:
@@ -245,6 +264,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     problem = _teardown_devstack(state)  # also covers KeyboardInterrupt (fixture teardown may not run)
     if problem:
         sys.stderr.write(f"mfx compliance: devstack down failed: {problem}\n")
+    _collect_leftovers(session.config, state)
     if state.devstack_error is not None and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         # Every engine-bound test was skipped as "not run": that is no pass.
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -258,12 +278,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             time.monotonic() - state.started_at,
             timings=state.timings,
             problem=f"the devstack did not start: {state.devstack_error}" if state.devstack_error else None,
+            leftovers=state.leftovers,
         )
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     """The devstack's start-up error, once (every test that needed it says only "not run")."""
     state = _state(config)
+    if state is not None and state.leftovers:
+        terminalreporter.section("mfx compliance: left behind by the extension", sep="=", yellow=True, bold=True)
+        for line in state.leftovers:
+            terminalreporter.line(line)
     if state is None or state.devstack_error is None:
         return
     terminalreporter.section("mfx compliance: the devstack did not start", sep="=", red=True, bold=True)

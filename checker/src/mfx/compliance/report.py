@@ -92,9 +92,11 @@ def write(
     wall_seconds: Optional[float],
     timings: Optional[List[dict]] = None,
     problem: Optional[str] = None,
+    leftovers: Optional[List[str]] = None,
 ) -> None:
     """Write ``<md_path>`` and ``<md_path>.json`` (same stem); ``timings`` are per-run durations,
-    ``problem`` what kept the suite from running (the devstack did not start)."""
+    ``problem`` what kept the suite from running (the devstack did not start), ``leftovers`` the
+    report of what the extension left behind (:mod:`.cleanup`)."""
     table = rows(kind, declared, results)
     required_failed = [r["capability"] for r in table if r["level"] == "required" and r["result"] != "passed"]
     lines = [
@@ -130,11 +132,13 @@ def write(
             for t in timings
         ]
         lines.append("")
+    if leftovers:
+        lines += ["## Left behind by the extension", "", "```", *leftovers, "```", ""]
     md_path = Path(md_path)
     md_path.parent.mkdir(parents=True, exist_ok=True)
     md_path.write_text("\n".join(lines), encoding="utf-8")
     md_path.with_suffix(".json").write_text(
-        json.dumps({"kind": kind, "plugin": plugin, "declared": sorted(declared), "wall_seconds": wall_seconds, "problem": problem, "capabilities": table, "timings": timings or []}, indent=2),
+        json.dumps({"kind": kind, "plugin": plugin, "declared": sorted(declared), "wall_seconds": wall_seconds, "problem": problem, "leftovers": list(leftovers or []), "capabilities": table, "timings": timings or []}, indent=2),
         encoding="utf-8",
     )
 
