@@ -195,7 +195,7 @@ def test_docstrings_and_bare_strings_are_not_code(tmp_path, holder):
     "text",
     [
         'SQL = """\nSELECT step, run_id\nFROM runs\nWHERE retry = 1\n"""\n',
-        'SCRIPT = """\nset -e\npython flow.py step start --run-id $RUN_ID --retry-count $ATTEMPT\n"""\n',
+        'SCRIPT = """\nset -e\npython flow.py step start --run-id $RUN_ID --retry-count $RETRY_COUNT\n"""\n',
         'PAGE = """\n{% for step in steps %}\n<li>{{ step.name }}</li>\n{% endfor %}\n"""\n',
         'BROKEN = """\ndef f(:\n    import os\n"""\n',
         'X = b"""\nimport os\ndef f(): pass\n"""\n',
@@ -250,3 +250,22 @@ def test_generated_lines_with_comment_strings_are_not_command_words(tmp_path):
     # the same generator without the option anywhere is still flagged, in the generated helper
     _write(tmp_path, {"gen.py": host.replace('"--max-user-code-retries", str(retries)', '"--retry-count", "0"')})
     assert [d["code"] for d in _check(tmp_path) if d["code"] == "MFX203"] == ["MFX203"]
+
+
+def test_a_placeholder_alone_on_its_line_stands_for_lines_of_code():
+    # ``{env_lines}`` at column 0 inside a function body and ``{extra_args}`` as list items with
+    # their own trailing comma: the template is still read as Python.
+    template = (
+        "def init(run_id):\n"
+        "    env = {{}}\n"
+        "{env_lines}\n"
+        "    cmd = [\n"
+        "        'python', 'flow.py',\n"
+        "{extra_args}\n"
+        "        'init', '--run-id', run_id,\n"
+        "    ]\n"
+        "    return cmd, env\n"
+    )
+    code = as_python(template)
+    assert code is not None
+    assert code.splitlines()[0] == template.splitlines()[0] and len(code.splitlines()) == len(template.splitlines())

@@ -2,7 +2,6 @@
 is flagged exactly at its ``# <-`` marks, each near-miss VALID variant stays quiet."""
 
 import pytest
-
 from pitfall_variants import all_cases, run
 
 

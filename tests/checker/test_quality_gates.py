@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+import tomllib
 from conftest import REPO
 from mfx.config import FileConfig, build_settings
 from mfx.engine.lint import lint_paths, lint_text
@@ -23,6 +24,15 @@ from mfx.selection import PerFileIgnores
 
 SNAPSHOT = REPO / "tests" / "checker" / "snapshots" / "third_party.json"
 FINDINGS_DOC = REPO / "docs" / "lint" / "third-party-findings.md"
+VERDICTS = Path(__file__).parent / "snapshots" / "third_party_verdicts.toml"
+
+
+def verdicts() -> dict:
+    return tomllib.loads(VERDICTS.read_text())
+
+
+def _key(path: str, line: int, code: str) -> str:
+    return f"{path}:{line} {code}"
 
 
 def findings_page(findings) -> str:
@@ -49,7 +59,9 @@ def findings_page(findings) -> str:
             current = dist
             lines += ["", f"## {dist}", ""]
         where = d.path.split("/", 1)[1] if "/" in d.path else d.path
-        lines.append(f"- `{where}:{d.line}` [{d.code}](../rules/{d.code}.md) {d.name}: {d.message}")
+        review = verdicts().get(_key(d.path, d.line, d.code))
+        said = f" — reviewed, **{review['verdict']}**: {review['why']}" if review else ""
+        lines.append(f"- `{where}:{d.line}` [{d.code}](../rules/{d.code}.md) {d.name}: {d.message}{said}")
     return "\n".join(lines) + "\n"
 
 #: Rules whose findings on Metaflow's own Argo / Step Functions / Kubernetes / Batch code are
@@ -103,6 +115,9 @@ def test_third_party_snapshot(corpus_findings):
         SNAPSHOT.write_text(json.dumps(got, indent=1) + "\n")
         FINDINGS_DOC.write_text(findings_page(corpus_findings))
     want = json.loads(SNAPSHOT.read_text())
+    stale = sorted(set(verdicts()) - {_key(p, line, c) for p, c, line in got})
+    assert not stale, f"verdicts for findings that no longer exist (remove them): {stale}"
+    assert all(v["verdict"] == "true" and v["why"] for v in verdicts().values()), "a false finding is fixed in its rule, not kept"
     new = [x for x in got if x not in want]
     gone = [x for x in want if x not in got]
     assert not new and not gone, (

@@ -41,7 +41,7 @@ CASES = [
     bad(
         "O9", "MFX224", "copied key by key into a dict that is only updated",
         {"orch/cli.py": _CLI + '''def trigger(obj, deployer_attribute_file=None, **flow_params):
-    inputs = {}  
+    inputs = {}
     for key, value in flow_params.items():
         inputs[key] = str(value)  # <-
     inputs.update(run_source="deployer")

@@ -148,14 +148,36 @@ def _order(text: str, template_file: bool) -> tuple[str, ...]:
     return ("plain", "format", "percent", "template", "jinja")
 
 
+_LONE_NAME = re.compile(r"[ \t]*_\w+[ \t]*")
+
+
+def _as_items(text: str, candidate: str) -> str:
+    """A placeholder alone on its line stands for whole lines of code: in a list, a call or a
+    tuple they are items with their own trailing comma (``{tag_args}`` before ``]``), in a block
+    they are statements. ``_name,`` is valid in both places; only that line's columns move."""
+    lines = candidate.split("\n")
+    for i, (before, after) in enumerate(zip(text.split("\n"), lines)):
+        if before != after and _LONE_NAME.fullmatch(after):
+            # the inserted lines carry their own indentation: take the next code line's
+            following = next((line for line in lines[i + 1 :] if line.strip()), after)
+            indent = following[: len(following) - len(following.lstrip())]
+            lines[i] = indent + after.strip()[:-1] + ","
+    return "\n".join(lines)
+
+
 def as_python(text: str, template_file: bool = False) -> Optional[str]:
     """``text`` with its placeholders neutralized so that it parses, or None. Lengths and line
     breaks are kept: a position in the result is the same position in ``text``."""
     neutralizers = dict(NEUTRALIZERS)
     for name in _order(text, template_file):
         candidate = neutralizers[name](text)
-        if (name == "plain" or candidate != text) and _parses(candidate):
+        if name != "plain" and candidate == text:
+            continue
+        if _parses(candidate):
             return candidate
+        items = _as_items(text, candidate)
+        if items != candidate and _parses(items):
+            return items
     return None
 
 
