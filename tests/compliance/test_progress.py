@@ -14,6 +14,8 @@ from mfx.compliance.harness import Handle, Harness, Spec
 from mfx.compliance.plugin import Engine
 from mfx.compliance.progress import Progress, RunRow
 
+pytest_plugins = ["pytester"]
+
 
 class Clock:
     def __init__(self) -> None:
@@ -175,3 +177,45 @@ def test_mode_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_elapsed_format() -> None:
     assert [live.elapsed(s) for s in (0, 59.9, 60, 3599, 3600, 7380)] == ["0s", "59s", "1m00s", "59m59s", "1h00m", "2h03m"]
+
+
+WIRED = '''
+import time
+import pytest
+from mfx.compliance.progress import RunRow, waiting_for
+
+@pytest.mark.capability("branch")
+def test_waits_for_a_run(mfx_engine):
+    p = mfx_engine.progress
+    assert p is not None
+    t0 = time.monotonic()
+    p.add_source(lambda: [RunRow("slow_run", "running" if time.monotonic() - t0 < 0.6 else "finished", t0, ended_after=None if time.monotonic() - t0 < 0.6 else 0.6)])
+    print("captured test output")
+    with waiting_for(p, "slow_run"):
+        while time.monotonic() - t0 < 1.3:
+            p.tick()
+            time.sleep(0.1)
+'''
+
+
+@pytest.mark.parametrize("mode", ["lines", "tty"])
+def test_plugin_writes_progress_past_output_capture(pytester: pytest.Pytester, tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plugin's writer reaches the terminal while pytest captures the test's own output."""
+    from compliance.test_plugin import make_project
+
+    monkeypatch.setenv("MFX_PROGRESS", mode)
+    project = make_project(tmp_path / "ext")
+    pytester.makepyfile(test_wired=WIRED)
+    result = pytester.runpytest_subprocess("--mfx-compliance", f"--mfx-project={project}", timeout=120)
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str()
+    assert "captured test output" not in out, "the test's own output stays captured"
+    if mode == "lines":
+        result.stdout.fnmatch_lines(["mfx progress *: slow_run running *", "mfx progress *: test_waits_for_a_run waits for slow_run"])
+        assert "\r" not in out
+    else:
+        # (pytester splits the captured output at every \r: each redraw is a "line" here)
+        drawn = [line for line in result.outlines if line.startswith("mfx ")]
+        assert any("test_waits_for_a_run waits for slow_run | slow_run running" in line for line in drawn), out
+        assert any("1 finished" in line for line in drawn) and "\x1b[K" in out, out
+        assert not any(line.startswith("mfx progress") for line in result.outlines), "a terminal gets no log lines"

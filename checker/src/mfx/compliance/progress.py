@@ -67,7 +67,7 @@ class Progress:
         self.clock = clock
         self.interval = interval
         self.heartbeat = heartbeat
-        self.begin_line = begin_line  # called before the first status line of a wait (TTY): leave pytest's line alone
+        self.begin_line = begin_line  # ends pytest's current line before ours (it re-writes its prefix after)
         self.sources: List[Callable[[], Iterable[RunRow]]] = []
         self.test = ""  # the test now running
         self.waiting: Optional[str] = None  # what it waits for
@@ -158,12 +158,17 @@ class Progress:
             for row in self._pending.values():
                 self._printed[row.key] = row.state
             self._pending.clear()
-            self.write("\n".join(lines) + "\n")
+            self._write_lines(lines)
             self._last_write = now
         elif wait is not None and now - self._last_write >= self.heartbeat:
             active = [self._describe(r, now) for r in rows if r.state not in ENDED]
-            self.write(f"{stamp} still waiting: {self.test or 'setup'} waits for {self.waiting}" + (f"; in progress: {', '.join(active)}" if active else "") + "\n")
+            self._write_lines([f"{stamp} still waiting: {self.test or 'setup'} waits for {self.waiting}" + (f"; in progress: {', '.join(active)}" if active else "")])
             self._last_write = now
+
+    def _write_lines(self, lines: List[str]) -> None:
+        if self.begin_line is not None:
+            self.begin_line()  # never append to the line pytest is writing (its file name and dots)
+        self.write("\n".join(lines) + "\n")
 
     def clear(self) -> None:
         """Remove the TTY status line (pytest writes next)."""
