@@ -83,8 +83,8 @@ def test_tty_one_line_updated_in_place_and_cleared(tmp_path: Path) -> None:
         clock.now += 0.5
         p.tick()
         assert len(out.chunks) == writes, "at most one redraw a second"
-        h.handles["long"].outcome = type("O", (), {"run": type("R", (), {"successful": True})()})()
-        h.handles["long"].finished_after = 80.0
+        h.handles["long"].outcome = type("O", (), {"run": None})()
+        h.handles["long"].finished_after, h.handles["long"].succeeded = 80.0, True
         clock.now += 2
         p.tick()
         assert "1 finished" in out.screen_line() and "long running" not in out.screen_line()

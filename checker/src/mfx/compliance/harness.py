@@ -580,6 +580,7 @@ class Harness:
                 handle.outcome = self.wait(handle.triggered, expect_success=spec.expect_success, timeout=remaining, test=test or spec.key, flow=spec.flow)
                 handle.outcome.trigger_seconds = handle.trigger_seconds
                 handle.finished_after = time.monotonic() - handle.triggered_at
+                handle.succeeded = handle.outcome.run is not None and bool(handle.outcome.run.successful)
                 if self.engine.timings and self.engine.timings[-1]["flow"] == spec.flow:
                     self.engine.timings[-1].update(trigger_seconds=handle.trigger_seconds, observed_seconds=handle.finished_after, key=spec.key)
             except Exception as exc:
@@ -641,15 +642,15 @@ class Handle:
     error: Optional[Exception] = None
     launched_at: float = 0.0
     last_status: Optional[str] = None  # the engine's status when last polled
+    succeeded: bool = False  # the run ended successful (set with outcome)
 
     def row(self, now: float) -> live.RunRow:
         """This run's state for the live progress: triggered, running, finished or failed."""
         key = self.spec.key
         if self.error is not None:
             return live.RunRow(key, "failed", self.triggered_at or self.launched_at, ended_after=self.finished_after or None)
-        if self.outcome is not None:
-            ok = self.outcome.run is not None and bool(self.outcome.run.successful)
-            return live.RunRow(key, "finished" if ok else "failed", self.triggered_at, ended_after=self.finished_after)
+        if self.outcome is not None:  # (succeeded is read once: the client's Run.successful queries the metadata)
+            return live.RunRow(key, "finished" if self.succeeded else "failed", self.triggered_at, ended_after=self.finished_after)
         if self.triggered is None:
             return live.RunRow(key, "queued", self.launched_at)
         if self.last_status == "RUNNING":
