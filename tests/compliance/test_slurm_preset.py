@@ -67,6 +67,12 @@ def test_slurm_preset_passes_every_required_capability(slurm_repo: tuple, tmp_pa
     not_passed = {row["capability"]: row["result"] for row in required if row["result"] != "passed"}
     assert not not_passed, f"required capabilities not passed: {not_passed}{context}"
     assert proc.returncode == 0, f"mfx compliance exited {proc.returncode}{context}"
+    # not a terminal: the live progress writes a line per run state change (from the real BackendRuns)
+    progress = [line for line in proc.stdout.splitlines() if line.startswith("mfx progress ")]
+    for shared in ("contract_flow", "retry_flow", "catch_timeout_flow"):
+        assert any(re.search(rf": {shared} (queued|running)\b", line) for line in progress), f"no progress line shows {shared} in progress{context}"
+        assert any(re.search(rf": {shared} (finished|failed) \(", line) for line in progress), f"no progress line shows {shared} ended{context}"
+    assert any(" waits for " in line for line in progress), f"no progress line names the waiting test{context}"
     print(f"\nslurm compliance suite wall time: {wall:.0f} s; {len(required)} required capabilities passed")
     print(report)
 
@@ -166,3 +172,36 @@ def test_slurm_dead_datastore_fails_fast_without_submitting(slurm_stack: dict) -
     assert "Task is starting" not in output, output[-3000:]
     assert _slurm_job_ids(env) <= before, "a Slurm job was submitted although the datastore is down"
     print("\ndead datastore reported in %.1f s: %s" % (elapsed, error[0].strip()))
+
+
+@pytest.mark.slow
+def test_slurm_one_job_at_a_time_leaves_orphan_cleanup_not_exercised(slurm_stack: dict, tmp_path: Path) -> None:
+    """Adversarial: each job asks for every CPU of the node, so Slurm runs orphan_flow's two foreach
+    jobs one at a time; no sibling is running when the run fails, and the orphan-cleanup check must
+    say "not exercised" (the precondition it reads is the one the flow itself recorded)."""
+    env, python = slurm_stack["env"], slurm_stack["python"]
+    node = subprocess.run(["scontrol", "show", "node", "-o"], env=env, capture_output=True, text=True, timeout=60)
+    cpus = int(re.search(r"CPUTot=(\d+)", node.stdout).group(1))
+    flow = subprocess.run([python, "-c", "from mfx.compliance.tests.backend.runs import flow_file; print(flow_file('orphan_flow'))"],
+                          env=env, capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    run_id_file = tmp_path / "run-id"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [python, flow, "--no-pylint", "run", "--with", "slurm:cpu=%d" % cpus, "--beat_for", "30", "--wait_for", "15", "--run-id-file", str(run_id_file)],
+        env=env, cwd=slurm_stack["cwd"], capture_output=True, text=True, timeout=400,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and run_id_file.exists(), output[-4000:]
+    read = (
+        "import sys; from metaflow import Run, S3, namespace; namespace(None)\n"
+        "with S3(run=Run('BackendOrphanFlow/' + sys.argv[1], _namespace_check=False)) as s3:\n"
+        "    obj = s3.get('witness', return_missing=True); print(obj.text if obj.exists else '')\n"
+    )
+    witness = subprocess.run([python, "-c", read, run_id_file.read_text().strip()], env=env, cwd=slurm_stack["cwd"],
+                             capture_output=True, text=True, timeout=120)
+    assert witness.returncode == 0, witness.stderr[-3000:]
+    from mfx.compliance.tests.backend.runs import orphan_precondition
+
+    problem = orphan_precondition(witness.stdout.strip())
+    assert problem is not None and "one at a time" in problem, (witness.stdout, output[-3000:])
+    print("\none job at a time (%d CPUs each, %.0f s): %s" % (cpus, time.monotonic() - started, problem))

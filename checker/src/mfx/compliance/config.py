@@ -48,6 +48,12 @@ class ComplianceConfig:
     # Orchestrator, capability "no-worker": env overrides under which no worker executes runs
     # (e.g. an unpolled task queue); "{unique}" in a value becomes a fresh token per test.
     no_worker_env: Dict[str, str] = field(default_factory=dict)
+    # Backend, capability "launch-failure": a --with spec under which submitting the job fails
+    # (e.g. an unknown queue); without it the test is "not run" (the suite never guesses attributes).
+    launch_failure_decospec: Optional[str] = None
+    # Backend, capability "resources": @resources name -> the decorator's attribute holding it, for
+    # attributes not named like Metaflow's own (cpu, memory, gpu), e.g. { cpu = "cpus" }.
+    resource_attributes: Dict[str, str] = field(default_factory=dict)
 
     @property
     def deployer_method(self) -> str:
@@ -108,6 +114,12 @@ def load(project: Path) -> ComplianceConfig:
             "[tool.mfx.compliance] no_worker_env must be a table of strings, e.g. "
             "{ METAFLOW_MY_SCHEDULER_TASK_QUEUE = \"mfx-nobody-{unique}\" }"
         )
+    launch_failure = table.get("launch_failure_decospec")
+    if launch_failure is not None and (not isinstance(launch_failure, str) or not launch_failure.strip()):
+        raise ConfigError("[tool.mfx.compliance] launch_failure_decospec must be a non-empty string, e.g. \"my_backend:queue=no-such-queue\"")
+    resource_attributes = table.get("resource_attributes", {})
+    if not isinstance(resource_attributes, dict) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in resource_attributes.items()):
+        raise ConfigError("[tool.mfx.compliance] resource_attributes must be a table of strings, e.g. { cpu = \"cpus\", memory = \"mem_mb\" }")
     return ComplianceConfig(
         project=pyproject.parent,
         kind=kind,
@@ -119,6 +131,8 @@ def load(project: Path) -> ComplianceConfig:
         decospec=table.get("decospec"),
         engine_address_env=address_env if isinstance(address_env, str) and address_env else None,
         no_worker_env=dict(no_worker_env),
+        launch_failure_decospec=launch_failure.strip() if launch_failure else None,
+        resource_attributes=dict(resource_attributes),
     )
 
 

@@ -33,3 +33,25 @@ class ComplianceFailure(AssertionError):
 def fail(pid: str, what: str, fix: Optional[str] = None) -> "ComplianceFailure":
     """Build (for ``raise``) a failure naming the pitfall; keeps tracebacks out of the message."""
     return ComplianceFailure(pitfall(pid, what, fix))
+
+
+#: Skip reasons with this prefix mean "the scenario of the test did not happen": its own outcome in
+#: the capability matrix, the JSON twin and the JUnit XML, never counted as passed (like "not run").
+NOT_EXERCISED = "not exercised:"
+#: Skip reasons with this prefix mean "the test could not run" (e.g. a setting it needs is absent).
+NOT_RUN = "not run:"
+
+
+def not_exercised(reason: str) -> None:
+    """End the running test as "not exercised: <reason>": its precondition did not hold, so a pass
+    would prove nothing (e.g. no sibling job was running when the run failed)."""
+    import pytest
+
+    pytest.skip(f"{NOT_EXERCISED} {reason}")
+
+
+def not_run(reason: str) -> None:
+    """End the running test as "not run: <reason>" (e.g. set a compliance setting it needs)."""
+    import pytest
+
+    pytest.skip(f"{NOT_RUN} {reason}")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import diagnose as dx
+from . import progress as live
 from .expect import ComplianceFailure, fail, pitfall
 from .plugin import Engine
 
@@ -283,6 +284,34 @@ class Harness:
         self.handles: Dict[str, Handle] = {}
         self.session_tag = f"mfx-{uuid.uuid4().hex[:8]}"
         self.current: Set[str] = set()  # capabilities of the test now running (see blocked())
+        self.planned: Dict[str, float] = {}  # run key -> when the prefetch planned it (shown "queued" until launched)
+        self._waiting: Optional[Handle] = None  # the handle finish() waits for (its status feeds the progress)
+        self.progress = getattr(engine, "progress", None)  # the live progress display (None: off)
+        if self.progress is not None:
+            self.progress.add_source(self.progress_rows)
+
+    def progress_rows(self) -> List[live.RunRow]:
+        """Every planned or launched run and its state, for the live progress (:mod:`.progress`)."""
+        now = time.monotonic()
+        rows: List[live.RunRow] = []
+        for key in [*self.planned, *(k for k in self.handles if k not in self.planned)]:
+            handle = self.handles.get(key)
+            if handle is None:
+                rows.append(live.RunRow(key, "queued", self.planned[key]))
+            else:
+                rows.append(handle.row(now))
+        return rows
+
+    def prefetch(self, specs: Iterable["Spec"]) -> None:
+        """create + trigger ``specs`` now (in order) so their runs overlap; tests then wait for theirs."""
+        specs = list(specs)
+        now = time.monotonic()
+        for spec in specs:
+            self.planned.setdefault(spec.key, now)
+        with live.waiting_for(self.progress, f"the launch of {len(specs)} runs"):
+            for spec in specs:
+                self.launch(spec)
+                live.tick(self.progress)
 
     @property
     def impl(self) -> str:
@@ -377,6 +406,13 @@ class Harness:
         started = time.monotonic()
         deadline = started + limit
         seen: List[Optional[str]] = []
+        progress = self.progress
+        handle = self._waiting if self._waiting is not None and self._waiting.triggered is triggered else None
+        label = handle.spec.key if handle is not None else (flow or str(getattr(triggered, "pathspec", "") or "a run"))
+        with live.waiting_for(progress, label):
+            return self._wait(triggered, expect_success, started, deadline, seen, handle, test, flow)
+
+    def _wait(self, triggered: Any, expect_success: bool, started: float, deadline: float, seen: List[Optional[str]], handle: Optional["Handle"], test: str, flow: str) -> Outcome:
         run = None
         status: Optional[str] = None
         succeeded_at: Optional[float] = None
@@ -385,6 +421,9 @@ class Harness:
             status = _status(triggered)
             if not seen or seen[-1] != status:
                 seen.append(status)
+            if handle is not None:
+                handle.last_status = status
+            live.tick(self.progress)
             run = triggered.run
             if run is not None and run.finished:
                 timed_out = False
@@ -518,7 +557,7 @@ class Harness:
         """create + trigger ``spec`` once per session; a failure is kept for the test that needs it."""
         if spec.key in self.handles:
             return self.handles[spec.key]
-        handle = Handle(spec)
+        handle = Handle(spec, launched_at=time.monotonic())
         try:
             handle.deployed = self.create(spec.flow, tags=spec.tags(self.session_tag), env=spec.env, **spec.top_level)
             target = handle.deployed
@@ -551,14 +590,19 @@ class Harness:
             remaining = None
             if spec.wait_timeout:
                 remaining = max(1.0, spec.wait_timeout - (time.monotonic() - handle.triggered_at))
+            self._waiting = handle
             try:
                 handle.outcome = self.wait(handle.triggered, expect_success=spec.expect_success, timeout=remaining, test=test or spec.key, flow=spec.flow)
                 handle.outcome.trigger_seconds = handle.trigger_seconds
                 handle.finished_after = time.monotonic() - handle.triggered_at
+                handle.succeeded = handle.outcome.run is not None and bool(handle.outcome.run.successful)
                 if self.engine.timings and self.engine.timings[-1]["flow"] == spec.flow:
                     self.engine.timings[-1].update(trigger_seconds=handle.trigger_seconds, observed_seconds=handle.finished_after, key=spec.key)
             except Exception as exc:
                 handle.error = exc
+                handle.finished_after = time.monotonic() - handle.triggered_at if handle.triggered_at else 0.0
+            finally:
+                self._waiting = None
         if handle.error is not None:
             raise self.blocked(spec, handle.error)
         return handle
@@ -611,6 +655,22 @@ class Handle:
     finished_after: float = 0.0
     outcome: Optional[Outcome] = None
     error: Optional[Exception] = None
+    launched_at: float = 0.0
+    last_status: Optional[str] = None  # the engine's status when last polled
+    succeeded: bool = False  # the run ended successful (set with outcome)
+
+    def row(self, now: float) -> live.RunRow:
+        """This run's state for the live progress: triggered, running, finished or failed."""
+        key = self.spec.key
+        if self.error is not None:
+            return live.RunRow(key, "failed", self.triggered_at or self.launched_at, ended_after=self.finished_after or None)
+        if self.outcome is not None:  # (succeeded is read once: the client's Run.successful queries the metadata)
+            return live.RunRow(key, "finished" if self.succeeded else "failed", self.triggered_at, ended_after=self.finished_after)
+        if self.triggered is None:
+            return live.RunRow(key, "queued", self.launched_at)
+        if self.last_status == "RUNNING":
+            return live.RunRow(key, "running", self.triggered_at)
+        return live.RunRow(key, "triggered", self.triggered_at)
 
     @property
     def run(self) -> Any:

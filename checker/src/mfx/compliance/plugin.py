@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterator, List, Optional
@@ -26,7 +27,10 @@ from . import capabilities as caps
 from . import cleanup, report
 from .config import ComplianceConfig, ConfigError, validate
 from .devstack import Devstack, DevstackError, apply_env, read_env
-from .probes import NOT_RUN_PREFIX
+from .expect import NOT_EXERCISED
+from .expect import NOT_RUN as NOT_RUN_PREFIX
+from .progress import Progress
+from .progress import mode as progress_mode
 
 MARKER = "capability"
 DEFAULT_RUN_TIMEOUT = 300.0
@@ -52,6 +56,7 @@ class SuiteState:
     timings: List[dict] = field(default_factory=list)  # filled by the harness (bench)
     snapshot: Optional[cleanup.Snapshot] = None  # processes and CWD files before the session
     leftovers: List[str] = field(default_factory=list)  # report lines: what the extension left behind
+    progress: Optional[Progress] = None  # live run states while tests wait (None: off)
 
 
 STATE_KEY = pytest.StashKey[SuiteState]()
@@ -67,6 +72,7 @@ class Engine:
     state_dir: Path
     run_timeout: float
     timings: List[dict]
+    progress: Optional[Progress] = None  # the harness registers its runs here and ticks it while it waits
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -156,14 +162,22 @@ def _skip_reason(rep: pytest.TestReport) -> str:
     return ""
 
 
+def _outcome_of_skip(reason: str) -> str:
+    """A skip's outcome in the matrix: "not run" (the test could not run), "not exercised" (its
+    scenario did not happen), or "skipped" (it does not apply, e.g. an undeclared capability)."""
+    if reason.startswith(NOT_RUN) or reason.startswith(NOT_RUN_PREFIX):
+        return "not run"
+    if reason.startswith(NOT_EXERCISED):
+        return "not exercised"
+    return "skipped"
+
+
 def _record(config: pytest.Config, rep: pytest.TestReport) -> None:
     state = _state(config)
     if state is None or rep.nodeid not in state.item_caps:
         return
-    if rep.skipped and _skip_reason(rep).startswith(NOT_RUN_PREFIX):  # the devstack, or a test's own precondition
-        outcome = "not run"
-    elif rep.skipped:
-        outcome = "skipped"
+    if rep.skipped:
+        outcome = _outcome_of_skip(_skip_reason(rep))
     elif rep.failed:
         outcome = "failed" if rep.when == "call" else "error"
     elif rep.when == "call":
@@ -196,6 +210,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     them into one line (it folds skips with the same location and reason)."""
     rep = yield
     state = _state(item.config)
+    if state is not None and rep.skipped and item.nodeid in state.item_caps:
+        # The JUnit XML tells "not exercised" / "not run" from a plain skip by a property (and the
+        # skip message keeps its prefix); the teardown report carries the item's properties.
+        item.user_properties.append(("mfx_outcome", _outcome_of_skip(_skip_reason(rep))))
     if state is not None and state.devstack_error is not None and rep.skipped and _skip_reason(rep).startswith(NOT_RUN):
         path, number = _devstack_location(state)
         rep.longrepr = (path, number, rep.longrepr[2])
@@ -211,6 +229,39 @@ class _Recorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         _record(self.config, report)
 
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
+        state = _state(self.config)
+        if state is not None and state.progress is not None:
+            state.progress.test = nodeid.rsplit("::", 1)[-1]
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
+        state = _state(self.config)
+        if state is not None and state.progress is not None:
+            state.progress.clear()
+            state.progress.test = ""
+
+
+def _progress(config: pytest.Config) -> Optional[Progress]:
+    """Live progress written through pytest's terminal reporter, with output capture suspended."""
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    if reporter is None:
+        return None
+    tty = progress_mode(bool(getattr(reporter, "isatty", False)))
+    if tty is None:
+        return None
+    capman = config.pluginmanager.getplugin("capturemanager")
+
+    def write(text: str) -> None:
+        with capman.global_and_fixture_disabled() if capman is not None else nullcontext():
+            reporter._tw.write(text)
+            reporter._tw.flush()
+
+    def begin_line() -> None:
+        with capman.global_and_fixture_disabled() if capman is not None else nullcontext():
+            reporter.ensure_newline()  # pytest re-writes its line prefix after the status line
+
+    return Progress(write, tty, width=getattr(reporter._tw, "fullwidth", 120), begin_line=begin_line)
+
 
 def _terminate_as_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
@@ -220,7 +271,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if _state(session.config) is None:
         return
     session.config.pluginmanager.register(_Recorder(session.config), "mfx-compliance-recorder")
-    _state(session.config).snapshot = cleanup.Snapshot.take()
+    state = _state(session.config)
+    state.progress = _progress(session.config)
+    state.snapshot = cleanup.Snapshot.take()
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (CI cancel, `timeout`) unwinds like Ctrl-C, so the devstack is still stopped.
         signal.signal(signal.SIGTERM, _terminate_as_interrupt)
@@ -350,7 +403,7 @@ def mfx_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         # One datastore root for the client and every task (pitfall O21), never the user's CWD.
         os.environ.setdefault("METAFLOW_DATASTORE_SYSROOT_LOCAL", str(state_dir / "datastore"))
     try:
-        yield Engine(state.config, state.declared, env, state_dir, state.run_timeout, state.timings)
+        yield Engine(state.config, state.declared, env, state_dir, state.run_timeout, state.timings, state.progress)
     finally:
         problem = _teardown_devstack(state)
         if problem:

@@ -12,7 +12,8 @@ import socket
 from typing import Optional
 from urllib.parse import urlparse
 
-NOT_RUN_PREFIX = "not run:"
+from .expect import NOT_RUN as NOT_RUN_PREFIX  # noqa: F401  (re-exported; one spelling in mfx.compliance.expect)
+
 CONDA_BINARIES = ("micromamba", "mamba", "conda")
 CONDA_CHANNEL = "https://conda.anaconda.org"
 

@@ -14,7 +14,9 @@ from typing import Dict, FrozenSet, List, Optional
 from .capabilities import Capability, for_kind
 
 # Worst result wins when one capability has several tests.
-_RANK = {"failed": 4, "error": 4, "passed": 2, "skipped": 1, "not run": 0}
+_RANK = {"failed": 4, "error": 4, "passed": 2, "skipped": 1, "not exercised": 1, "not run": 0}
+# Outcomes of tests that proved nothing: never counted as passed.
+UNPROVEN = ("not run", "not exercised")
 
 
 @dataclass
@@ -22,7 +24,7 @@ class CapabilityResult:
     """What the session saw for one capability."""
 
     tests: List[str] = field(default_factory=list)
-    outcomes: Dict[str, str] = field(default_factory=dict)  # test name -> passed|failed|skipped|error
+    outcomes: Dict[str, str] = field(default_factory=dict)  # test name -> passed|failed|skipped|error|not run|not exercised
     reasons: Dict[str, str] = field(default_factory=dict)  # test name -> skip reason
 
     def result(self) -> str:
@@ -31,11 +33,12 @@ class CapabilityResult:
         seen = [self.outcomes.get(t, "not run") for t in self.tests]
         if any(s in ("failed", "error") for s in seen):
             return "FAILED"
-        if "not run" in seen and not any(s == "passed" for s in seen):
-            return "not run"
+        unproven = [s for s in seen if s in UNPROVEN]
+        if unproven and "passed" not in seen:
+            return "not run" if "not run" in unproven else "not exercised"
         if all(s == "skipped" for s in seen):
             return "skipped"
-        if "skipped" in seen or "not run" in seen:
+        if "skipped" in seen or unproven:
             return "partial"
         return "passed"
 
@@ -48,7 +51,7 @@ def record(results: Dict[str, CapabilityResult], cid: str, test: str, outcome: s
     previous = entry.outcomes.get(test, "not run")
     if _RANK[outcome] >= _RANK[previous]:
         entry.outcomes[test] = outcome
-        if outcome in ("skipped", "not run") and reason:
+        if outcome in ("skipped", *UNPROVEN) and reason:
             entry.reasons[test] = reason
 
 

@@ -13,10 +13,12 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from mfx.compliance import progress as live
 from mfx.compliance.expect import fail, pitfall
 from mfx.compliance.plugin import Engine
 
@@ -65,6 +67,30 @@ class BackendRuns:
         self.workdir = workdir
         self.cache: Dict[str, "Future[RunResult]"] = {}
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mfx-run")
+        # label -> (state, since, seconds to its end): what the live progress shows of every run
+        self.states: Dict[str, Tuple[str, float, Optional[float]]] = {}
+        self._states_lock = threading.Lock()
+        self.progress = getattr(engine, "progress", None)  # the live progress display (None: off)
+        if self.progress is not None:
+            self.progress.add_source(self.progress_rows)
+
+    def progress_rows(self) -> List[live.RunRow]:
+        with self._states_lock:
+            return [live.RunRow(label, state, since, ended_after=ended) for label, (state, since, ended) in self.states.items()]
+
+    def _new_label(self, flow: str, resume: bool) -> str:
+        base = flow + (" (resume)" if resume else "")
+        with self._states_lock:
+            label, n = base, 1
+            while label in self.states:
+                n += 1
+                label = "%s #%d" % (base, n)
+            self.states[label] = ("queued", time.monotonic(), None)
+        return label
+
+    def _set_state(self, label: str, state: str, ended_after: Optional[float] = None) -> None:
+        with self._states_lock:
+            self.states[label] = (state, time.monotonic(), ended_after)
 
     @property
     def plugin(self) -> str:
@@ -84,6 +110,7 @@ class BackendRuns:
         cwd: Optional[Path] = None,
         watch: Optional[Callable[[str], None]] = None,
         env: Optional[Dict[str, str]] = None,
+        label: Optional[str] = None,
         **run_kwargs: Any,
     ) -> RunResult:
         """Run (or resume) ``flow`` with the backend decorator on every step, from ``cwd``
@@ -91,7 +118,14 @@ class BackendRuns:
 
         ``watch`` is called with the launcher's output so far (stdout, then stderr) about every
         half second while the run is in progress; ``env`` overrides environment variables of the
-        launcher (and so of every process it starts)."""
+        launcher (and so of every process it starts); ``label`` names the run in the live progress."""
+        label = label or self._new_label(flow, resume)
+        with live.waiting_for(self.progress, label):
+            result = self._run(flow, decospecs, resume, timeout, top_level, cwd, watch, env, label, **run_kwargs)
+        return result
+
+    def _run(self, flow: str, decospecs: Optional[List[str]], resume: bool, timeout: Optional[float], top_level: Optional[Dict[str, Any]],
+             cwd: Optional[Path], watch: Optional[Callable[[str], None]], env: Optional[Dict[str, str]], label: str, **run_kwargs: Any) -> RunResult:
         from metaflow import Run, Runner
 
         specs = [self.decospec] if decospecs is None else decospecs
@@ -111,9 +145,12 @@ class BackendRuns:
                         executing = await runner.async_resume(**run_kwargs)
                     else:
                         executing = await runner.async_run(**run_kwargs)
-                if watch is not None:
+                self._set_state(label, "running")
+                if watch is not None or threading.current_thread() is threading.main_thread():
                     while executing.returncode is None and time.monotonic() - started < limit:
-                        watch(_read(executing, "stdout") + "\n" + _read(executing, "stderr"))
+                        if watch is not None:
+                            watch(_read(executing, "stdout") + "\n" + _read(executing, "stderr"))
+                        live.tick(self.progress)  # the waiting (main) thread shows the progress
                         await asyncio.sleep(0.5)
                 await executing.wait(timeout=max(1.0, limit - (time.monotonic() - started)))
                 # read the launcher's output before cleanup() deletes its log files
@@ -124,7 +161,9 @@ class BackendRuns:
         try:
             executing, stdout, stderr = asyncio.run(go())
         except Exception as exc:  # noqa: BLE001 - the run ended before it was created (e.g. refused)
+            self._set_state(label, "failed", time.monotonic() - started)
             return RunResult(flow, "failed", None, None, "", str(exc), time.monotonic() - started)
+        self._set_state(label, "finished" if executing.status == "successful" else "failed", time.monotonic() - started)
         run = None
         try:
             run = Run(executing.run.pathspec, _namespace_check=False)
@@ -167,14 +206,20 @@ class BackendRuns:
         """Start the shared run of ``flow`` in the background (flows run concurrently, like on a
         real cluster; each run is still bounded by its own timeout)."""
         if flow not in self.cache:
-            self.cache[flow] = self.pool.submit(self.run, flow, **kwargs)
+            self.cache[flow] = self.pool.submit(self.run, flow, label=self._new_label(flow, False), **kwargs)
 
     def shared(self, flow: str) -> RunResult:
         """One run of ``flow`` shared by every test that inspects it (started now if not yet)."""
         from mfx.compliance.tests.backend.shared_runs import SHARED
 
         self.start_shared(flow, **SHARED.get(flow, {}))
-        return self.cache[flow].result()
+        future = self.cache[flow]
+        with live.waiting_for(self.progress, flow):
+            while True:
+                try:
+                    return future.result(timeout=1.0)
+                except FutureTimeout:
+                    live.tick(self.progress)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -203,6 +248,43 @@ def artifact(run: Any, step: str, name: str) -> Any:
         present = sorted(n for n in getattr(data, "_artifacts", {}) if not n.startswith("_"))
         diag = diagnose_missing_artifact("%s/%s" % (run.pathspec, step), name, present)
         raise AssertionError(pitfall(diag.pid, diag.what, fix=diag.fix)) from None
+
+
+def orphan_precondition(witness: str) -> Optional[str]:
+    """Why orphan_flow's scenario did not happen (None: a sibling job was alive when the run failed).
+
+    ``witness`` is what the failing task recorded right before failing (flows/backend/orphan_flow.py).
+    """
+    if not witness:
+        return "the failing task recorded no witness of its sibling (it did not reach its failure)"
+    if witness.startswith("alive"):
+        return None
+    return (
+        "no sibling job was running when the run failed (%s): the backend ran the foreach tasks one at a time, "
+        "so nothing was left to clean up" % witness
+    )
+
+
+def resource_merge(attrs: Dict[str, str], mapping: Dict[str, str], requested: Dict[str, float]) -> Tuple[List[str], Dict[str, str], Dict[str, str]]:
+    """How the backend decorator's attributes ``attrs`` took Metaflow's @resources ``requested``.
+
+    ``mapping`` (``[tool.mfx.compliance] resource_attributes``) names the decorator's attribute of a
+    @resources name where it differs; otherwise the same name is looked up. Returns (configured
+    attributes the decorator lacks, @resources name -> attribute that exists, attribute -> value kept
+    below the request).
+    """
+    names = {key: mapping.get(key, key) for key in requested}
+    missing = [attr for key, attr in names.items() if key in mapping and attr not in attrs]
+    merged = {key: attr for key, attr in names.items() if attr in attrs}
+    kept: Dict[str, str] = {}
+    for key, attr in merged.items():
+        try:
+            value = float(attrs.get(attr) or 0)
+        except ValueError:
+            value = 0.0
+        if value < requested[key]:
+            kept["%s (@resources %s=%g)" % (attr, key, requested[key])] = str(attrs.get(attr))
+    return missing, merged, kept
 
 
 def env_without_sysroot_local() -> Dict[str, str]:

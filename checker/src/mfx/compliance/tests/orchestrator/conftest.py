@@ -50,5 +50,4 @@ def _prefetch(request: pytest.FixtureRequest) -> None:
     if not keys:
         return
     h = request.getfixturevalue("h")
-    for spec in sorted((SPECS[k] for k in keys), key=lambda s: s.order):
-        h.launch(spec)
+    h.prefetch(sorted((SPECS[k] for k in keys), key=lambda s: s.order))
