@@ -21,7 +21,7 @@ KINDS = ("orchestrator", "backend")
 # Every key the table may hold: anything else is a typo (e.g. `deploy_arg`) that would silently change nothing.
 KEYS = (
     "kind", "plugin", "capabilities", "devstack", "deploy_args", "deployer_options", "decospec",
-    "engine_address_env", "no_worker_env",
+    "engine_address_env", "no_worker_env", "launch_failure_decospec", "resource_attributes",
 )
 DOCS_HINT = "`mfx compliance --docs` shows the table"
 

@@ -250,7 +250,14 @@ def table_text(kind: str, engine: str, plugin: str, prefix: str) -> str:
             "deployer_options = {}  # options of the CLI group: Deployer(flow).<plugin>(**deployer_options)",
         ]
     else:
-        lines.append(f"decospec = {_toml_string(plugin)}  # what --with gets, e.g. \"{plugin}:partition=debug\"")
+        lines += [
+            f"decospec = {_toml_string(plugin)}  # what --with gets, e.g. \"{plugin}:partition=debug\"",
+            "# capability launch-failure: a --with spec under which submitting the job fails (the suite never",
+            "# guesses the decorator's attributes); without it that test is 'not run'",
+            f"# launch_failure_decospec = \"{plugin}:queue=no-such-queue\"",
+            "# capability resources: @resources names -> this decorator's attributes, where they differ",
+            '# resource_attributes = { cpu = "cpus", memory = "mem_mb" }',
+        ]
     return "\n".join(lines) + "\n"
 
 
