@@ -270,6 +270,8 @@ def pytest_command(ux_dir: Path, report_dir: Path, extra: Sequence[str], deselec
         f"--junitxml={report_dir / 'ux.xml'}",
         f"--timeout={TEST_TIMEOUT}",
         "-rfEs",
+        # Metaflow's vendored PyYAML imports the top-level `_yaml` that PyYAML >= 6 deprecates: only that one.
+        "-W", "ignore:The _yaml extension module is now located at yaml._yaml:DeprecationWarning:_yaml",
         *marker_expression(extra, deselect_conda),
     ]
 

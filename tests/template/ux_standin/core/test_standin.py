@@ -25,7 +25,7 @@ def test_environment_has_home_profile_and_a_user():
     assert get_username() not in (None, "root")
 
 
-@pytest.mark.basic
+@pytest.mark.scheduler_only  # deployer mode only (upstream's basic tests also run in runner mode)
 def test_hello_deployed(exec_mode, backend, tag):
     from metaflow import Deployer, Runner
 
