@@ -56,8 +56,20 @@ def _junit(path: Path) -> dict:
 # -- the session against the stand-in -----------------------------------------------------------
 
 
+STACK = """import json, sys
+from pathlib import Path
+action, state = sys.argv[1], Path(sys.argv[3])
+state.mkdir(parents=True, exist_ok=True)
+(state / ("was-" + action)).write_text("1")
+if action == "up":
+    (state / "env.json").write_text(json.dumps({"METAFLOW_DATASTORE_SYSROOT_LOCAL": str(state / "ds"),
+                                                "FAKE_ENGINE_ADDRESS": "127.0.0.1:1"}))
+"""
+
+
 def test_session_writes_config_sets_environment_and_deselects_conda(tmp_path: Path) -> None:
-    project = _project(tmp_path / "ext")
+    project = _project(tmp_path / "ext", devstack='["python", "stack.py"]')
+    (project / "stack.py").write_text(STACK)
     env = {"USER": "root", "USERNAME": "", "LOGNAME": "", "METAFLOW_USER": "", "METAFLOW_PROFILE": "nosuch",
            "METAFLOW_HOME": str(tmp_path / "nowhere"), "MFX_UX_CONDA_URL": f"http://127.0.0.1:{_closed_port()}/",
            "MFX_DEVSTACK_ENV": ""}
@@ -82,8 +94,11 @@ def test_session_writes_config_sets_environment_and_deselects_conda(tmp_path: Pa
                                 "deploy_args": {"queue": "q-1", "priority": 3}, "enabled": True}]
     profile = json.loads((project / ".mfx_ux" / "metaflow_home" / f"config_{ux.PROFILE}.json").read_text())
     assert profile["METAFLOW_DEFAULT_DATASTORE"] == "local"
-    # The copy sits under the local datastore root (cards are written relative to the working dir).
-    assert written.parent.parent == Path(profile["METAFLOW_DATASTORE_SYSROOT_LOCAL"])
+    # The devstack was started and stopped; its datastore is the run's, and the copy sits under it
+    # (cards are written relative to the working directory).
+    state = project / ".mfx_ux" / "devstack"
+    assert (state / "was-up").exists() and (state / "was-down").exists()
+    assert Path(profile["METAFLOW_DATASTORE_SYSROOT_LOCAL"]) == state / "ds" == written.parent.parent
 
 
 def test_conda_tests_run_when_asked_and_the_users_marker_is_kept(tmp_path: Path) -> None:
@@ -97,33 +112,39 @@ def test_conda_tests_run_when_asked_and_the_users_marker_is_kept(tmp_path: Path)
     assert "1 failed" in proc.stdout and "test_conda_is_deselected" in (project / "reports" / "ux.md").read_text()
 
 
-STACK = """import json, sys
-from pathlib import Path
-action, state = sys.argv[1], Path(sys.argv[3])
-state.mkdir(parents=True, exist_ok=True)
-(state / ("was-" + action)).write_text("1")
-if action == "up":
-    (state / "env.json").write_text(json.dumps({"METAFLOW_DATASTORE_SYSROOT_LOCAL": str(state / "ds"),
-                                                "FAKE_ENGINE_ADDRESS": "127.0.0.1:1"}))
-"""
-
-
-def test_the_devstack_is_started_and_stopped_and_its_datastore_used(tmp_path: Path) -> None:
-    project = _project(tmp_path / "ext", devstack='["python", "stack.py"]')
-    (project / "stack.py").write_text(STACK)
-    proc = _run(["--ux-source", str(STANDIN), "--conda", "no", "-k", "environment"], {"MFX_DEVSTACK_ENV": ""}, project)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    state = project / ".mfx_ux" / "devstack"
-    assert (state / "was-up").exists() and (state / "was-down").exists()
-    assert (state / "ds" / "test-ux" / "ux_test_config.yaml").is_file()
-
-
 def test_a_devstack_that_does_not_start_is_one_message(tmp_path: Path) -> None:
     project = _project(tmp_path / "ext", devstack='["python", "-c", "import sys; sys.exit(3)"]')
     proc = _run(["--ux-source", str(STANDIN)], {"MFX_DEVSTACK_ENV": ""}, project)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("mfx ux: the devstack did not start") and "exited 3" in proc.stderr
     assert not (project / "reports" / "ux.xml").exists()
+
+
+SLOW_STACK = """import sys, time
+from pathlib import Path
+action, state = sys.argv[1], Path(sys.argv[3])
+state.mkdir(parents=True, exist_ok=True)
+(state / ("was-" + action)).write_text("1")
+if action == "up":
+    time.sleep(120)
+"""
+
+
+def test_sigterm_while_the_devstack_starts_still_stops_it(tmp_path: Path) -> None:
+    project = _project(tmp_path / "ext", devstack='["python", "stack.py"]')
+    (project / "stack.py").write_text(SLOW_STACK)
+    proc = subprocess.Popen([sys.executable, "-m", "mfx.compliance.ux", "--ux-source", str(STANDIN), "--conda", "no"],
+                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "MFX_DEVSTACK_ENV": ""})
+    state = project / ".mfx_ux" / "devstack"
+    deadline = time.monotonic() + 60
+    while not (state / "was-up").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.terminate()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert (state / "was-down").exists(), "the half-started devstack was not stopped"
+    assert "Traceback" not in err and "interrupted" in err, err
 
 
 # -- no source: one clear message, bounded ------------------------------------------------------

@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -366,7 +367,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     report_dir = Path(args.report_dir).resolve() if args.report_dir else project / "reports"
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "ux.xml").unlink(missing_ok=True)  # never report a previous run's results
+    for old in ("ux.xml", "ux.md"):  # never report a previous run's results
+        (report_dir / old).unlink(missing_ok=True)
     work = project / WORK_DIR
     if work.exists():
         shutil.rmtree(work)
@@ -380,6 +382,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         conda_note = f"@conda tests {'deselected' if deselect else 'selected'} (--conda {args.conda})"
     print(f"{PROG}: Metaflow {version} test/ux from {source}; {conda_note}", flush=True)
 
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM (CI cancel, `timeout`) unwinds like Ctrl-C: the devstack is stopped
+
+    signal.signal(signal.SIGTERM, interrupted)
     devstack: Optional[Devstack] = None
     reuse = os.environ.get("MFX_DEVSTACK_ENV")
     try:
@@ -391,8 +397,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             stack_env = devstack.up()
         else:
             stack_env = {}
-    except DevstackError as exc:
+    except (DevstackError, KeyboardInterrupt) as exc:
         problem = devstack.down() if devstack else None
+        if isinstance(exc, KeyboardInterrupt):
+            sys.stderr.write(f"{PROG}: interrupted while the devstack was starting\n")
+            return 130
         sys.stderr.write(f"{PROG}: the devstack did not start: {exc}\n" + (f"(and stopping it: {problem})\n" if problem else ""))
         return 2
     try:
