@@ -29,6 +29,7 @@ TEST_DEPS = [
     "ruff",
     "uv",
     "nox",
+    "omegaconf",  # Metaflow's test/ux (and its stand-in, tests/template/ux_standin) reads its config with it
 ]
 
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
+import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -47,3 +51,36 @@ def test_temporal_preset_passes_every_required_capability(temporal_repo: tuple, 
     assert not not_passed, f"required capabilities not passed: {not_passed}{context}"
     assert proc.returncode == 0, f"mfx compliance exited {proc.returncode}{context}"
     print(f"\ncompliance suite wall time: {wall:.0f} s; {len(required)} required capabilities passed")
+
+
+UX_STANDIN = Path(__file__).resolve().parents[1] / "template" / "ux_standin"
+
+
+def test_nox_ux_session_runs_the_standin_on_the_devstack(temporal_repo: tuple) -> None:
+    """`nox -s ux -- --ux-source <stand-in>` as a user runs it: nox's own venv, the devstack started
+    and stopped by the session, the stand-in's deployer-mode test run on Temporal with the config the
+    session wrote, @conda deselected because conda's channel does not answer (a closed port here)."""
+    repo, bin_dir = temporal_repo
+    nox = shutil.which("nox", path=str(Path(sys.executable).parent)) or shutil.which("nox")
+    assert nox, "nox is a test dependency (noxfile.py TEST_DEPS)"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "MFX_UX_CONDA_URL": f"http://127.0.0.1:{closed}/", "MFX_DEVSTACK_ENV": "", "USER": "root"}
+    env.pop("VIRTUAL_ENV", None)
+    started = time.monotonic()
+    proc = run([nox, "-s", "ux", "--", "--ux-source", str(UX_STANDIN)], cwd=repo, env=env, timeout=600)
+    wall = time.monotonic() - started
+    out = proc.stdout + proc.stderr
+    context = f"\n--- output (tail) ---\n{out[-6000:]}"
+    assert proc.returncode == 0, context
+    cases = {c.get("name"): c for c in ET.parse(repo / "reports" / "ux.xml").getroot().iter("testcase")}
+    assert set(cases) == {"test_config_names_one_backend_with_a_scheduler", "test_environment_has_home_profile_and_a_user",
+                          "test_hello_deployed[temporal-deployer]"}, context
+    assert all(c.find("failure") is None and c.find("error") is None and c.find("skipped") is None
+               for c in cases.values()), context
+    assert "conda tests deselected" in out and "-m not conda" in out, context
+    assert "| 3 | 3 | 0 | 0 | 0 |" in (repo / "reports" / "ux.md").read_text()
+    assert (repo / ".mfx_ux" / "devstack" / "devstack-down.log").is_file(), "the session did not stop the devstack"
+    print(f"\nnox -s ux (stand-in) wall time: {wall:.0f} s")

@@ -116,6 +116,7 @@ def test_every_documented_output_is_ignored(repo: tuple) -> None:
     assert documented_state_dirs, "the README documents no devstack state directory"
     outputs = [
         f"{report_dir}/compliance.md", f"{report_dir}/compliance.json", f"{report_dir}/compliance.xml",
+        f"{report_dir}/ux.md", f"{report_dir}/ux.xml", ".mfx_ux/devstack/datastore/test-ux/ux_test_config.yaml",
         f"{state_dir}/env.json", f"{state_dir}/temporal.db", *(f"{d}/worker.log" for d in documented_state_dirs),
         ".mfx_cache/cache.json", ".ruff_cache/CACHEDIR.TAG", ".pytest_cache/README.md", ".nox/tests/bin/python",
         ".venv/bin/python", ".metaflow/HelloFlow/1/_parameters", "build/lib/x.py", "dist/x-0.1.0.tar.gz",
