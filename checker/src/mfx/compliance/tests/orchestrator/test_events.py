@@ -70,6 +70,14 @@ def _find_downstream(flow_name: str, upstream_pathspec: str, timeout: float) -> 
     return None
 
 
+SHARED = "trigger-events"
+
+
+def prefetch(h: Harness) -> None:
+    """Start the trigger-events runs with the other prefetched runs (a failure is kept for the tests)."""
+    h.shared(SHARED, lambda: _setup(h, h.session_tag))
+
+
 def _setup(h: Harness, tag: str) -> Dict[str, Any]:
     started = time.monotonic()
     finish = h.create("finish_flow", tags=[tag])
@@ -85,7 +93,7 @@ def _setup(h: Harness, tag: str) -> Dict[str, Any]:
 
 @pytest.mark.capability("trigger-events")
 def test_trigger_event_maps_payload_to_parameters(h: Harness, mfx_tag: str) -> None:
-    setup = h.shared("trigger-events", lambda: _setup(h, mfx_tag))
+    setup = h.shared(SHARED, lambda: _setup(h, mfx_tag))
     run = h.wait(setup["event"], test="trigger-event", flow="event_flow").run
     start = task_data(run, "start")
     expected = {"alpha": EVENT_PAYLOAD["field_a"], "count": 7, "beta": "beta-default", "conf": {"k": [1, 2]}, "gamma": "gamma-default"}
@@ -101,7 +109,7 @@ def test_trigger_event_maps_payload_to_parameters(h: Harness, mfx_tag: str) -> N
 
 @pytest.mark.capability("trigger-events")
 def test_trigger_plain_event_fills_parameters_by_name(h: Harness, mfx_tag: str) -> None:
-    setup = h.shared("trigger-events", lambda: _setup(h, mfx_tag))
+    setup = h.shared(SHARED, lambda: _setup(h, mfx_tag))
     run = h.wait(setup["plain"], test="trigger-plain-event", flow="plain_event_flow").run
     start = task_data(run, "start")
     expected = {"label": "plain-label", "size": 12, "conf": {"deep": {"x": None}}, "kept": "kept-default"}
@@ -113,7 +121,7 @@ def test_trigger_plain_event_fills_parameters_by_name(h: Harness, mfx_tag: str) 
 
 @pytest.mark.capability("trigger-events")
 def test_trigger_on_finish_starts_downstream(h: Harness, mfx_tag: str) -> None:
-    setup = h.shared("trigger-events", lambda: _setup(h, mfx_tag))
+    setup = h.shared(SHARED, lambda: _setup(h, mfx_tag))
     upstream = h.wait(setup["upstream"], test="trigger-on-finish-upstream", flow="upstream_flow").run
     downstream = _find_downstream("MfxFinishTriggeredFlow", upstream.pathspec, timeout=min(h.engine.run_timeout, 240.0))
     assert downstream is not None, pitfall(

@@ -180,6 +180,7 @@ def subscribes(plan: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
 
 
 def _cli_value(value: Any, is_json: bool) -> str:
+    # The string init parses, encoded once: a str payload value is taken as it is (pitfall O9).
     if is_json:
         return value if isinstance(value, str) else json.dumps(value)
     if isinstance(value, bool):
