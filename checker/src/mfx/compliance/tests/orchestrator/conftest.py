@@ -47,12 +47,8 @@ def _prefetch(request: pytest.FixtureRequest) -> None:
     wanted = _wanted(request.session)
     keys = {spec.key for spec in SPECS.values() if spec.capability in wanted}
     keys |= {key for c in wanted for key in ALSO_USED_BY.get(c, ())}
-    if not keys and "trigger-events" not in wanted:
+    if not keys:
         return
     h = request.getfixturevalue("h")
     for spec in sorted((SPECS[k] for k in keys), key=lambda s: s.order):
         h.launch(spec)
-    if "trigger-events" in wanted:  # subscribers deployed, upstream run and events started now
-        from mfx.compliance.tests.orchestrator.test_events import prefetch
-
-        prefetch(h)
