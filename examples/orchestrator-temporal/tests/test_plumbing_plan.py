@@ -110,7 +110,7 @@ def test_schedule_and_trigger_recorded_when_supported(root: Path) -> None:
     plan = compile_flow(FLOWS / "scheduled.py", root, supported=ALL)
     assert plan["schedule"] == {"cron": "0 3 * * ? *", "timezone": "Europe/Paris"}
     plan = compile_flow(FLOWS / "triggered.py", root, supported=ALL)
-    assert "trigger" in plan["triggers"]
+    assert plan["triggers"]["name"] == "plumbing_event"
 
 
 @pytest.mark.parametrize(

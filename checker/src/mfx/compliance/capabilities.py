@@ -77,7 +77,7 @@ _ORCHESTRATOR = (
     _orch("resume", OPTIONAL, "DeployedFlow.resume(origin_run_id=...) re-runs only the failed part"),
     _orch("delete", OPTIONAL, "DeployedFlow.delete() removes the deployment"),
     _orch("list-deployments", OPTIONAL, "DeployedFlow.list_deployed_flows(impl=...) lists the deployment", "O23"),
-    _orch("trigger-events", OPTIONAL, "@trigger / @trigger_on_finish", "O26"),
+    _orch("trigger-events", OPTIONAL, "@trigger / @trigger_on_finish: published events and finished runs start deployed flows, payload fills parameters, tasks see current.trigger", "O9", "O26"),
     _orch("conda", OPTIONAL, "@conda steps get their own environment", "O27"),
 )
 

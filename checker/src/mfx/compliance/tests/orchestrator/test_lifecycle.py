@@ -140,8 +140,3 @@ def test_schedule_flow_deploys(h: Harness, mfx_tag: str) -> None:
     deployed = h.create("schedule_flow", tags=[mfx_tag])
     assert deployed.name
 
-
-@pytest.mark.capability("trigger-events")
-def test_event_flow_deploys(h: Harness, mfx_tag: str) -> None:
-    deployed = h.create("event_flow", tags=[mfx_tag])
-    assert deployed.name

@@ -4,6 +4,8 @@ Run it next to the Temporal server (the devstack does):
     python -m metaflow_extensions.temporal.plugins.temporal.engine_worker --address 127.0.0.1:7233
 The workflow only hands the plan to the template's engine-agnostic `execute_plan`; each task
 is an activity that calls `run_task` with Temporal's retries sized from the step's budget.
+A run that succeeded publishes its "finished" event (activity `publish_run_finished`), which
+starts the deployments with @trigger_on_finish on this flow (orchestrator/events.py).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import importlib
 import signal
 import threading
 from datetime import timedelta
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
@@ -22,11 +24,12 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():  # plumbing runs outside the sandbox's re-import
     from .engine import WORKFLOW, Engine
-    from .names import ENGINE_NAME, RUN_ID_PREFIX
-    from .orchestrator import executor, ids, local_driver, task_runner
+    from .names import ENGINE_NAME, ENV_PREFIX, RUN_ID_PREFIX
+    from .orchestrator import events, executor, ids, local_driver, task_runner
     from .orchestrator.errors import EngineUnreachable
 
 HEARTBEAT_SECONDS = 10
+_ENGINE_ENV: Dict[str, str] = {}  # the worker's --address/--namespace/--task-queue, for activities
 
 
 @activity.defn(name="run_metaflow_task")
@@ -43,6 +46,15 @@ async def run_metaflow_task(spec: Dict[str, Any]) -> Dict[str, Any]:
     except asyncio.CancelledError:
         cancel.set()  # the run was terminated: kill the task's process group
         raise
+
+
+@activity.defn(name="publish_run_finished")
+async def publish_run_finished(plan: Dict[str, Any], run_id: str) -> List[str]:
+    """Start the flows waiting (@trigger_on_finish) for this successful run; their pathspecs."""
+    engine = Engine(_ENGINE_ENV)
+    return await asyncio.get_running_loop().run_in_executor(
+        None, lambda: events.publish_run_finished(engine, plan, run_id, log=activity.logger.info)
+    )
 
 
 @workflow.defn(name=WORKFLOW)
@@ -69,9 +81,20 @@ class PlanWorkflow:
             )
 
         try:
-            return await executor.execute_plan(plan, run_id, params, run_task)
+            result = await executor.execute_plan(plan, run_id, params, run_task)
         except Exception as exc:  # fail the run (not the workflow task, which would retry forever)
             raise ApplicationError("run %s failed: %s" % (run_id, exc.__cause__ or exc), non_retryable=True)
+        try:  # as Argo's safe_publish: a publishing problem never fails the finished run
+            result["triggered"] = await workflow.execute_activity(
+                publish_run_finished,
+                args=[events.finished_event_plan(plan), run_id],
+                start_to_close_timeout=timedelta(seconds=120),
+                retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=2)),
+            )
+        except Exception as exc:  # noqa: BLE001 -- logged in the run's history and the worker log
+            workflow.logger.warning("run %s succeeded but its finished event was not published: %s", run_id, exc)
+            result["triggered_error"] = str(exc.__cause__ or exc)
+        return result
 
 
 async def serve(address: str, namespace: str, task_queue: str, ready_file: Optional[str], max_tasks: int) -> None:
@@ -80,11 +103,14 @@ async def serve(address: str, namespace: str, task_queue: str, ready_file: Optio
 
     client = await Client.connect(address, namespace=namespace)
     module = importlib.import_module(__spec__.name if __spec__ else __name__)  # not __main__
+    module._ENGINE_ENV.update(  # the activities are the imported module's: fill ITS settings
+        {ENV_PREFIX + "ADDRESS": address, ENV_PREFIX + "NAMESPACE": namespace, ENV_PREFIX + "TASK_QUEUE": task_queue}
+    )
     worker = Worker(
         client,
         task_queue=task_queue,
         workflows=[module.PlanWorkflow],
-        activities=[module.run_metaflow_task],
+        activities=[module.run_metaflow_task, module.publish_run_finished],
         max_concurrent_activities=max_tasks,
     )
     stop = asyncio.Event()

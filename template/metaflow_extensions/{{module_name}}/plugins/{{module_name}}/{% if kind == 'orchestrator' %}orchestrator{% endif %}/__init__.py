@@ -21,7 +21,8 @@ Interface (stable; the deployer, CLI and engine code build on it)
     bootstrap}}, parameters[{name,
     python_var_name, type, is_json, default, required, description}], configs{name: {value,
     plain, needs_file}}, top_level_args, env, metadata, datastore{type, root}, tags, namespace,
-    schedule{cron, timezone}|None, triggers, project{name, branch, production, branch_name,
+    schedule{cron, timezone}|None, triggers{type (event|run), name, parameters{param: payload
+    field}, flow}|None, project{name, branch, production, branch_name,
     flow_name}|None, capabilities_used``.
 ``task_command.init_command(plan, run_id, params_task_id, params) -> (argv, env)``
     ``params``: Python values or CLI strings; for JSON parameters a str is JSON text.
@@ -42,6 +43,12 @@ Interface (stable; the deployer, CLI and engine code build on it)
 ``resume.resume_plan(plan, origin_run_id, step_to_rerun=None) -> (plan, params)``
     Client side: a copy of ``plan`` with ``resume{origin_run_id, rerun, origin_tasks}`` and the
     origin's parameters; ``execute_plan`` then clones (``step --clone-only``) or runs each task.
+``events.publish_event(name, payload) -> [pathspec]``, ``events.publish(engine, event)``,
+``events.publish_run_finished(engine, plan, run_id)``
+    Event triggers: every deployment whose ``plan["triggers"]`` subscription matches starts a run
+    (``engine.start_run``) with the payload mapped to parameters and the event in
+    ``plan["trigger_events"]`` (tasks see it as ``current.trigger``). An engine calls
+    ``publish_run_finished`` when a run succeeded (``@trigger_on_finish``).
 ``local_driver.run_plan_locally(plan, run_id, params, *, max_parallel=2, log=print) -> dict``
     Reference driver without an engine: thread pool + native retries.
 ``executor.init_spec(plan, run_id, params)``, ``executor.step_spec(plan, run_id, step,

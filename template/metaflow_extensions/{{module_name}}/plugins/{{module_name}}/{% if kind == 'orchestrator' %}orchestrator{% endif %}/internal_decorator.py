@@ -4,7 +4,12 @@
 After the task, it writes what the orchestrator needs to schedule the successors -- the foreach
 fan-out and the case a switch chose (pitfalls O18, O25) -- as JSON to the file named by
 ``<ENV_PREFIX>OUTPUT_FILE``. Without that variable it does nothing, so a stray ``--with`` is
-harmless. Module-level imports: standard library and metaflow only (pitfall O5).
+harmless.
+
+Before the task, it exposes what triggered the run (``<ENV_PREFIX>TRIGGER_EVENTS``, set for runs
+started by an event, see events.py) as ``current.trigger`` and records it as the start task's
+``execution-triggers`` metadata, which ``Run.trigger`` reads -- as Metaflow's Argo decorator does.
+Module-level imports: standard library and metaflow only (pitfall O5).
 """
 
 from __future__ import annotations
@@ -17,6 +22,19 @@ from metaflow.decorators import StepDecorator
 from ..names import ENV_PREFIX, INTERNAL_DECORATOR
 
 OUTPUT_FILE_ENV = ENV_PREFIX + "OUTPUT_FILE"
+TRIGGER_EVENTS_ENV = ENV_PREFIX + "TRIGGER_EVENTS"
+
+
+def trigger_events_from_env(environ=None) -> list:
+    """The trigger metadata (name, id, timestamp, type) the plumbing passed to this task."""
+    text = (os.environ if environ is None else environ).get(TRIGGER_EVENTS_ENV)
+    if not text:
+        return []
+    try:
+        events = json.loads(text)
+    except ValueError:
+        return []
+    return [e for e in events if isinstance(e, dict) and e.get("name")] if isinstance(events, list) else []
 
 
 def task_outputs(flow, node) -> dict:
@@ -36,6 +54,45 @@ class InternalDecorator(StepDecorator):
 
     name = INTERNAL_DECORATOR
     defaults = {}
+
+    def task_pre_step(
+        self,
+        step_name,
+        task_datastore,
+        metadata,
+        run_id,
+        task_id,
+        flow,
+        graph,
+        retry_count,
+        max_user_code_retries,
+        ubf_context,
+        inputs,
+    ):
+        events = trigger_events_from_env()
+        if not events:
+            return
+        from metaflow import current
+        from metaflow.events import Trigger
+
+        # Trigger sorts the list it gets: hand it copies, keep `events` for the metadata.
+        current._update_env({"trigger": Trigger([dict(e) for e in events])})
+        if step_name == graph.start_step:
+            from metaflow.metadata_provider import MetaDatum
+
+            metadata.register_metadata(
+                run_id,
+                step_name,
+                task_id,
+                [
+                    MetaDatum(
+                        field="execution-triggers",
+                        value=json.dumps(events),
+                        type="execution-triggers",
+                        tags=["attempt_id:%d" % retry_count],
+                    )
+                ],
+            )
 
     def task_finished(
         self, step_name, flow, graph, is_task_ok, retry_count, max_user_code_retries

@@ -327,13 +327,17 @@ def _schedule(flow: Any) -> Optional[Dict[str, Any]]:
     return {"cron": getattr(deco, "schedule", None), "timezone": getattr(deco, "timezone", None)}
 
 
-def _triggers(flow: Any) -> Dict[str, Any]:
-    out: Dict[str, Any] = {}
-    for name in sorted(_TRIGGER_FLOW_DECORATORS):
-        decos = flow._flow_decorators.get(name)
-        if decos:
-            out[name] = to_pod(getattr(decos[0], "triggers", None) or decos[0].attributes)
-    return out
+def _triggers(flow: Any) -> Optional[Dict[str, Any]]:
+    """The flow's event subscription (events.py), or None; unusable decorators are refused (O26)."""
+    from metaflow import current
+
+    from .events import EventError, compile_subscription
+
+    try:
+        return compile_subscription(flow, current.get("project_name"), current.get("branch_name"))
+    except EventError as exc:
+        _refuse("this use of @trigger / @trigger_on_finish", str(exc))
+        return None  # unreachable: _refuse raises
 
 
 def _project(flow: Any) -> Optional[Dict[str, Any]]:

@@ -179,6 +179,20 @@ class EngineAPI:
         """Stop run `run_id`; False when it was not running."""
         raise NotImplementedError(_todo("cancel", "cancel or terminate the run"))
 
+    # -- event triggers (capability trigger-events; events.py) -----------------------------------
+    def subscribers(self, event_name: str) -> Iterable[DeploymentRecord]:
+        """Deployments that may start a run on event `event_name` (the plumbing filters them).
+
+        The default lists every deployment (`list()`); override it when the engine can look the
+        subscribers of a name up directly (an index, a search attribute, a native event bus).
+        Runs are then started with `start_run` -- a run triggered by an event is an ordinary run
+        whose plan carries the event (`plan["trigger_events"]`).
+        A run that SUCCEEDS must publish its "finished" event so flows with @trigger_on_finish
+        start: have your worker (or the engine's last task) call
+        `events.publish_run_finished(engine, plan, run_id)` after `execute_plan` returned.
+        """
+        return self.list()
+
     # -- liveness hooks (optional: the defaults mean "cannot tell") --------------------------
     def missing_worker(self, run_id: str) -> Optional[str]:
         """Why nothing will execute run `run_id`, when you KNOW it; None otherwise.

@@ -57,6 +57,7 @@ _TASK_PLAN_KEYS = (
     "env_prefix",
     "start_step",
     "end_step",
+    "trigger_events",
 )
 
 

@@ -125,6 +125,8 @@ def _base_env(plan: Dict[str, Any], step: Optional[str], run_id: str) -> Dict[st
     env.update(plan.get("env") or {})
     env["METAFLOW_RUN_ID"] = run_id
     env["METAFLOW_FLOW_NAME"] = plan["flow_name"]
+    if plan.get("trigger_events"):  # what started the run: current.trigger (events.py)
+        env["%sTRIGGER_EVENTS" % plan.get("env_prefix", "")] = json.dumps(plan["trigger_events"])
     env["PYTHONUNBUFFERED"] = "x"
     return env
 
