@@ -281,6 +281,24 @@ def top_level_args(obj: Any, flow: Any, top_level_params: Dict[str, Any]) -> Lis
     return args
 
 
+def card_root_env(ds_type: str, root: str) -> Dict[str, str]:
+    """Where @card's ``card create`` writes: ``<deploy-time root>/mf.cards``, the place the client
+    reads (``get_cards`` joins the task's ``ds-root`` metadata with ``mf.cards``) -- O32.
+
+    Remote datastores take ``METAFLOW_CARD_<TYPE>ROOT``. The local one cannot: Metaflow's card
+    datastore ignores ``METAFLOW_CARD_LOCALROOT`` (it then writes into the datastore root itself)
+    and otherwise searches ``.metaflow`` upwards from the task's working directory, which is the
+    flow's directory, not the deploy-time root. An absolute ``METAFLOW_DATASTORE_LOCAL_DIR``
+    makes that search land on the root itself; every other reader of the setting joins it to the
+    same sysroot (``os.path.join`` keeps an absolute second part), so they are unchanged.
+    """
+    from metaflow.metaflow_config import CARD_SUFFIX
+
+    if ds_type == "local":
+        return {"METAFLOW_DATASTORE_LOCAL_DIR": os.path.abspath(root)}
+    return {"METAFLOW_CARD_%sROOT" % ds_type.upper(): "%s/%s" % (root.rstrip("/"), CARD_SUFFIX)}
+
+
 def _sysroot_env(obj: Any) -> Dict[str, str]:
     ds_type = obj.flow_datastore.TYPE
     root = obj.flow_datastore.datastore_root
@@ -291,17 +309,19 @@ def _sysroot_env(obj: Any) -> Dict[str, str]:
     if ds_type == "local":
         # the local sysroot is the directory that holds .metaflow (local_storage.py)
         sysroot = os.path.dirname(root) if os.path.basename(root) == ".metaflow" else root
-        # every task (and the cards it writes) must use the deploy-time root, not search up
-        # from its working directory (O21); B10 is about compute backends, not orchestrators
+        # every task must use the deploy-time root, not search up from its working directory
+        # (O21); B10 is about compute backends, not orchestrators
         env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = sysroot  # noqa: MFX309
     else:
         env["METAFLOW_DATASTORE_SYSROOT_%s" % ds_type.upper()] = root
     from metaflow import metaflow_config as cfg
 
-    for key in ("DATATOOLS_S3ROOT", "S3_ENDPOINT_URL", "SERVICE_URL", "CARD_S3ROOT"):
+    for key in ("DATATOOLS_S3ROOT", "S3_ENDPOINT_URL", "SERVICE_URL"):
         value = getattr(cfg, key, None)
         if value:
             env["METAFLOW_" + key] = str(value)
+    # the cards of the deploy-time root, not of the worker's config or working directory (O32)
+    env.update(card_root_env(ds_type, root))
     return env
 
 
