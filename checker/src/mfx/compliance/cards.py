@@ -19,6 +19,22 @@ def card_problem(task: Any) -> str:
     if len(cards) != 1:
         return "get_cards(%s, id='mfx') returned %d cards, expected 1" % (task.pathspec, len(cards))
     html = cards[0].get() or ""
-    if "mfx-card-token %s" % run_id not in html:
+    if "mfx-card-token %s" % run_id not in card_text(html):
         return "the card of %s does not hold this run's text (%d characters of HTML)" % (task.pathspec, len(html))
     return ""
+
+
+def card_text(html: str) -> str:
+    """The card's HTML with its embedded data decoded (Metaflow stores it base64-encoded in
+    ``window.__MF_DATA__[...] = "..."``)."""
+    import base64
+    import binascii
+    import re
+
+    decoded = []
+    for blob in re.findall(r'__MF_DATA__\[[^\]]*\]\s*=\s*"([A-Za-z0-9+/=]+)"', html):
+        try:
+            decoded.append(base64.b64decode(blob).decode("utf-8", errors="replace"))
+        except (binascii.Error, ValueError):
+            continue
+    return html + "\n" + "\n".join(decoded)

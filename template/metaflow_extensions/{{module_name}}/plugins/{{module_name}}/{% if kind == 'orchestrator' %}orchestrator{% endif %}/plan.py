@@ -282,20 +282,18 @@ def top_level_args(obj: Any, flow: Any, top_level_params: Dict[str, Any]) -> Lis
 
 
 def card_root_env(ds_type: str, root: str) -> Dict[str, str]:
-    """Where @card's ``card create`` writes: ``<deploy-time root>/mf.cards``, the place the client
-    reads (``get_cards`` joins the task's ``ds-root`` metadata with ``mf.cards``) -- O32.
+    """``METAFLOW_CARD_<TYPE>ROOT=<deploy-time root>/mf.cards``: where @card's ``card create``
+    writes is where the client reads (``get_cards`` joins the task's ``ds-root`` metadata with
+    ``mf.cards``), not the root of the worker's configuration (O32).
 
-    Remote datastores take ``METAFLOW_CARD_<TYPE>ROOT``. The local one cannot: Metaflow's card
-    datastore ignores ``METAFLOW_CARD_LOCALROOT`` (it then writes into the datastore root itself)
-    and otherwise searches ``.metaflow`` upwards from the task's working directory, which is the
-    flow's directory, not the deploy-time root. An absolute ``METAFLOW_DATASTORE_LOCAL_DIR``
-    makes that search land on the root itself; every other reader of the setting joins it to the
-    same sysroot (``os.path.join`` keeps an absolute second part), so they are unchanged.
+    Not for the local datastore: Metaflow's card datastore ignores ``METAFLOW_CARD_LOCALROOT``
+    (it then writes into the datastore root itself) and searches ``.metaflow`` upwards from the
+    task's working directory instead; ``task_runner.task_cwd`` makes that search find the root.
     """
     from metaflow.metaflow_config import CARD_SUFFIX
 
     if ds_type == "local":
-        return {"METAFLOW_DATASTORE_LOCAL_DIR": os.path.abspath(root)}
+        return {}
     return {"METAFLOW_CARD_%sROOT" % ds_type.upper(): "%s/%s" % (root.rstrip("/"), CARD_SUFFIX)}
 
 
