@@ -103,7 +103,7 @@ def test_card_root_is_the_deploy_time_root(decorated: Dict[str, Any], tmp_path: 
     usual = {**plan, "datastore": {"type": "local", "root": str(project / ".metaflow")}}
     assert task_cwd(usual) == str(project / "flows")
     # a remote datastore given another root at deploy time than the worker's configuration
-    env = {"METAFLOW_DATASTORE_SYSROOT_S3": "s3://configured/root", **card_root_env("s3", "s3://deployed/alt/")}
+    env = {"METAFLOW_DATASTORE_SYSROOT_S3": "s3://configured/base", **card_root_env("s3", "s3://deployed/alt/")}
     assert _card_root_in_task(env, "s3", project / "flows") == "s3://deployed/alt/mf.cards"
     assert task_cwd({**plan, "datastore": {"type": "s3", "root": "s3://deployed/alt"}}) == str(project / "flows")
 
