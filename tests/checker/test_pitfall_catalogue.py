@@ -42,10 +42,10 @@ SKIPPED_PARTS = {".git", "__pycache__", ".nox", ".venv", ".mfx_cache", ".pytest_
 
 
 def test_ids_are_contiguous_per_kind_and_unique():
-    for kind, letter, count in ((catalogue.ORCHESTRATOR, "O", 31), (catalogue.BACKEND, "B", 27)):
+    for kind, letter, count in ((catalogue.ORCHESTRATOR, "O", 32), (catalogue.BACKEND, "B", 28)):
         ids = [p.id for p in catalogue.all_pitfalls(kind)]
         assert ids == [f"{letter}{n}" for n in range(1, count + 1)]
-    assert len(catalogue.PITFALLS) == 58 == len(catalogue.all_pitfalls())
+    assert len(catalogue.PITFALLS) == 60 == len(catalogue.all_pitfalls())
     anchors = [p.anchor for p in catalogue.all_pitfalls()]
     assert len(set(anchors)) == len(anchors) and all(re.fullmatch(r"[ob]\d+", a) for a in anchors)
 
@@ -65,10 +65,10 @@ def test_titles_are_distinct():
 
 def test_lookup_helpers():
     assert catalogue.get("o21").id == "O21"
-    with pytest.raises(KeyError, match="unknown pitfall id 'O32'.*O1-O31.*B1-B27"):
-        catalogue.get("O32")
+    with pytest.raises(KeyError, match="unknown pitfall id 'O33'.*O1-O32.*B1-B28"):
+        catalogue.get("O33")
     assert catalogue.split_ids("O2,O21") == catalogue.split_ids("O2/O21") == catalogue.split_ids(" O2, O21 ") == ["O2", "O21"]
-    assert catalogue.unknown(["O1", "O32", "B28", "B0", "O01", "X1"]) == ["O32", "B28", "B0", "O01", "X1"]
+    assert catalogue.unknown(["O1", "O33", "B29", "B0", "O01", "X1"]) == ["O33", "B29", "B0", "O01", "X1"]
     # B902 (a flake8 code) and O(1) are not pitfall ids; O01 is one, and unknown
     assert catalogue.cited("see O21 and (B12); noqa: B902, O(1), O01, xO3, O3x") == ["O21", "B12", "O01"]
     assert sorted(["B1", "O10", "O2"], key=catalogue.sort_key) == ["O2", "O10", "B1"]
@@ -128,7 +128,7 @@ def helper(h):
     raise fail(pid, "x", fix=fix)
 
 def test_a(run):
-    assert run, pitfall("B28", "y")
+    assert run, pitfall("B29", "y")
     assert run, pitfall("O15/O2", "z")
     pytest.fail("O5 is mentioned in prose here, and B99 too")
     assert run, "O77 is prose in a plain message"
@@ -139,7 +139,7 @@ class Harness:
 '''
     found = pitfalls_doc.Citations()
     pitfalls_doc._MessageVisitor(found, "t.py").visit(ast.parse(source))
-    assert sorted(pid for _, pid in found.unknown) == ["B28", "O0", "O99"]
+    assert sorted(pid for _, pid in found.unknown) == ["B29", "O0", "O99"]
     assert found.messages == {"O3": {"t.py::helper"}, "O15": {"t.py::test_a"}, "O2": {"t.py::test_a"}}
 
 
@@ -169,7 +169,7 @@ def test_mutant_names_and_headers_name_catalogue_pitfalls(tmp_path: Path):
     good = _patch(tmp_path / "good", "o3_ok.patch", "# mfx-mutation: pitfall=O3 expect=test_a")
     assert [m.pitfall for m in load_mutants(good)] == ["O3"]
     with pytest.raises(AssertionError, match="not in the catalogue"):
-        load_mutants(_patch(tmp_path / "unknown", "o32_x.patch", "# mfx-mutation: pitfall=O32 expect=test_a"))
+        load_mutants(_patch(tmp_path / "unknown", "o99_x.patch", "# mfx-mutation: pitfall=O99 expect=test_a"))
     with pytest.raises(AssertionError, match="must start with the pitfall of its header"):
         load_mutants(_patch(tmp_path / "mismatch", "o3_x.patch", "# mfx-mutation: pitfall=O4 expect=test_a"))
 
@@ -239,7 +239,7 @@ def test_mfx_pitfall_prints_an_entry(tmp_path: Path):
     assert "MFX212 literal-start-end-step" in res.out and "MFX213" in res.out and "docs/pitfalls.md#o20" in res.out
     assert "split-in-branch" in res.out  # a compliance capability that checks it
     listing = run_inprocess(["pitfall", "--all"], tmp_path)
-    assert listing.code == 0 and listing.out.count("\n") == 58 and "B27 " in listing.out
+    assert listing.code == 0 and listing.out.count("\n") == 60 and "B28 " in listing.out
     bad = run_inprocess(["pitfall", "O99"], tmp_path)
     assert bad.code == 2 and "unknown pitfall id 'O99'" in bad.err and "Traceback" not in bad.err
     assert run_inprocess(["pitfall"], tmp_path).code == 2

@@ -66,6 +66,9 @@ def test_slurm_preset_passes_every_required_capability(slurm_repo: tuple, tmp_pa
     assert required, f"the report lists no required backend capability{context}"
     not_passed = {row["capability"]: row["result"] for row in required if row["result"] != "passed"}
     assert not not_passed, f"required capabilities not passed: {not_passed}{context}"
+    # optional, but declared by the preset: @card in the engine's tasks (O32 / B28)
+    cards = [row["result"] for row in data["capabilities"] if row["capability"] == "cards" and row["declared"]]
+    assert cards == ["passed"], f"the declared capability `cards`: {cards}{context}"
     assert proc.returncode == 0, f"mfx compliance exited {proc.returncode}{context}"
     # not a terminal: the live progress writes a line per run state change (from the real BackendRuns)
     progress = [line for line in proc.stdout.splitlines() if line.startswith("mfx progress ")]

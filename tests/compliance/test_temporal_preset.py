@@ -49,6 +49,9 @@ def test_temporal_preset_passes_every_required_capability(temporal_repo: tuple, 
     required = [row for row in data["capabilities"] if row["level"] == "required"]
     not_passed = {row["capability"]: row["result"] for row in required if row["result"] != "passed"}
     assert not not_passed, f"required capabilities not passed: {not_passed}{context}"
+    # optional, but declared by the preset: @card in the engine's tasks (O32 / B28)
+    cards = [row["result"] for row in data["capabilities"] if row["capability"] == "cards" and row["declared"]]
+    assert cards == ["passed"], f"the declared capability `cards`: {cards}{context}"
     assert proc.returncode == 0, f"mfx compliance exited {proc.returncode}{context}"
     print(f"\ncompliance suite wall time: {wall:.0f} s; {len(required)} required capabilities passed")
 

@@ -70,7 +70,7 @@ def _rule_parser(sub) -> None:
 
 
 def _pitfall_parser(sub) -> None:
-    p = sub.add_parser("pitfall", help="explain a known pitfall (O1-O31, B1-B27)", description="Print a pitfall of the catalogue: what goes wrong, the rules that detect it, the compliance capabilities that check it.")
+    p = sub.add_parser("pitfall", help="explain a known pitfall (O1-O32, B1-B28)", description="Print a pitfall of the catalogue: what goes wrong, the rules that detect it, the compliance capabilities that check it.")
     p.add_argument("id", nargs="?", help="a pitfall id such as O21 or B12")
     p.add_argument("--all", action="store_true", help="list every pitfall, one per line")
 

@@ -6,7 +6,7 @@ declares, the pitfalls a compliance capability checks and its failure messages c
 pitfall into a preset. The test suite fails on an id this catalogue does not know, and
 ``docs/pitfalls.md`` is generated from it (``python tools/pitfalls_doc.py``).
 
-Ids: ``O1``-``O31`` for orchestrators (Deployer providers), ``B1``-``B27`` for compute backends
+Ids: ``O1``-``O32`` for orchestrators (Deployer providers), ``B1``-``B28`` for compute backends
 (step decorators with a trampoline CLI). An id is never reused for another pitfall.
 """
 
@@ -162,6 +162,9 @@ _ALL: Tuple[Pitfall, ...] = (
     _o(31, "upstream test harness conflicts",
        "the kit's and Metaflow's test/ux conftests cannot share one pytest process, `--scheduler-type` drops "
        "`deploy_args`, and test/ux forces a METAFLOW_PROFILE."),
+    _o(32, "card root not the deploy-time datastore root",
+       "a task's `card create` resolves its root from config or by searching up from its working directory, while "
+       "the client reads `<ds-root>/mf.cards`; pass METAFLOW_CARD_<TYPE>ROOT derived from the deploy-time root."),
     # -- compute backends: step decorators with a trampoline CLI --------------------------------
     _b(1, "local datastore accepted",
        "a remote task exchanges everything through the datastore, so `step_init` must refuse `--datastore=local`."),
@@ -235,6 +238,9 @@ _ALL: Tuple[Pitfall, ...] = (
     _b(27, "unreachable datastore hangs the launcher",
        "with the object store down, Metaflow's S3 client retries for many minutes without a word; probe the datastore "
        "root with a bounded timeout before submitting anything and name the endpoint in one clear error."),
+    _b(28, "remote task unknown to its own local metadata",
+       "with local metadata the launcher registers run and task, so in the job `Task(pathspec)` (what @card's "
+       "`card create` calls) fails with \"does not exist\" unless the task registers them without overwriting."),
 )
 
 #: Every pitfall by id, orchestrators first, in numeric order.

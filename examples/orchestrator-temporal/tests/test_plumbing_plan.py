@@ -9,7 +9,7 @@ from typing import Any, Dict
 
 import pytest
 
-from plumbing_support import FLOWS, compile_flow
+from plumbing_support import FLOWS, compile_flow, orchestrator_module
 
 ALL = ("nested-foreach", "switch", "schedule", "trigger-events")
 
@@ -68,6 +68,44 @@ def test_static_environment(decorated: Dict[str, Any]) -> None:
     assert env["METAFLOW_DATASTORE_SYSROOT_LOCAL"]  # the deploy-time root (O21)
     assert "--datastore-root=%s" % decorated["datastore"]["root"] in decorated["top_level_args"]
     assert "--tag" not in decorated["top_level_args"]  # tags are per command (O29)
+
+
+def _card_root_in_task(env: Dict[str, str], ds_type: str, cwd: Path) -> str:
+    """The card root Metaflow itself resolves in a task process with ``env``, run from ``cwd``."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from metaflow.plugins.cards.card_datastore import CardDatastore as C; print(C.get_storage_root(%r))" % ds_type
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("METAFLOW_")}
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, cwd=str(cwd), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.strip()
+
+
+def test_card_root_is_the_deploy_time_root(decorated: Dict[str, Any], tmp_path: Path) -> None:
+    """@card writes to <root>/mf.cards, where get_cards reads, wherever the flow lives (O32)."""
+    import os
+
+    task_cwd = orchestrator_module("task_runner").task_cwd
+    card_root_env = orchestrator_module("plan").card_root_env
+    # local: a deploy-time root the flow's directory does not lead to, and a stray datastore
+    # above the flow that must not win
+    project = tmp_path / "project"
+    (project / ".metaflow").mkdir(parents=True)
+    (project / "flows").mkdir()
+    root = tmp_path / "deployed" / ".metaflow"
+    root.mkdir(parents=True)
+    plan = {**decorated, "flow_file": str(project / "flows" / "f.py"), "datastore": {"type": "local", "root": str(root)}}
+    cwd = task_cwd(plan)
+    assert _card_root_in_task(card_root_env("local", str(root)), "local", Path(cwd)) == os.path.join(os.path.realpath(root), "mf.cards")
+    # the usual layout keeps the flow's directory as the working directory
+    usual = {**plan, "datastore": {"type": "local", "root": str(project / ".metaflow")}}
+    assert task_cwd(usual) == str(project / "flows")
+    # a remote datastore given another root at deploy time than the worker's configuration
+    env = {"METAFLOW_DATASTORE_SYSROOT_S3": "s3://configured/base", **card_root_env("s3", "s3://deployed/alt/")}
+    assert _card_root_in_task(env, "s3", project / "flows") == "s3://deployed/alt/mf.cards"
+    assert task_cwd({**plan, "datastore": {"type": "s3", "root": "s3://deployed/alt"}}) == str(project / "flows")
 
 
 def test_parameters_for_init_and_from_deployment(root: Path) -> None:

@@ -1,4 +1,4 @@
-"""Helpers shared by the orchestrator-rule tests (pitfalls O1–O31).
+"""Helpers shared by the orchestrator-rule tests (pitfalls O1–O32).
 
 Not a conftest.py: tests/checker/conftest.py is imported by name elsewhere."""
 

@@ -79,6 +79,7 @@ _ORCHESTRATOR = (
     _orch("list-deployments", OPTIONAL, "DeployedFlow.list_deployed_flows(impl=...) lists the deployment", "O23"),
     _orch("trigger-events", OPTIONAL, "@trigger / @trigger_on_finish: published events and finished runs start deployed flows, payload fills parameters, tasks see current.trigger", "O9", "O26"),
     _orch("conda", OPTIONAL, "@conda steps get their own environment", "O27"),
+    _orch("cards", OPTIONAL, "@card in a deployed task: get_cards(task) finds it, also under a non-default datastore root", "O32", "O21"),
 )
 
 
@@ -110,6 +111,7 @@ _BACKEND: Tuple[Capability, ...] = (
     _back("uv-environment", REQUIRED, "--environment=uv: the task runs inside the environment Metaflow's uv bootstrap built", "B8", "B11", "B24"),
     _back("orphan-cleanup", REQUIRED, "no job is left running after a failed run", "B20"),
     _back("datastore-unreachable", REQUIRED, "datastore down: the run fails within 60 s with a clear error, before any task starts", "B27"),
+    _back("cards", OPTIONAL, "@card in the remote task: the card is written and get_cards(task) finds it", "B28", "B10"),
     _back("resources-granted", OPTIONAL, "the job really gets the requested CPUs / memory (as the engine reports them)", "B19"),
 )
 

@@ -60,6 +60,7 @@ _ALL = [
     Spec("catch", "catch", "catch_flow"),
     Spec("resources", "resources", "resources_flow"),
     Spec("timeout_ok", "timeout-normal-run", "timeout_ok_flow"),
+    Spec("cards", "cards", "card_flow"),
     Spec("dynamic", "dynamic-decorators", "always_fails_flow", top_level={"decospecs": ["catch:var=dynamic_error"]}),
     Spec(
         "roundtrip",

@@ -5,4 +5,4 @@ that needs an undeclared capability with a "not supported" error (pitfall O26), 
 compliance suite runs the tests of exactly these capabilities.
 """
 
-CAPABILITIES = frozenset({"nested-foreach", "switch", "schedule", "delete", "list-deployments", "no-worker", "resume", "trigger-events"})
+CAPABILITIES = frozenset({"nested-foreach", "switch", "schedule", "delete", "list-deployments", "no-worker", "resume", "trigger-events", "cards"})

@@ -21,7 +21,7 @@ from metaflow.metaflow_config import DATASTORE_LOCAL_DIR, FEAT_ALWAYS_UPLOAD_COD
 from metaflow.plugins.aws.aws_utils import compute_resource_attributes
 
 from ..names import PLUGIN_NAME
-from . import datastore_probe, resources, settings
+from . import datastore_probe, metadata_sync, resources, settings
 
 # Other compute decorators: a step runs on one backend only.
 COMPUTE_DECORATORS = ("batch", "kubernetes", "slurm", "nvidia", "nvct", "snowpark", "skypilot_step")
@@ -150,6 +150,8 @@ class BackendDecorator(StepDecorator):
         self._sidecar = None
         if settings.WORKLOAD_ENV not in os.environ:
             return
+        # the job's local metadata must know this task, or @card's `card create` fails (B28)
+        metadata_sync.register_in_job(metadata, run_id, step_name, task_id)
         entries = [
             MetaDatum(field=field, value=value, type=field, tags=["attempt_id:%d" % retry_count])
             for field, value in (

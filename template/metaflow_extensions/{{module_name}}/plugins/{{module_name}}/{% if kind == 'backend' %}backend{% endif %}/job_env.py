@@ -15,6 +15,7 @@ import os
 from typing import Any, Dict, Iterable, Mapping, Optional
 
 from metaflow.metaflow_config import (
+    CARD_SUFFIX,
     DEFAULT_METADATA,
     S3_ENDPOINT_URL,
     SERVICE_HEADERS,
@@ -113,6 +114,9 @@ def build_job_env(
     )
     if datastore_root and datastore_type != "local":
         env["METAFLOW_DATASTORE_SYSROOT_%s" % datastore_type.upper()] = datastore_root
+        # @card writes where the client reads, <ds-root>/mf.cards, also when the run was given
+        # another --datastore-root than the launcher's configured one (B10)
+        env["METAFLOW_CARD_%sROOT" % datastore_type.upper()] = "%s/%s" % (datastore_root.rstrip("/"), CARD_SUFFIX)
     if S3_ENDPOINT_URL:
         env["METAFLOW_S3_ENDPOINT_URL"] = S3_ENDPOINT_URL
     if SERVICE_INTERNAL_URL:

@@ -165,6 +165,39 @@ def parameters_task_exists(
     return done.returncode == 0
 
 
+def _local_root_found_from(folder: str) -> Optional[str]:
+    """The ``.metaflow`` directory Metaflow's upward search from ``folder`` finds (None: none)."""
+    current = os.path.realpath(folder)
+    while True:
+        candidate = os.path.join(current, ".metaflow")
+        if os.path.isdir(candidate):
+            return os.path.realpath(candidate)
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def task_cwd(plan: Dict[str, Any]) -> Optional[str]:
+    """The task's working directory: the flow's directory, unless the datastore is local and
+    ``.metaflow`` searched upwards from there is not the deploy-time root (O32).
+
+    @card's ``card create`` finds the local card root only by that search (Metaflow ignores
+    ``METAFLOW_CARD_LOCALROOT``), so in that case the task runs from the directory holding the
+    root, where a local run started next to its datastore runs, and its cards land in
+    ``<root>/mf.cards``, where the client reads them.
+    """
+    flow_dir = os.path.dirname(plan["flow_file"]) or None
+    store = plan.get("datastore") or {}
+    root = store.get("root")
+    if store.get("type") != "local" or not root or os.path.basename(root.rstrip("/")) != ".metaflow":
+        return flow_dir
+    holder = os.path.dirname(root.rstrip("/"))
+    if not os.path.isdir(holder) or (flow_dir and _local_root_found_from(flow_dir) == os.path.realpath(root)):
+        return flow_dir
+    return holder
+
+
 def run_task(
     task_spec: Dict[str, Any],
     retry_count: int,
@@ -180,7 +213,7 @@ def run_task(
     """
     plan = task_spec["plan"]
     python = _python(plan)
-    cwd = os.path.dirname(plan["flow_file"]) or None
+    cwd = task_cwd(plan)
     kind = task_spec["kind"]
     prefix = "[%s/%s] " % (task_spec["step"], task_spec["task_id"])
     limit = float(task_spec.get("time_limit_seconds") or 0) or 3600.0

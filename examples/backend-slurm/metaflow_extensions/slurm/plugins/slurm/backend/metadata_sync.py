@@ -30,3 +30,21 @@ def pull_into_launcher(
         if os.environ.get("METAFLOW_DEBUG_SUBCOMMAND"):
             echo("Metadata sync skipped: %s" % ex)
         return False
+
+
+def register_in_job(metadata: Any, run_id: str, step_name: str, task_id: str) -> None:
+    """In the remote task: make the job's own local metadata know its flow, run, step and task (B28).
+
+    With local metadata the launcher registers them (numeric ids are never re-registered by the
+    task), so in the job ``Task(pathspec)`` -- what @card's ``card create`` calls -- fails with
+    "does not exist". The records are created only where missing and dated at the epoch, so the
+    trampoline's copy back (``copy_tree(update=True)``: newer files win) never replaces the
+    launcher's own records, which carry the run's tags.
+    """
+    if getattr(metadata, "TYPE", None) != "local":
+        return
+    ids = [("flow", None, None, None), ("run", run_id, None, None), ("step", run_id, step_name, None), ("task", run_id, step_name, task_id)]
+    for obj_type, run, step, task in ids:
+        if metadata._ensure_meta(obj_type, run, step, task):  # noqa: SLF001 - the local provider's own registration
+            record = os.path.join(type(metadata)._create_and_get_metadir(metadata._flow_name, run, step, task), "_self.json")
+            os.utime(record, (0, 0))

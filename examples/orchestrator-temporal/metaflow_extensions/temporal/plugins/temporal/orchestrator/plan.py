@@ -281,6 +281,22 @@ def top_level_args(obj: Any, flow: Any, top_level_params: Dict[str, Any]) -> Lis
     return args
 
 
+def card_root_env(ds_type: str, root: str) -> Dict[str, str]:
+    """``METAFLOW_CARD_<TYPE>ROOT=<deploy-time root>/mf.cards``: where @card's ``card create``
+    writes is where the client reads (``get_cards`` joins the task's ``ds-root`` metadata with
+    ``mf.cards``), not the root of the worker's configuration (O32).
+
+    Not for the local datastore: Metaflow's card datastore ignores ``METAFLOW_CARD_LOCALROOT``
+    (it then writes into the datastore root itself) and searches ``.metaflow`` upwards from the
+    task's working directory instead; ``task_runner.task_cwd`` makes that search find the root.
+    """
+    from metaflow.metaflow_config import CARD_SUFFIX
+
+    if ds_type == "local":
+        return {}
+    return {"METAFLOW_CARD_%sROOT" % ds_type.upper(): "%s/%s" % (root.rstrip("/"), CARD_SUFFIX)}
+
+
 def _sysroot_env(obj: Any) -> Dict[str, str]:
     ds_type = obj.flow_datastore.TYPE
     root = obj.flow_datastore.datastore_root
@@ -291,17 +307,19 @@ def _sysroot_env(obj: Any) -> Dict[str, str]:
     if ds_type == "local":
         # the local sysroot is the directory that holds .metaflow (local_storage.py)
         sysroot = os.path.dirname(root) if os.path.basename(root) == ".metaflow" else root
-        # every task (and the cards it writes) must use the deploy-time root, not search up
-        # from its working directory (O21); B10 is about compute backends, not orchestrators
+        # every task must use the deploy-time root, not search up from its working directory
+        # (O21); B10 is about compute backends, not orchestrators
         env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = sysroot  # noqa: MFX309
     else:
         env["METAFLOW_DATASTORE_SYSROOT_%s" % ds_type.upper()] = root
     from metaflow import metaflow_config as cfg
 
-    for key in ("DATATOOLS_S3ROOT", "S3_ENDPOINT_URL", "SERVICE_URL", "CARD_S3ROOT"):
+    for key in ("DATATOOLS_S3ROOT", "S3_ENDPOINT_URL", "SERVICE_URL"):
         value = getattr(cfg, key, None)
         if value:
             env["METAFLOW_" + key] = str(value)
+    # the cards of the deploy-time root, not of the worker's config or working directory (O32)
+    env.update(card_root_env(ds_type, root))
     return env
 
 
