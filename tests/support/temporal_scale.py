@@ -96,7 +96,7 @@ def rss_mb(pid: int) -> Optional[float]:
 class Stack:
     """A Temporal dev server from the generated repo's devstack (without its worker) and workers."""
 
-    def __init__(self, repo: Path, bin_dir: Path, state: Path) -> None:
+    def __init__(self, repo: Path, bin_dir: Path, state: Path, *, in_memory: bool = True) -> None:
         self.repo, self.bin_dir, self.state = repo, bin_dir, state
         self.python = str(bin_dir / "python")
         self.base_env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -105,6 +105,12 @@ class Stack:
         services = json.loads((repo / "devstack" / "services.json").read_text())
         self.worker_cmd: List[str] = next(s for s in services["services"] if s["name"] == "worker")["command"]
         services["services"] = [s for s in services["services"] if s["name"] != "worker"]
+        if in_memory:  # `temporal server start-dev` without --db-filename: state in memory, no disk syncs
+            for service in services["services"]:
+                cmd = service["command"]
+                if "--db-filename" in cmd:
+                    at = cmd.index("--db-filename")
+                    service["command"] = cmd[:at] + cmd[at + 2 :]
         state.mkdir(parents=True, exist_ok=True)
         self.services_file = state / "server-only.json"
         self.services_file.write_text(json.dumps(services))

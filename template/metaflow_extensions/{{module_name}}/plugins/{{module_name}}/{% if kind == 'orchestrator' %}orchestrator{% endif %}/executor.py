@@ -51,8 +51,9 @@ from .errors import PlanError
 PLAN_SCHEMA = 1
 # Most foreach-body tasks one execution runs itself for one fan-out before it batches (and the
 # size of one batch); most tasks one execution commits to in all. Temporal: 1,500 tasks is about
-# 5,400 history events (warning at 10,240) with never more than 2,000 activities pending.
-BATCH_TASKS = 500
+# 5,400 history events (warning at 10,240) with never more than 2,000 activities pending, and a
+# batch's first workflow task schedules at most 250 activities (it must finish in its timeout).
+BATCH_TASKS = 250
 WORKFLOW_TASKS = 1500
 
 RunTask = Callable[[Dict[str, Any]], Awaitable[Dict[str, Any]]]
