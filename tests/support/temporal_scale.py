@@ -165,7 +165,13 @@ class Stack:
         return worker
 
     def flow_cli(self, flow: Path, queue: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return run([self.python, str(flow), "--quiet", MODULE, *args], cwd=flow.parent, env=self.queue_env(queue), timeout=timeout)
+        """The flow's ``<plugin> ...`` command; on a saturated machine an RPC may miss the CLI's
+        connect timeout, so an unreachable engine is retried twice."""
+        for _ in range(3):
+            done = run([self.python, str(flow), "--quiet", MODULE, *args], cwd=flow.parent, env=self.queue_env(queue), timeout=timeout)
+            if done.returncode == 0 or "no answer within" not in done.stderr:
+                return done
+        return done
 
     def trigger(self, flow: Path, queue: str, *params: str) -> str:
         """Deploy ``flow`` (once per queue is enough; harmless again) and start a run; its run id."""
