@@ -87,3 +87,42 @@ def test_nox_ux_session_runs_the_standin_on_the_devstack(temporal_repo: tuple) -
     assert "| 3 | 3 | 0 | 0 | 0 |" in (repo / "reports" / "ux.md").read_text()
     assert (repo / ".mfx_ux" / "devstack" / "devstack-down.log").is_file(), "the session did not stop the devstack"
     print(f"\nnox -s ux (stand-in) wall time: {wall:.0f} s")
+
+NOOP_WIDTH = 1000
+TEMPORAL_HISTORY_WARN_EVENTS = 10240  # Temporal warns at this many events (fails at 51,200)
+
+
+def test_thousand_wide_noop_foreach_completes_in_batches(temporal_repo: tuple, tmp_path: Path) -> None:
+    """Scale on the real engine: a 1,000-wide foreach runs through the preset's workflow, batch
+    child workflows and activities (tasks in the plumbing's benchmark no-op mode, so only the
+    engine is measured); every split runs once, the join gets all 1,000 inputs in split order,
+    and no workflow's history comes near Temporal's limits. The 10,000-wide and 500-real runs
+    are in benchmarks/orchestrator/bench_temporal_scale.py."""
+    from support.temporal_scale import Stack, read_ledger
+
+    repo, bin_dir = temporal_repo
+    stack = Stack(repo, bin_dir, tmp_path / "state")
+    ledger = tmp_path / "ledger.jsonl"
+    stack.up()
+    try:
+        queue = "noop-%s" % tmp_path.name[-8:].replace("_", "-")
+        stack.start_worker(queue, noop={"foreach_splits": NOOP_WIDTH, "ledger": str(ledger)}, max_tasks=16)
+        run_id = stack.trigger(repo / "flows" / "hello_flow.py", queue)
+        report = stack.wait(run_id, timeout=600)
+    finally:
+        stack.down()
+    context = "\n%s" % json.dumps(report, indent=1)[:3000]
+    assert report["error"] is None and report["result"]["status"] == "SUCCEEDED", context
+    assert report["result"]["task_count"] == NOOP_WIDTH + 4, context  # init, start, join, end
+    assert report["result"]["batches"] >= 2 and len(report["workflows"]) == 1 + report["result"]["batches"], context
+    assert max(w["events"] for w in report["workflows"]) < TEMPORAL_HISTORY_WARN_EVENTS, context
+    tasks = read_ledger(ledger)
+    greets = [t for t in tasks if t["step"] == "greet"]
+    assert sorted(t["split_index"] for t in greets) == list(range(NOOP_WIDTH)), "each split exactly once"
+    joins = [t for t in tasks if t["step"] == "join"]
+    assert len(joins) == 1, context
+    paths = {t["split_index"]: t["pathspec"].split("/", 1)[1] for t in greets}
+    assert joins[0]["input_paths"] == [paths[i] for i in range(NOOP_WIDTH)], "the join sees every split, in order"
+    assert [t["step"] for t in tasks if t["step"] not in ("greet", "join")] == ["_parameters", "start", "end"]
+    print("\n1,000-wide no-op foreach: %.1f s on Temporal, %d workflows, max %d history events"
+          % (report["workflows"][0]["seconds"], len(report["workflows"]), max(w["events"] for w in report["workflows"])))

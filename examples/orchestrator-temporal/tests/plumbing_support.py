@@ -89,9 +89,11 @@ def run_flow(
     params: Optional[Dict[str, Any]] = None,
     *,
     run_id: Optional[str] = None,
+    batch_tasks: Optional[int] = None,
     **compile_kwargs: Any,
 ) -> Tuple[Dict[str, Any], Any]:
-    """Compile and run ``flow`` locally; returns (plan, metaflow.Run)."""
+    """Compile and run ``flow`` locally; returns (plan, metaflow.Run). ``batch_tasks``: run
+    large fan-outs in (in-process) batches, as an engine's child executions would."""
     ids = orchestrator_module("ids")
     local_driver = orchestrator_module("local_driver")
     plan = compile_flow(flow, root, **compile_kwargs)
@@ -100,7 +102,9 @@ def run_flow(
     os.environ.clear()
     os.environ.update(isolated_env(root))
     try:
-        local_driver.run_plan_locally(plan, run_id, params or {}, max_parallel=2, log=lambda _l: None)
+        local_driver.run_plan_locally(
+            plan, run_id, params or {}, max_parallel=2, log=lambda _l: None, batch_tasks=batch_tasks
+        )
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import json
 from typing import Any, Callable, Dict, List, Optional
 
 import pytest
@@ -203,3 +204,189 @@ def test_run_ids_are_safe() -> None:
     with pytest.raises(ValueError, match="O19"):
         ids.check_id("12345")
     assert ids.task_id("a", (0, 1)) == ids.task_id("a", [0, 1]) != ids.task_id("a", (1, 0))
+
+
+# -- scale: large foreach fan-outs in batches --------------------------------------------------
+class Engine:
+    """Scripted engine with child executions: each batch runs ``execute_batch`` on a JSON copy of
+    its spec (as a child workflow gets it) and counts the tasks each execution ran itself."""
+
+    def __init__(self, outputs: Callable[[Dict[str, Any]], Dict[str, Any]], fail_on: Optional[Callable[[Dict[str, Any]], bool]] = None) -> None:
+        self.outputs = outputs
+        self.fail_on = fail_on or (lambda spec: False)
+        self.specs: List[Dict[str, Any]] = []
+        self.batches: List[Dict[str, Any]] = []
+        self.own_tasks: Dict[str, int] = {}  # execution name -> tasks it ran itself
+        self.hold: Optional[asyncio.Event] = None  # set: batches without split 0 wait for it
+        self.cancelled: List[str] = []
+
+    def run_task_for(self, execution: str) -> Callable[[Dict[str, Any]], Any]:
+        async def run_task(spec: Dict[str, Any]) -> Dict[str, Any]:
+            spec = json.loads(json.dumps(spec))  # what an engine stores is JSON
+            self.specs.append(spec)
+            self.own_tasks[execution] = self.own_tasks.get(execution, 0) + 1
+            await asyncio.sleep(0)
+            if self.fail_on(spec):
+                raise errors.TaskFailed(1, spec["pathspec"])
+            out = {"foreach_num_splits": None, "switch_to": None}
+            out.update(self.outputs(spec))
+            return out
+
+        return run_task
+
+    async def run_batch(self, batch: Dict[str, Any]) -> Dict[str, Any]:
+        batch = json.loads(json.dumps(batch))
+        self.batches.append(batch)
+        if self.hold is not None and batch["splits"][0] > 0:  # the batch holding split 0 runs
+            try:
+                await self.hold.wait()
+            except asyncio.CancelledError:
+                self.cancelled.append(batch["name"])
+                raise
+        result = await executor.execute_batch(batch, self.run_task_for(batch["name"]), run_batch=self.run_batch)
+        return json.loads(json.dumps(result))
+
+    def run(self, plan: Dict[str, Any], **limits: int) -> Any:
+        try:
+            run = executor.execute_plan(plan, RUN_ID, {}, self.run_task_for("run"), run_batch=self.run_batch, **limits)
+            return asyncio.run(asyncio.wait_for(run, 120))  # a hang fails the test
+        except Exception as exc:  # noqa: BLE001 -- returned for the test to inspect
+            return exc
+
+
+def _shape(specs: List[Dict[str, Any]]) -> List[tuple]:
+    """What a run did, independent of order: each task with its inputs and split index."""
+    return sorted((s["step"], s["task_id"], tuple(s.get("input_paths") or ()), s.get("split_index")) for s in specs)
+
+
+@pytest.mark.parametrize("batch_tasks", [1, 2, 3, 7])
+def test_batched_nested_foreach_runs_exactly_the_tasks_of_an_inline_run(plans: Dict[str, Any], batch_tasks: int) -> None:
+    splits = {"start": 7, "outer_body": 5, "middle_body": 3}
+    outputs = lambda s: {"foreach_num_splits": splits.get(s["step"])}  # noqa: E731
+    inline, result = walk(plans["nested_foreach"], outputs)
+    assert isinstance(result, dict) and result["batches"] == 0
+    engine = Engine(outputs)
+    workflow_tasks = 2 * batch_tasks
+    batched = engine.run(plans["nested_foreach"], batch_tasks=batch_tasks, workflow_tasks=workflow_tasks)
+    assert isinstance(batched, dict), batched
+    assert engine.batches, "nothing was batched"
+    # the same tasks, with the same inputs in the same (split) order, and each exactly once
+    assert _shape(engine.specs) == _shape(inline)
+    assert batched["task_count"] == len(inline) == len(engine.specs)
+    assert sum(engine.own_tasks.values()) == len(inline)
+    # every batch stayed within its budget (one split more: a single split cannot be cut)
+    per_split = max(executor.foreach_body(plans["nested_foreach"], s)[1] for s in splits)
+    for name, count in engine.own_tasks.items():
+        if name != "run":
+            assert count <= workflow_tasks + per_split, (name, count)
+    names = [b["name"] for b in engine.batches]
+    assert len(set(names)) == len(names)  # unique: engines use them in child execution ids
+    for name in names:
+        ids.check_id(name)
+
+
+def test_ten_thousand_splits_run_in_bounded_executions(plans: Dict[str, Any]) -> None:
+    """A 10,000-wide foreach: the run's own execution runs a handful of tasks, every batch at
+    most WORKFLOW_TASKS, and the join reads all 10,000 inputs in split order."""
+    plan = plans["nested_foreach"]
+    width = 10000
+    outputs = lambda s: {"foreach_num_splits": {"start": width}.get(s["step"], 1)}  # noqa: E731
+    engine = Engine(outputs)
+    result = engine.run(plan)
+    assert isinstance(result, dict), result
+    steps = by_step(engine.specs)
+    assert len(steps["outer_body"]) == width
+    join = steps["outer_join"]
+    assert len(join) == 1 and len(join[0]["input_paths"]) == width
+    by_path = {"%s/%s/%s" % (RUN_ID, s["step"], s["task_id"]): s for s in engine.specs}
+    assert [by_path[p]["foreach_path"] for p in join[0]["input_paths"]] == [[i] for i in range(width)]
+    assert engine.own_tasks["run"] <= 5  # init, start, outer_join, end
+    assert max(count for name, count in engine.own_tasks.items() if name != "run") <= executor.WORKFLOW_TASKS
+    assert result["task_count"] == len(engine.specs) and result["batches"] == len(
+        [b for b in engine.batches if b["foreach_step"] == "start"]
+    )
+    assert result["batches"] <= executor.BATCH_TASKS
+
+
+def test_small_foreach_stays_inline(plans: Dict[str, Any]) -> None:
+    engine = Engine(lambda s: {"foreach_num_splits": 2})
+    result = engine.run(plans["nested_foreach"])
+    assert isinstance(result, dict) and result["batches"] == 0 and not engine.batches
+    assert list(engine.own_tasks) == ["run"]
+
+
+def test_failed_batch_fails_the_run_and_cancels_the_other_batches(plans: Dict[str, Any]) -> None:
+    engine = Engine(
+        lambda s: {"foreach_num_splits": 40 if s["step"] == "start" else 1},
+        fail_on=lambda s: s["step"] == "outer_body" and s["split_index"] == 0,
+    )
+    engine.hold = asyncio.Event()  # batches after the first never finish on their own
+    result = engine.run(plans["nested_foreach"], batch_tasks=8)
+    assert isinstance(result, errors.TaskFailed), result
+    held = [b["name"] for b in engine.batches if b["splits"][0] > 0]
+    assert len(held) > 1 and sorted(engine.cancelled) == sorted(held)  # nested batches too
+    assert "outer_join" not in by_step(engine.specs) and "end" not in by_step(engine.specs)
+
+
+def test_batch_that_loses_splits_fails_clearly(plans: Dict[str, Any]) -> None:
+    engine = Engine(lambda s: {"foreach_num_splits": 30 if s["step"] == "start" else 1})
+
+    async def lossy(batch: Dict[str, Any]) -> Dict[str, Any]:
+        out = await Engine.run_batch(engine, batch)
+        out["delivered"] = out["delivered"][:-1]
+        return out
+
+    engine.run_batch = lossy  # type: ignore[method-assign]
+    result = engine.run(plans["nested_foreach"], batch_tasks=10)
+    assert isinstance(result, errors.PlanError) and "delivered" in str(result), result
+
+
+def test_resume_clones_inside_batches_as_inline(plans: Dict[str, Any]) -> None:
+    """Resume with batching: the same tasks are cloned as without it (clone decisions need to
+    know the batch's input was cloned) and the re-run step runs."""
+    plan = plans["nested_foreach"]
+    outputs = lambda s: {"foreach_num_splits": {"start": 9}.get(s["step"], 2)}  # noqa: E731
+    origin, _ = walk(plan, outputs)
+    resumed = dict(plan)
+    resumed["resume"] = {
+        "origin_run_id": "origin-0123",
+        "rerun": ["outer_join", "end"],
+        "origin_tasks": {"%s/%s" % (s["step"], s["task_id"]): outputs(s) for s in origin[1:]},
+    }
+    inline, _ = walk(resumed, outputs)
+    engine = Engine(outputs)
+    result = engine.run(resumed, batch_tasks=4)
+    assert isinstance(result, dict) and engine.batches
+    clones = lambda specs: sorted((s["step"], s["task_id"], s.get("clone_from")) for s in specs)  # noqa: E731
+    assert clones(engine.specs) == clones(inline)
+    cloned_steps = {s["step"] for s in engine.specs if s.get("clone_from")}
+    assert {"start", "outer_body", "leaf"} <= cloned_steps and "outer_join" not in cloned_steps
+
+
+@pytest.mark.parametrize("splits,per_split,batch_tasks", [(10000, 1, 500), (1000, 3, 500), (7, 2, 1), (5, 100, 50), (10**6, 1, 500)])
+def test_batch_ranges_cover_every_split_once(splits: int, per_split: int, batch_tasks: int) -> None:
+    ranges = executor.batch_ranges(splits, per_split, batch_tasks)
+    assert ranges[0][0] == 0 and ranges[-1][1] == splits
+    assert all(a < b for a, b in ranges) and all(ranges[i][1] == ranges[i + 1][0] for i in range(len(ranges) - 1))
+    assert len(ranges) <= max(2, batch_tasks)
+    if splits * per_split <= batch_tasks * batch_tasks:  # not capped: each range fits one batch
+        assert all((b - a) * per_split <= max(batch_tasks, per_split) for a, b in ranges)
+
+
+def test_batch_spec_errors_are_clear(plans: Dict[str, Any]) -> None:
+    plan = plans["nested_foreach"]
+    with pytest.raises(errors.PlanError, match="not a batch spec"):
+        asyncio.run(executor.execute_batch({"plan": plan}, lambda s: None))
+    bad = {"kind": "batch", "name": "x", "run_id": RUN_ID, "plan": plan, "foreach_step": "leaf",
+           "foreach_path": [], "input_path": "p", "join": "inner_join", "splits": [0, 2]}
+    with pytest.raises(errors.PlanError, match="not a foreach step"):
+        asyncio.run(executor.execute_batch(bad, lambda s: None))
+    with pytest.raises(errors.PlanError, match="empty split range"):
+        asyncio.run(executor.execute_batch(dict(bad, foreach_step="start", splits=[3, 3]), lambda s: None))
+
+
+def test_foreach_body_counts_one_level(plans: Dict[str, Any]) -> None:
+    plan = plans["nested_foreach"]
+    assert executor.foreach_body(plan, "start") == ("outer_join", 2)  # outer_body + middle_join
+    assert executor.foreach_body(plan, "outer_body") == ("middle_join", 2)  # middle_body + inner_join
+    assert executor.foreach_body(plan, "middle_body") == ("inner_join", 2)  # leaf + leaf_second

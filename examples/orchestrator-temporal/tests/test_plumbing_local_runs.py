@@ -47,8 +47,10 @@ def test_split_in_branch_with_custom_start_and_end(tmp_path: Path) -> None:
 
 
 def test_nested_foreach_three_levels(tmp_path: Path) -> None:
-    # 2 x 1 x 2 keeps the run short; the 2 x 2 x 2 walk is pinned in test_plumbing_executor
-    _, run = run_flow(FLOWS / "nested_foreach.py", tmp_path, {"middle_width": 1, "inner_width": 2})
+    # 2 x 1 x 2 keeps the run short; the 2 x 2 x 2 walk is pinned in test_plumbing_executor.
+    # batch_tasks=2: the outer and inner fan-outs run in batches (one split each), the path a
+    # large foreach takes on an engine, so the joins read inputs written by other executions.
+    _, run = run_flow(FLOWS / "nested_foreach.py", tmp_path, {"middle_width": 1, "inner_width": 2}, batch_tasks=2)
     assert run.successful
     assert run["outer_join"].task.data.labels == ["A1X", "A1Y", "B1X", "B1Y"]
     assert len(list(run["leaf_second"])) == 4 and len(list(run["inner_join"])) == 2

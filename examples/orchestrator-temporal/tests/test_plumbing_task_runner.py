@@ -120,3 +120,38 @@ def test_local_driver_retries_with_the_steps_budget(tmp_path: Path) -> None:
         os.environ.update(saved)
     assert waits == [30.0]
     assert any("attempt 1 of 2 failed" in line for line in lines)
+
+
+def _spec(step: str, node_type: str, nexts: List[str]) -> dict:
+    plan = {"flow_file": "/nonexistent/flow.py", "python": "/nonexistent/python", "top_level_args": [],
+            "steps": {step: {"type": node_type, "next": nexts}}}
+    return {"kind": "step", "step": step, "task_id": "t-1", "run_id": "r-1", "pathspec": "F/r-1/%s/t-1" % step,
+            "input_paths": ["r-1/start/t-0"], "split_index": None, "foreach_path": [], "plan": plan}
+
+
+def test_benchmark_noop_mode_runs_nothing_and_reports_the_fan_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Benchmark mode: no process (the plan's interpreter and flow do not exist), the scheduling
+    outputs a flow would report, one ledger line per task."""
+    ledger = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv(task_runner.NOOP_TASKS_ENV, '{"foreach_splits": 7, "ledger": "%s"}' % ledger)
+    assert task_runner.run_task(_spec("fan", "foreach", ["body"]), 0)["foreach_num_splits"] == 7
+    assert task_runner.run_task(_spec("loop", "split-switch", ["loop", "out"]), 1)["switch_to"] == "out"
+    assert task_runner.run_task(_spec("body", "linear", ["join"]), 0) == {"foreach_num_splits": None, "switch_to": None}
+    lines = [__import__("json").loads(line) for line in ledger.read_text().splitlines()]
+    assert [(t["step"], t["attempt"], t["input_paths"]) for t in lines] == [
+        ("fan", 0, ["r-1/start/t-0"]), ("loop", 1, ["r-1/start/t-0"]), ("body", 0, ["r-1/start/t-0"])]
+
+
+@pytest.mark.parametrize("value", ["1", "yes", "{}", '{"foreach_splits": 0}', '{"foreach_splits": true}', '{"foreach_splits": 3, "ledger": 5}'])
+def test_benchmark_noop_mode_rejects_a_bad_setting(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(task_runner.NOOP_TASKS_ENV, value)
+    with pytest.raises(errors.PlanError, match="for benchmarks only .* unset it to run flows"):
+        task_runner.run_task(_spec("fan", "foreach", ["body"]), 0)
+
+
+def test_benchmark_noop_mode_is_off_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(task_runner.NOOP_TASKS_ENV, raising=False)
+    assert task_runner.noop_settings() is None
+    with pytest.raises(Exception) as failure:  # the real path: this spec cannot build a command
+        task_runner.run_task(_spec("fan", "foreach", ["body"]), 0)
+    assert task_runner.NOOP_TASKS_ENV not in str(failure.value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
 from .orchestrator.deployment import DeploymentRecord
@@ -27,6 +28,9 @@ POLLER_FRESH_SECONDS = 90.0
 # With a live poller a workflow task is handed out in milliseconds; one still waiting after this
 # long means the pollers Temporal lists are gone (a worker that was killed).
 WORKFLOW_TASK_STUCK_SECONDS = 20.0
+# Temporal's default (10 s) is short for the workflow task that schedules a whole batch of a large
+# foreach on a busy machine: past it the task times out and starts over.
+WORKFLOW_TASK_TIMEOUT_SECONDS = 60
 
 
 async def _unless_missing(awaitable: Any, missing: Any = None) -> Any:
@@ -85,7 +89,8 @@ class Engine(EngineAPI):
         cron = record.schedule
         schedule = Schedule(
             action=ScheduleActionStartWorkflow(
-                WORKFLOW, args=[record.plan, None, {}], id=record.name, task_queue=self.task_queue
+                WORKFLOW, args=[record.plan, None, {}], id=record.name, task_queue=self.task_queue,
+                task_timeout=timedelta(seconds=WORKFLOW_TASK_TIMEOUT_SECONDS),
             ),
             spec=ScheduleSpec(
                 cron_expressions=[cron["cron"]] if cron else [],
@@ -128,7 +133,8 @@ class Engine(EngineAPI):
         async def start() -> None:
             client = await self.client()
             await client.start_workflow(
-                WORKFLOW, args=[record.plan, run_id, params], id=run_id, task_queue=self.task_queue
+                WORKFLOW, args=[record.plan, run_id, params], id=run_id, task_queue=self.task_queue,
+                task_timeout=timedelta(seconds=WORKFLOW_TASK_TIMEOUT_SECONDS),
             )
 
         self.run_async(start())

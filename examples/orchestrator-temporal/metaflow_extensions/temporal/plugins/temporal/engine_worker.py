@@ -6,6 +6,9 @@ The workflow only hands the plan to the template's engine-agnostic `execute_plan
 is an activity that calls `run_task` with Temporal's retries sized from the step's budget.
 A run that succeeded publishes its "finished" event (activity `publish_run_finished`), which
 starts the deployments with @trigger_on_finish on this flow (orchestrator/events.py).
+Scale: a foreach too large for one workflow history (51,200 events, 2,000 pending activities)
+runs in batches, each a child workflow running `execute_batch` (the plumbing decides when and
+how to cut; `executor.BATCH_TASKS` / `WORKFLOW_TASKS`). Terminating the run terminates them too.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():  # plumbing runs outside the sandbox's re-import
-    from .engine import WORKFLOW, Engine
+    from .engine import WORKFLOW, WORKFLOW_TASK_TIMEOUT_SECONDS, Engine
     from .names import ENGINE_NAME, ENV_PREFIX, RUN_ID_PREFIX
     from .orchestrator import events, executor, ids, local_driver, task_runner
     from .orchestrator.errors import EngineUnreachable
 
 HEARTBEAT_SECONDS = 10
+BATCH_WORKFLOW = WORKFLOW + "Batch"  # a child workflow: one batch of a large foreach
 _ENGINE_ENV: Dict[str, str] = {}  # the worker's --address/--namespace/--task-queue, for activities
 
 
@@ -57,31 +61,41 @@ async def publish_run_finished(plan: Dict[str, Any], run_id: str) -> List[str]:
     )
 
 
+async def run_task(spec: Dict[str, Any]) -> Dict[str, Any]:
+    """One task as an activity, with Temporal's retries sized from the step's budget."""
+    wait = max(1.0, 60.0 * float(spec["retry"].get("minutes_between_retries") or 0))
+    return await workflow.execute_activity(
+        run_metaflow_task,
+        spec,
+        start_to_close_timeout=timedelta(
+            seconds=float(spec["time_limit_seconds"]) + 2 * task_runner.TIME_LIMIT_SLACK_SECONDS
+        ),
+        heartbeat_timeout=timedelta(seconds=6 * HEARTBEAT_SECONDS),
+        retry_policy=RetryPolicy(
+            maximum_attempts=local_driver.attempts_allowed(spec),
+            initial_interval=timedelta(seconds=wait),
+            backoff_coefficient=1.0,
+        ),
+    )
+
+
+async def run_batch(batch: Dict[str, Any]) -> Dict[str, Any]:
+    """One batch of a large foreach as a child workflow (its own history and activity limits)."""
+    info = workflow.info()
+    return await workflow.execute_child_workflow(
+        BATCH_WORKFLOW, batch, id="%s.%s" % (info.workflow_id, batch["name"]), task_queue=info.task_queue,
+        task_timeout=timedelta(seconds=WORKFLOW_TASK_TIMEOUT_SECONDS),
+    )
+
+
 @workflow.defn(name=WORKFLOW)
 class PlanWorkflow:
     @workflow.run
     async def run(self, plan: Dict[str, Any], run_id: Optional[str], params: Dict[str, str]) -> Dict[str, Any]:
         # Scheduled runs get no run id: derive a valid one from the workflow id (O19).
         run_id = run_id or ids.make_run_id(RUN_ID_PREFIX, workflow.info().workflow_id)
-
-        async def run_task(spec: Dict[str, Any]) -> Dict[str, Any]:
-            wait = max(1.0, 60.0 * float(spec["retry"].get("minutes_between_retries") or 0))
-            return await workflow.execute_activity(
-                run_metaflow_task,
-                spec,
-                start_to_close_timeout=timedelta(
-                    seconds=float(spec["time_limit_seconds"]) + 2 * task_runner.TIME_LIMIT_SLACK_SECONDS
-                ),
-                heartbeat_timeout=timedelta(seconds=6 * HEARTBEAT_SECONDS),
-                retry_policy=RetryPolicy(
-                    maximum_attempts=local_driver.attempts_allowed(spec),
-                    initial_interval=timedelta(seconds=wait),
-                    backoff_coefficient=1.0,
-                ),
-            )
-
         try:
-            result = await executor.execute_plan(plan, run_id, params, run_task)
+            result = await executor.execute_plan(plan, run_id, params, run_task, run_batch=run_batch)
         except Exception as exc:  # fail the run (not the workflow task, which would retry forever)
             raise ApplicationError("run %s failed: %s" % (run_id, exc.__cause__ or exc), non_retryable=True)
         try:  # as Argo's safe_publish: a publishing problem never fails the finished run
@@ -97,6 +111,16 @@ class PlanWorkflow:
         return result
 
 
+@workflow.defn(name=BATCH_WORKFLOW)
+class BatchWorkflow:
+    @workflow.run
+    async def run(self, batch: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            return await executor.execute_batch(batch, run_task, run_batch=run_batch)
+        except Exception as exc:  # fails the parent run's batch (never a workflow-task retry loop)
+            raise ApplicationError("batch %s failed: %s" % (batch.get("name"), exc.__cause__ or exc), non_retryable=True)
+
+
 async def serve(address: str, namespace: str, task_queue: str, ready_file: Optional[str], max_tasks: int) -> None:
     from temporalio.client import Client
     from temporalio.worker import Worker
@@ -109,7 +133,7 @@ async def serve(address: str, namespace: str, task_queue: str, ready_file: Optio
     worker = Worker(
         client,
         task_queue=task_queue,
-        workflows=[module.PlanWorkflow],
+        workflows=[module.PlanWorkflow, module.BatchWorkflow],
         activities=[module.run_metaflow_task, module.publish_run_finished],
         max_concurrent_activities=max_tasks,
     )

@@ -37,9 +37,16 @@ Interface (stable; the deployer, CLI and engine code build on it)
     A task spec holds ``kind`` ("init"|"step"), ``step``, ``run_id``, ``task_id``,
     ``pathspec``, ``input_paths``, ``split_index``, ``retry{...}``, ``max_user_code_retries``,
     ``time_limit_seconds``, ``resources`` and the slice of the plan the task needs (``plan``).
+``await executor.execute_plan(..., run_batch=None, batch_tasks=BATCH_TASKS, workflow_tasks=WORKFLOW_TASKS)``
+    With ``run_batch(batch_spec) -> awaitable[dict]`` (e.g. a child workflow running
+    ``execute_batch``), a foreach too large for one execution's history runs in batches of split
+    ranges; the join still gets every input in split order. Result adds ``task_count`` and
+    ``batches``. ``await executor.execute_batch(batch_spec, run_task, *, run_batch=None)`` runs one.
 ``task_runner.run_task(task_spec, retry_count, *, log=print, cancel=None) -> dict``
     Runs attempt ``retry_count`` (0-based) of a task as a subprocess in its own session; raises
-    ``errors.TaskFailed(exit_code)`` / ``errors.TaskTimedOut``.
+    ``errors.TaskFailed(exit_code)`` / ``errors.TaskTimedOut``. Benchmarks only: with
+    ``<ENV_PREFIX>BENCHMARK_NOOP_TASKS`` set in the worker's environment it runs no process (see
+    ``task_runner``).
 ``resume.resume_plan(plan, origin_run_id, step_to_rerun=None) -> (plan, params)``
     Client side: a copy of ``plan`` with ``resume{origin_run_id, rerun, origin_tasks}`` and the
     origin's parameters; ``execute_plan`` then clones (``step --clone-only``) or runs each task.
@@ -49,8 +56,9 @@ Interface (stable; the deployer, CLI and engine code build on it)
     (``engine.start_run``) with the payload mapped to parameters and the event in
     ``plan["trigger_events"]`` (tasks see it as ``current.trigger``). An engine calls
     ``publish_run_finished`` when a run succeeded (``@trigger_on_finish``).
-``local_driver.run_plan_locally(plan, run_id, params, *, max_parallel=2, log=print) -> dict``
-    Reference driver without an engine: thread pool + native retries.
+``local_driver.run_plan_locally(plan, run_id, params, *, max_parallel=2, log=print, batch_tasks=None) -> dict``
+    Reference driver without an engine: thread pool + native retries (``batch_tasks``: batches
+    run in-process, as an engine's child executions would).
 ``executor.init_spec(plan, run_id, params)``, ``executor.step_spec(plan, run_id, step,
 foreach_path, iteration, input_paths, split_index)``
     The task specs ``run_task`` takes (used by the executor and by the task entry).

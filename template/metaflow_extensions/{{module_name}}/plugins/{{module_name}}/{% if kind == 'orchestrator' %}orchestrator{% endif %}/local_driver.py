@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Optional
 
 from . import task_runner
 from .errors import TaskFailed
-from .executor import execute_plan
+from .executor import execute_batch, execute_plan
 
 Log = Callable[[str], Any]
 
@@ -66,9 +66,13 @@ def run_plan_locally(
     *,
     max_parallel: int = 2,
     log: Log = print,
+    batch_tasks: Optional[int] = None,
 ) -> Dict[str, Any]:
     """Run the whole flow as ``run_id`` here; returns the executor's result, raises on failure.
 
+    ``batch_tasks``: run foreach fan-outs larger than this in batches, each an in-process
+    ``execute_batch`` -- the path an engine's child executions take (see ``executor``), here
+    without the engine; None (default) runs every fan-out inline.
     Interrupted (e.g. Ctrl-C), it kills the running tasks' process groups before returning.
     """
     pool = ThreadPoolExecutor(max_workers=max(1, int(max_parallel)), thread_name_prefix="task")
@@ -82,7 +86,15 @@ def run_plan_locally(
                 pool, lambda: run_with_retries(spec, log=log, cancel=cancel)
             )
 
-        return await execute_plan(plan, run_id, params or {}, run_task)
+        if batch_tasks is None:
+            return await execute_plan(plan, run_id, params or {}, run_task)
+
+        async def run_batch(batch: Dict[str, Any]) -> Dict[str, Any]:
+            return await execute_batch(batch, run_task, run_batch=run_batch)
+
+        return await execute_plan(
+            plan, run_id, params or {}, run_task, run_batch=run_batch, batch_tasks=batch_tasks
+        )
 
     try:
         return asyncio.run(main())

@@ -25,6 +25,19 @@ is cloned from the origin run (``step --clone-only``, no user code) when every i
 cloned, its step is not to be re-run, and the origin has a successful task with the same
 deterministic task id; its scheduling outputs then come from the origin (``origin_tasks``).
 Every other task runs, with ``--clone-run-id`` naming the origin.
+
+Scale (``run_batch``): an engine keeps a bounded amount of state per execution (Temporal: 51,200
+history events and 2,000 pending activities per workflow, about 3.6 events per activity). When
+the engine passes ``run_batch``, a foreach fan-out too large for one execution runs as *batches*:
+contiguous ranges of split indices, each handed to ``run_batch(batch_spec)`` -- e.g. a child
+workflow -- which runs ``execute_batch`` on it: the body of those splits up to (not including)
+the foreach join, returning the paths that reach the join. The join then runs here with every
+input, in split order. A fan-out runs inline when ``splits x steps per split <= batch_tasks``
+and this execution's committed tasks stay within ``workflow_tasks``; otherwise it is cut into
+batches of at most ``batch_tasks`` tasks (at most ``batch_tasks`` batches: a batch still too
+large cuts itself again, so any width ends as a tree of bounded executions). A failed batch
+fails the run and cancels the batches still running. Without ``run_batch`` every fan-out runs
+inline (the local driver).
 """
 
 from __future__ import annotations
@@ -36,8 +49,15 @@ from . import ids
 from .errors import PlanError
 
 PLAN_SCHEMA = 1
+# Most foreach-body tasks one execution runs itself for one fan-out before it batches (and the
+# size of one batch); most tasks one execution commits to in all. Temporal: 1,500 tasks is about
+# 5,400 history events (warning at 10,240) with never more than 2,000 activities pending, and a
+# batch's first workflow task schedules at most 250 activities (it must finish in its timeout).
+BATCH_TASKS = 250
+WORKFLOW_TASKS = 1500
 
 RunTask = Callable[[Dict[str, Any]], Awaitable[Dict[str, Any]]]
+RunBatch = Callable[[Dict[str, Any]], Awaitable[Dict[str, Any]]]
 
 # Keys of the plan a single step task needs; everything else stays out of task specs so the
 # engine's payloads (e.g. Temporal history) stay small.
@@ -142,6 +162,45 @@ def step_spec(
     }
 
 
+def foreach_body(plan: Dict[str, Any], foreach_step: str) -> Tuple[str, int]:
+    """(the foreach's join step, how many tasks one split runs at this foreach level).
+
+    Counts every step between the foreach and its join once (all branches of a static split,
+    every case of a switch); a nested foreach counts as its own step and join -- its body fans
+    out, and is budgeted, on its own when it runs.
+    """
+    steps = plan["steps"]
+    node = steps[foreach_step]
+    join = node.get("matching_join")
+    if not join or join not in steps or steps[join].get("join_split") != foreach_step:
+        raise PlanError("foreach step %r has no matching foreach join in the plan" % foreach_step)
+    seen: set = set()
+    todo = list(node["next"][:1])
+    while todo:
+        name = todo.pop()
+        if name == join or name in seen:
+            continue
+        if name not in steps:
+            raise PlanError("step %r goes to unknown step %r" % (foreach_step, name))
+        seen.add(name)
+        inner = steps[name]
+        if inner["type"] == "foreach" and inner.get("matching_join"):
+            todo.append(inner["matching_join"])  # skip the nested body
+        else:
+            todo.extend(inner["next"])
+    return join, max(1, len(seen))
+
+
+def batch_ranges(
+    splits: int, per_split: int, batch_tasks: int
+) -> List[Tuple[int, int]]:
+    """Cut ``splits`` split indices into contiguous ``[start, stop)`` ranges of at most
+    ``batch_tasks`` tasks each; at most ``batch_tasks`` ranges (a larger range cuts itself again)."""
+    per_batch = max(1, int(batch_tasks) // max(1, int(per_split)))
+    count = min(-(-splits // per_batch), max(2, int(batch_tasks)), splits)
+    return [(splits * i // count, splits * (i + 1) // count) for i in range(max(1, count))]
+
+
 class _Instance:
     """One task instance: where it sits in the graph and what it reads."""
 
@@ -162,25 +221,57 @@ class _Instance:
         self.split_index = split_index
 
 
+class _FanOut:
+    """A finished foreach task (``parent``, at ``path``) whose ``num`` splits are to run."""
+
+    __slots__ = ("parent", "path", "num")
+
+    def __init__(self, parent: _Instance, path: str, num: int) -> None:
+        self.parent = parent
+        self.path = path
+        self.num = num
+
+
 class _Execution:
     def __init__(
-        self, plan: Dict[str, Any], run_id: str, params: Dict[str, Any], run_task: RunTask
+        self,
+        plan: Dict[str, Any],
+        run_id: str,
+        params: Dict[str, Any],
+        run_task: RunTask,
+        run_batch: Optional[RunBatch] = None,
+        batch_tasks: int = BATCH_TASKS,
+        workflow_tasks: int = WORKFLOW_TASKS,
     ) -> None:
         check_plan(plan)
         ids.check_id(run_id, "run id")
+        if int(batch_tasks) < 1 or int(workflow_tasks) < 1:
+            raise PlanError("batch_tasks and workflow_tasks must be >= 1, got %r and %r" % (batch_tasks, workflow_tasks))
         self.plan = plan
         self.steps: Dict[str, Dict[str, Any]] = plan["steps"]
         self.run_id = run_id
         self.params = dict(params or {})
         self.run_task = run_task
+        self.run_batch = run_batch
+        self.batch_tasks = int(batch_tasks)
+        self.workflow_tasks = int(workflow_tasks)
         self.failure: Optional[BaseException] = None
         self.finished: List[str] = []
+        self.batched_tasks = 0  # tasks run by batches (their executions report the count)
+        self.batches = 0  # batches this execution started
+        self.running_batches: List["asyncio.Future[None]"] = []
+        self.committed = 0  # tasks this execution runs itself, counted or reserved
+        self.count_top_level = True  # count foreach-free tasks one by one (not in a batch)
         self.cardinality: Dict[Tuple[str, Tuple[int, ...]], int] = {}
         self.buckets: Dict[Tuple[str, Tuple[int, ...]], Dict[Any, str]] = {}
         self._sliced: Dict[Optional[str], Dict[str, Any]] = {}
+        self._bodies: Dict[str, Tuple[str, int]] = {}
         self.resume: Optional[Dict[str, Any]] = plan.get("resume") or None
         self.rerun = frozenset((self.resume or {}).get("rerun") or ())
         self.cloned: set = set()  # paths (run/step/task) of tasks cloned from the origin
+        # In a batch: deliveries to this (foreach join, foreach path) are collected, not joined.
+        self.stop_at: Optional[Tuple[str, Tuple[int, ...]]] = None
+        self.delivered: Dict[int, str] = {}
 
     # -- specs --------------------------------------------------------------------------------
     def _plan_for(self, step: Optional[str]) -> Dict[str, Any]:
@@ -211,6 +302,11 @@ class _Execution:
             return None
         return (self.resume.get("origin_tasks") or {}).get("%s/%s" % (inst.step, task_id))
 
+    def _body(self, foreach_step: str) -> Tuple[str, int]:
+        if foreach_step not in self._bodies:
+            self._bodies[foreach_step] = foreach_body(self.plan, foreach_step)
+        return self._bodies[foreach_step]
+
     # -- graph walking ------------------------------------------------------------------------
     def _path(self, step: str, task_id: str) -> str:
         return "%s/%s/%s" % (self.run_id, step, task_id)
@@ -227,6 +323,9 @@ class _Execution:
             if not foreach_path:
                 raise PlanError("foreach join %r reached outside a foreach" % target)
             ctx, idx = foreach_path[:-1], foreach_path[-1]
+            if self.stop_at == (target, ctx):  # a batch: the parent execution joins
+                self.delivered[idx] = path
+                return []
             bucket = self.buckets.setdefault((target, ctx), {})
             bucket[idx] = path
             expected = self.cardinality.get((node["join_split"], ctx))
@@ -248,7 +347,7 @@ class _Execution:
         # linear successor or switch merge: exactly one input (pitfall O18, O25)
         return [_Instance(target, foreach_path, 0, [path], None)]
 
-    def _successors(self, inst: _Instance, task_id: str, out: Dict[str, Any]) -> List[_Instance]:
+    def _successors(self, inst: _Instance, task_id: str, out: Dict[str, Any]) -> List[Any]:
         node = self.steps[inst.step]
         path = self._path(inst.step, task_id)
         nexts: List[str] = node["next"]
@@ -274,14 +373,23 @@ class _Execution:
                     "missing or the foreach produced no splits)" % (inst.step, num)
                 )
             self.cardinality[(inst.step, inst.foreach_path)] = num
-            child = nexts[0]
-            return [
-                _Instance(child, inst.foreach_path + (i,), 0, [path], i) for i in range(num)
-            ]
-        result: List[_Instance] = []
+            return [_FanOut(inst, path, num)]
+        result: List[Any] = []
         for target in nexts:  # static split: every branch; linear: the one successor
             result.extend(self._deliver(inst.step, path, inst.foreach_path, target))
         return result
+
+    def _record(self, exc: BaseException) -> None:
+        if isinstance(exc, asyncio.CancelledError):
+            raise exc
+        if self.failure is None:
+            self.failure = exc
+
+    async def _follow(self, successor: Any) -> None:
+        if isinstance(successor, _FanOut):
+            await self._fan_out(successor.parent, successor.path, 0, successor.num)
+        else:
+            await self._chain(successor)
 
     async def _chain(self, inst: Optional[_Instance]) -> None:
         # Linear stretches loop here instead of recursing, so long chains and long recursive
@@ -293,6 +401,8 @@ class _Execution:
                 spec["origin_run_id"] = self.resume["origin_run_id"]
                 if origin is not None:
                     spec["clone_from"] = "%s/%s/%s" % (self.resume["origin_run_id"], inst.step, spec["task_id"])
+            if self.count_top_level and not inst.foreach_path:
+                self.committed += 1
             try:
                 out = await self.run_task(spec)
                 if origin is not None:  # a clone runs no user code: the origin's outputs hold
@@ -300,21 +410,103 @@ class _Execution:
                     out = {"foreach_num_splits": origin.get("foreach_num_splits"), "switch_to": origin.get("switch_to")}
                 successors = self._successors(inst, spec["task_id"], out or {})
             except BaseException as exc:  # noqa: BLE001 -- recorded, re-raised by run()
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                if self.failure is None:
-                    self.failure = exc
+                self._record(exc)
                 return
             self.finished.append(spec["pathspec"])
-            if len(successors) == 1:
+            if len(successors) == 1 and isinstance(successors[0], _Instance):
                 inst = successors[0]
                 continue
             if successors:
-                await asyncio.gather(*(self._chain(s) for s in successors))
+                await asyncio.gather(*(self._follow(s) for s in successors))
             return
+
+    # -- fan-out: inline or in batches ----------------------------------------------------------
+    def _ranges(self, foreach_step: str, start: int, stop: int) -> Optional[List[Tuple[int, int]]]:
+        """None: run splits [start, stop) here (their tasks are reserved); else batch ranges."""
+        _join, per_split = self._body(foreach_step)
+        cost = (stop - start) * per_split
+        fits = cost <= self.batch_tasks and self.committed + cost <= self.workflow_tasks
+        if self.run_batch is None or fits or stop - start == 1:
+            self.committed += cost
+            return None
+        ranges = [(start + a, start + b) for a, b in batch_ranges(stop - start, per_split, self.batch_tasks)]
+        self.committed += len(ranges)
+        return ranges
+
+    async def _fan_out(self, parent: _Instance, path: str, start: int, stop: int) -> None:
+        """Run splits [start, stop) of the foreach task ``parent`` (at ``path``)."""
+        child = self.steps[parent.step]["next"][0]
+        ranges = self._ranges(parent.step, start, stop)
+        if ranges is None:
+            await asyncio.gather(
+                *(self._chain(_Instance(child, parent.foreach_path + (i,), 0, [path], i)) for i in range(start, stop))
+            )
+            return
+        tasks = [asyncio.ensure_future(self._batch(parent, path, a, b)) for a, b in ranges]
+        self.running_batches.extend(tasks)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def batch_spec(self, parent: _Instance, path: str, start: int, stop: int) -> Dict[str, Any]:
+        """What ``run_batch`` gets: enough to run splits [start, stop) anywhere (JSON-able)."""
+        join, _per_split = self._body(parent.step)
+        where = "".join(".%d" % i for i in parent.foreach_path)
+        return {
+            "kind": "batch",
+            "name": ids.sanitize_id_part("%s%s.%d-%d" % (self.steps[parent.step]["next"][0], where, start, stop - 1)),
+            "run_id": self.run_id,
+            "plan": self.plan,
+            "foreach_step": parent.step,
+            "foreach_path": list(parent.foreach_path),
+            "input_path": path,
+            "input_cloned": path in self.cloned,
+            "join": join,
+            "splits": [start, stop],
+            "batch_tasks": self.batch_tasks,
+            "workflow_tasks": self.workflow_tasks,
+        }
+
+    async def _batch(self, parent: _Instance, path: str, start: int, stop: int) -> None:
+        if self.failure is not None:
+            return
+        spec = self.batch_spec(parent, path, start, stop)
+        self.batches += 1
+        try:
+            out = await self.run_batch(spec)  # type: ignore[misc]
+            delivered = list((out or {}).get("delivered") or [])
+            if len(delivered) != stop - start:
+                raise PlanError(
+                    "batch %s of run %s delivered %d of %d splits to %r"
+                    % (spec["name"], self.run_id, len(delivered), stop - start, spec["join"])
+                )
+            self.batched_tasks += int(out.get("task_count") or 0)
+            self.cloned.update(out.get("cloned") or ())
+            joins: List[_Instance] = []
+            for offset, task_path in enumerate(delivered):
+                joins.extend(self._deliver(parent.step, task_path, parent.foreach_path + (start + offset,), spec["join"]))
+        except BaseException as exc:  # noqa: BLE001 -- recorded, re-raised by run()
+            self._record(exc)
+            for other in self.running_batches:  # the run fails: stop the rest
+                if other is not asyncio.current_task() and not other.done():
+                    other.cancel()
+            return
+        for inst in joins:
+            await self._chain(inst)
+
+    # -- entry points ---------------------------------------------------------------------------
+    def _result(self) -> Dict[str, Any]:
+        return {
+            "status": "SUCCEEDED",
+            "flow_name": self.plan["flow_name"],
+            "run_id": self.run_id,
+            "pathspec": "%s/%s" % (self.plan["flow_name"], self.run_id),
+            "tasks": list(self.finished),
+            "task_count": len(self.finished) + self.batched_tasks,
+            "batches": self.batches,
+        }
 
     async def run(self) -> Dict[str, Any]:
         init = self.init_spec()
+        self.committed += 1
         await self.run_task(init)  # failure propagates: nothing else has started
         self.finished.append(init["pathspec"])
         start = self.plan["start_step"]
@@ -324,24 +516,84 @@ class _Execution:
         await self._chain(_Instance(start, (), 0, [params_path], None))
         if self.failure is not None:
             raise self.failure
+        return self._result()
+
+    async def run_batch_spec(self, batch: Dict[str, Any]) -> Dict[str, Any]:
+        foreach_step = batch["foreach_step"]
+        if foreach_step not in self.steps or self.steps[foreach_step]["type"] != "foreach":
+            raise PlanError("batch %r names %r, not a foreach step of the plan" % (batch.get("name"), foreach_step))
+        start, stop = (int(x) for x in batch["splits"])
+        if not 0 <= start < stop:
+            raise PlanError("batch %r has an empty split range %r" % (batch.get("name"), batch["splits"]))
+        join, _per_split = self._body(foreach_step)
+        ctx = tuple(int(i) for i in batch["foreach_path"])
+        self.stop_at = (join, ctx)
+        self.count_top_level = False
+        if batch.get("input_cloned"):
+            self.cloned.add(batch["input_path"])
+        parent = _Instance(foreach_step, ctx, 0, [], None)
+        await self._fan_out(parent, batch["input_path"], start, stop)
+        if self.failure is not None:
+            raise self.failure
+        missing = [i for i in range(start, stop) if i not in self.delivered]
+        if missing:
+            raise PlanError("batch %r: splits %s never reached the join %r" % (batch.get("name"), missing[:5], join))
+        delivered = [self.delivered[i] for i in range(start, stop)]
         return {
-            "status": "SUCCEEDED",
-            "flow_name": self.plan["flow_name"],
             "run_id": self.run_id,
-            "pathspec": "%s/%s" % (self.plan["flow_name"], self.run_id),
-            "tasks": list(self.finished),
+            "name": batch.get("name"),
+            "delivered": delivered,
+            "cloned": [p for p in delivered if p in self.cloned],
+            "task_count": len(self.finished) + self.batched_tasks,
+            "batches": self.batches,
         }
 
 
 async def execute_plan(
-    plan: Dict[str, Any], run_id: str, params: Dict[str, Any], run_task: RunTask
+    plan: Dict[str, Any],
+    run_id: str,
+    params: Dict[str, Any],
+    run_task: RunTask,
+    *,
+    run_batch: Optional[RunBatch] = None,
+    batch_tasks: int = BATCH_TASKS,
+    workflow_tasks: int = WORKFLOW_TASKS,
 ) -> Dict[str, Any]:
     """Run the whole flow described by ``plan`` as run ``run_id``.
 
     ``run_task(spec)`` runs one task (kind "init" or "step") to completion, including the
     engine's retries, and returns ``{"foreach_num_splits": n|None, "switch_to": step|None}``;
-    it raises when the task failed for good. Returns ``{"status": "SUCCEEDED", "run_id",
-    "pathspec", "flow_name", "tasks": [task pathspecs in completion order]}``; raises the first
-    task failure (after letting running tasks finish) -- the run is failed.
+    it raises when the task failed for good. ``run_batch(batch_spec)``, optional, runs
+    ``execute_batch(batch_spec, ...)`` as a separate execution (e.g. a child workflow) and returns
+    its result; large foreach fan-outs then run in batches (see the module docstring). Returns
+    ``{"status": "SUCCEEDED", "run_id", "pathspec", "flow_name", "tasks": [pathspecs of the tasks
+    this execution ran, in completion order], "task_count": all tasks including batches',
+    "batches": batches started here}``; raises the first task failure (after letting running
+    tasks finish; batches still running are cancelled) -- the run is failed.
     """
-    return await _Execution(plan, run_id, params, run_task).run()
+    execution = _Execution(plan, run_id, params, run_task, run_batch, batch_tasks, workflow_tasks)
+    return await execution.run()
+
+
+async def execute_batch(
+    batch: Dict[str, Any], run_task: RunTask, *, run_batch: Optional[RunBatch] = None
+) -> Dict[str, Any]:
+    """Run one batch (a ``batch_spec`` from ``run_batch``): the splits' bodies up to the join.
+
+    Deterministic like ``execute_plan``; ``run_batch`` lets a batch too large for one execution
+    cut itself again. Returns ``{"delivered": [path reaching the join, per split in order],
+    "cloned": [those cloned from a resume origin], "task_count", "batches", "run_id", "name"}``;
+    raises the first task failure.
+    """
+    if not isinstance(batch, dict) or batch.get("kind") != "batch":
+        raise PlanError("not a batch spec: %r" % (type(batch).__name__,))
+    execution = _Execution(
+        batch["plan"],
+        batch["run_id"],
+        {},
+        run_task,
+        run_batch,
+        batch.get("batch_tasks", BATCH_TASKS),
+        batch.get("workflow_tasks", WORKFLOW_TASKS),
+    )
+    return await execution.run_batch_spec(batch)

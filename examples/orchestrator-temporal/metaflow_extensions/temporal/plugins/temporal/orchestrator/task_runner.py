@@ -5,6 +5,17 @@ Why a separate process in its own session: ``@timeout`` uses SIGALRM, which only
 process's main thread (pitfall O17), and a hard run-time limit must be able to kill the task
 together with everything it spawned (its process group). Output is streamed line by line to
 ``log`` as it comes, so engines can forward it as heartbeats or logs.
+
+Benchmark mode (never for real runs): with ``<ENV_PREFIX>BENCHMARK_NOOP_TASKS`` set in the
+environment of the process that runs tasks (an engine's worker, the local driver), ``run_task``
+launches no process and runs no flow code: each task only reports what the scheduler needs (a
+foreach step fans out ``foreach_splits`` times, a switch takes its first case that is not
+itself) and, with ``ledger``, appends one JSON line per task to that file. Engine overhead can so
+be measured alone, with the engine's real workflow and activities: ``benchmarks/`` and the
+scale test use it. It is read from ``os.environ`` only (never from Metaflow's config), its value
+must be a JSON object naming ``foreach_splits`` (anything else fails the task with a message),
+and the first no-op task of a process prints a warning. Nothing reaches the datastore or the
+metadata service: the Metaflow client sees no such run.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ from .errors import PlanError, TaskFailed, TaskTimedOut
 from .task_logs import LogCapture, save_task_logs
 
 OUTPUT_FILE_ENV = ENV_PREFIX + "OUTPUT_FILE"
+NOOP_TASKS_ENV = ENV_PREFIX + "BENCHMARK_NOOP_TASKS"  # benchmarks only: see the docstring
 # Extra time past the step's run-time limit before the hard kill: @timeout fires first (O17).
 TIME_LIMIT_SLACK_SECONDS = 60
 # How long a dump/probe command may take.
@@ -197,6 +209,62 @@ def task_cwd(plan: Dict[str, Any]) -> Optional[str]:
         return flow_dir
     return holder
 
+_NOOP_LOCK = threading.Lock()
+_NOOP_WARNED: List[bool] = []
+
+
+def noop_settings() -> Optional[Dict[str, Any]]:
+    """The benchmark no-op settings, or None (the normal case: tasks run for real)."""
+    raw = os.environ.get(NOOP_TASKS_ENV)
+    if raw is None or raw == "":
+        return None
+    try:
+        settings = json.loads(raw)
+    except ValueError:
+        settings = None
+    splits = settings.get("foreach_splits") if isinstance(settings, dict) else None
+    ledger = settings.get("ledger") if isinstance(settings, dict) else None
+    if not isinstance(splits, int) or isinstance(splits, bool) or splits < 1 or not isinstance(ledger, (str, type(None))):
+        raise PlanError(
+            '%s=%r is not a JSON object like {"foreach_splits": 1000, "ledger": "/path/ledger.jsonl"}; '
+            "it is for benchmarks only (tasks then run no flow code): unset it to run flows"
+            % (NOOP_TASKS_ENV, raw[:200])
+        )
+    return settings
+
+
+def run_noop_task(task_spec: Dict[str, Any], retry_count: int, settings: Dict[str, Any]) -> Dict[str, Any]:
+    """Benchmark mode: report what the scheduler needs, run nothing (see the module docstring)."""
+    if not _NOOP_WARNED:
+        _NOOP_WARNED.append(True)
+        sys.stderr.write(
+            "WARNING: %s is set: tasks run NO flow code (benchmark mode); unset it to run flows\n" % NOOP_TASKS_ENV
+        )
+    outputs: Dict[str, Any] = {"foreach_num_splits": None, "switch_to": None}
+    if task_spec["kind"] == "step":
+        node = task_spec["plan"]["steps"][task_spec["step"]]
+        if node["type"] == "foreach":
+            outputs["foreach_num_splits"] = int(settings["foreach_splits"])
+        elif node["type"] == "split-switch":
+            outputs["switch_to"] = next((s for s in node["next"] if s != task_spec["step"]), node["next"][0])
+    elif task_spec["kind"] != "init":
+        raise PlanError("unknown task kind %r" % (task_spec["kind"],))
+    if settings.get("ledger"):
+        line = json.dumps(
+            {
+                "pathspec": task_spec.get("pathspec"),
+                "kind": task_spec["kind"],
+                "step": task_spec["step"],
+                "attempt": retry_count,
+                "split_index": task_spec.get("split_index"),
+                "foreach_path": task_spec.get("foreach_path"),
+                "input_paths": task_spec.get("input_paths"),
+            }
+        )
+        with _NOOP_LOCK, open(settings["ledger"], "a", encoding="utf-8") as ledger:
+            ledger.write(line + "\n")
+    return outputs
+
 
 def run_task(
     task_spec: Dict[str, Any],
@@ -211,6 +279,9 @@ def run_task(
     ``TaskFailed(exit_code)`` on a non-zero exit and ``TaskTimedOut`` past the run-time limit.
     ``init`` is idempotent: a retried init whose ``_parameters`` task exists is skipped (O20).
     """
+    noop = noop_settings()
+    if noop is not None:  # benchmark mode only (see the module docstring)
+        return run_noop_task(task_spec, retry_count, noop)
     plan = task_spec["plan"]
     python = _python(plan)
     cwd = task_cwd(plan)
