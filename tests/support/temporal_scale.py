@@ -79,6 +79,9 @@ async def main(address, run_id, timeout):
     print(json.dumps({"result": result, "error": error, "workflows": workflows}))
 
 asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
+sys.stdout.flush()
+import os
+os._exit(0)  # the Temporal client's core threads may abort the interpreter's finalization
 '''
 
 
