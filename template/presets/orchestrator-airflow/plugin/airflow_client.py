@@ -9,6 +9,7 @@ What `engine.py` needs to deploy and run compiled DAGs, and nothing else:
     client.set_paused("mf_myflow", False)
     client.trigger("mf_myflow", "airflow-1a2b3c", conf={"alpha": 0.5})
     client.get_run("mf_myflow", "airflow-1a2b3c").state             # queued / running / success / failed
+    client.find_run("airflow-1a2b3c"); client.set_run_state("mf_myflow", "airflow-1a2b3c", "failed", note="why")
     client.task_instances("mf_myflow", "airflow-1a2b3c")            # try numbers and map indexes
     client.list_dags(tags=["metaflow"]); client.delete_dag("mf_myflow")
 
@@ -48,7 +49,7 @@ class AirflowError(Exception):
 
 class AirflowUnreachable(AirflowError):
     def __init__(self, url: str, cause: str) -> None:
-        self.url = url
+        self.url, self.cause = url, cause
         super().__init__("Cannot reach Airflow at %s (%s). Is it running? Start the devstack with "
                          "`python devstack/run.py up`." % (url, cause))
 
@@ -87,6 +88,7 @@ class DagRun:
     queued_at: Optional[str] = None
     start_date: Optional[str] = None
     end_date: Optional[str] = None
+    note: Optional[str] = None
 
     @property
     def finished(self) -> bool:
@@ -406,6 +408,24 @@ class AirflowClient:
         raw = self.call("GET", "/api/v2/dags/%s/dagRuns/%s" % (_q(check_dag_id(dag_id)), _q(run_id)), missing_ok=True)
         return _dag_run(raw) if raw else None
 
+    def find_run(self, run_id: str) -> Optional[DagRun]:
+        """The run with exactly this id in any DAG (Metaflow's status/terminate know only the run id)."""
+        check_run_id(run_id)
+        found = [_dag_run(raw) for raw in self._pages("/api/v2/dags/~/dagRuns", "dag_runs", [("run_id_pattern", run_id)])]
+        exact = [run for run in found if run.run_id == run_id]
+        if len(exact) > 1:
+            raise AirflowConflict("run id %r exists in several DAGs (%s) at %s" % (run_id, ", ".join(r.dag_id for r in exact), self.url))
+        return exact[0] if exact else None
+
+    def set_run_state(self, dag_id: str, run_id: str, state: str, note: Optional[str] = None) -> DagRun:
+        """Mark a run ``failed`` / ``success`` / ``queued`` (Airflow stops its running tasks); optional note."""
+        body: Dict[str, Any] = {"state": state}
+        if note is not None:
+            body["note"] = note
+        raw = self.call("PATCH", "/api/v2/dags/%s/dagRuns/%s" % (_q(check_dag_id(dag_id)), _q(check_run_id(run_id))), body,
+                        query=[("update_mask", key) for key in body])
+        return _dag_run(raw)
+
     def task_instances(self, dag_id: str, run_id: str) -> List[TaskInstance]:
         """Every task instance of the run, one per map index for mapped tasks, sorted by (task, index)."""
         path = "/api/v2/dags/%s/dagRuns/%s/taskInstances" % (_q(check_dag_id(dag_id)), _q(run_id))
@@ -485,4 +505,4 @@ def _dag_info(raw: Dict[str, Any]) -> DagInfo:
 def _dag_run(raw: Dict[str, Any]) -> DagRun:
     return DagRun(dag_id=raw["dag_id"], run_id=raw["dag_run_id"], state=str(raw.get("state")),
                   conf=raw.get("conf") or {}, queued_at=raw.get("queued_at"), start_date=raw.get("start_date"),
-                  end_date=raw.get("end_date"))
+                  end_date=raw.get("end_date"), note=raw.get("note"))
