@@ -37,6 +37,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 DEFAULT_TIMEOUT_S = 20.0
 PAGE = 100
+SERVER_ERROR_WAITS = (1.0, 2.0, 4.0)
 TERMINAL_RUN_STATES = ("success", "failed")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _DAG_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -64,6 +65,10 @@ class AirflowNotFound(AirflowError):
 
 class AirflowConflict(AirflowError):
     """The request clashes with existing state (a run id already used, a DAG still running)."""
+
+
+class AirflowServerError(AirflowError):
+    """Airflow answered HTTP 5xx (after the retries of requests that are safe to repeat)."""
 
 
 class DagImportError(AirflowError):
@@ -275,13 +280,24 @@ class AirflowClient:
         return self._token
 
     def call(self, method: str, path: str, body: Any = None, query: Optional[Iterable] = None,
-             missing_ok: bool = False) -> Any:
-        """One API call with the bearer token (refreshed once if Airflow rejects it)."""
-        for attempt in (0, 1):
+             missing_ok: bool = False, retry_server_errors: Optional[bool] = None) -> Any:
+        """One API call with the bearer token (refreshed once if Airflow rejects it).
+
+        A server error (HTTP 5xx: on SQLite, "database is locked" while the scheduler writes) is
+        retried after 1, 2 and 4 s for requests that are safe to repeat (every method but POST,
+        unless ``retry_server_errors`` says otherwise).
+        """
+        retry_5xx = method != "POST" if retry_server_errors is None else retry_server_errors
+        refreshed, waits = False, list(SERVER_ERROR_WAITS)
+        while True:
             try:
-                return self._raw(method, path, body, token=self.token(refresh=attempt == 1), query=query)
+                return self._raw(method, path, body, token=self.token(refresh=refreshed), query=query)
             except _HTTPFailure as exc:
-                if exc.code in (401, 403) and attempt == 0:
+                if exc.code in (401, 403) and not refreshed:
+                    refreshed = True
+                    continue
+                if exc.code >= 500 and retry_5xx and waits:
+                    time.sleep(waits.pop(0))
                     continue
                 if exc.code in (401, 403):
                     raise AirflowAuthError("Airflow at %s refused %s %s for user %r (HTTP %d: %s)"
@@ -292,8 +308,8 @@ class AirflowClient:
                     raise AirflowNotFound("Airflow at %s: %s" % (self.url, exc.detail))
                 if exc.code == 409:
                     raise AirflowConflict("Airflow at %s: %s" % (self.url, exc.detail))
-                raise AirflowError("Airflow at %s answered HTTP %d to %s %s: %s" % (self.url, exc.code, method, path, exc.detail))
-        raise AssertionError("unreachable")
+                error = AirflowServerError if exc.code >= 500 else AirflowError
+                raise error("Airflow at %s answered HTTP %d to %s %s: %s" % (self.url, exc.code, method, path, exc.detail))
 
     def _pages(self, path: str, key: str, query: Iterable = ()) -> List[Dict[str, Any]]:
         items: List[Dict[str, Any]] = []
@@ -397,7 +413,18 @@ class AirflowClient:
         if self.get_run(dag_id, run_id) is not None:
             raise AirflowConflict("DAG %r already has a run with id %r (Airflow at %s)" % (dag_id, run_id, self.url))
         try:
-            raw = self.call("POST", "/api/v2/dags/%s/dagRuns" % _q(dag_id), body)
+            raw = None
+            for wait in (*SERVER_ERROR_WAITS, None):
+                try:
+                    raw = self.call("POST", "/api/v2/dags/%s/dagRuns" % _q(dag_id), body)
+                    break
+                except AirflowServerError:
+                    if wait is None:
+                        raise
+                    time.sleep(wait)
+                    created = self.get_run(dag_id, run_id)  # the failed answer may hide a created run
+                    if created is not None:
+                        return created
         except AirflowNotFound:
             raise AirflowNotFound("DAG %r is not known to Airflow at %s (not parsed yet, or deleted)" % (dag_id, self.url))
         except AirflowConflict:
