@@ -3,7 +3,7 @@
 
 What `engine.py` needs to deploy and run compiled DAGs, and nothing else:
 
-    client = AirflowClient("http://127.0.0.1:8080", username="admin", password_file=".devstack/airflow/passwords.json")
+    client = AirflowClient.from_settings(engine.setting)           # API_URL, USERNAME, PASSWORD_FILE settings
     mtime = write_dag_file(dags_folder, "mf_myflow.py", source)    # atomic: never a half-written file
     client.wait_for_dag("mf_myflow", "mf_myflow.py", since=mtime)   # parsed, or DagImportError with Airflow's text
     client.set_paused("mf_myflow", False)
