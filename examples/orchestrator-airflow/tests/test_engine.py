@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 HELLO = REPO / "flows" / "hello_flow.py"
 FAILING = Path(__file__).resolve().parent / "deployer_flows" / "failing_flow.py"
 SCHEDULED = Path(__file__).resolve().parent / "deployer_flows" / "scheduled_flow.py"
+PLUMBING_FLOWS = Path(__file__).resolve().parent / "plumbing_flows"
 PREFIX = "METAFLOW_MF_AIRFLOW_"
 RUN_TIMEOUT_S = 240
 
@@ -115,6 +116,17 @@ def test_schedule_becomes_the_dag_schedule(stack: Dict[str, str], tmp_path: Path
     info = client(stack).get_dag("ScheduledFlow")
     assert info is not None and not info.is_paused
     assert "0 3 * * *" in str(info.timetable_summary)  # @schedule(cron="0 3 * * ? *")
+
+
+@pytest.mark.parametrize("flow,shape", [("nested_foreach.py", "nested-foreach"),
+                                        ("switch_in_foreach.py", "a split-switch inside a foreach")])
+def test_shapes_airflow_cannot_map_are_refused_at_create(stack: Dict[str, str], tmp_path: Path, flow: str, shape: str) -> None:
+    with pytest.raises(RuntimeError) as failure:
+        deployer(PLUMBING_FLOWS / flow, stack, tmp_path).create()
+    text = str(failure.value)
+    assert "not supported" in text and shape in text, text  # O26
+    written = sorted(p.name for p in Path(stack[PREFIX + "DAGS_FOLDER"]).glob("metaflow_Plumbing*"))
+    assert written == [], "a refused flow left files in the DAGs folder: %s" % written
 
 
 def _closed_port() -> int:
