@@ -1,5 +1,7 @@
 """The Airflow 3 preset's devstack, assembled from template/presets/orchestrator-airflow/ for tests
-and benchmarks (the preset folder is not wired into the rendered template yet).
+and benchmarks without rendering a whole repository (a generated `preset=airflow` repository has
+the same three files; its settings are named after MODULE_NAME, the preset's default module, so
+tests/presets/airflow/test_airflow_compliance.py runs a generated repository on this devstack).
 
 A project directory gets what a generated repository would: devstack/run.py (the generic process
 manager), devstack/airflow_stack.py and devstack/services.json (rendered). `Devstack` drives it

@@ -54,6 +54,8 @@ BAD = [
     Bad({"kind": "scheduler"}, "kind", "orchestrator"),
     Bad({"kind": "orchestrator", "preset": "slurm"}, "preset", "temporal"),
     Bad({"kind": "backend", "preset": "temporal"}, "preset", "slurm"),
+    Bad({"kind": "backend", "preset": "airflow"}, "preset", "slurm"),
+    Bad({"kind": "orchestrator", "preset": "airflow", "engine_name": "airflow"}, "engine_name", "pick another"),
     Bad({"ci": "maybe"}, "ci", "ci=true", copier_rejects=False),
     Bad({"engine": "my-scheduler"}, "engine", "engine_name", copier_rejects=False),
     Bad({"module_name": "x"}, "module_name", "computed", copier_rejects=False),

@@ -15,7 +15,7 @@ import pytest
 
 from support.generate import render_snapshot
 
-PRESETS = [("orchestrator", "temporal"), ("orchestrator", "blank"), ("backend", "slurm"), ("backend", "blank")]
+PRESETS = [("orchestrator", "temporal"), ("orchestrator", "airflow"), ("orchestrator", "blank"), ("backend", "slurm"), ("backend", "blank")]
 PIP = re.compile(r"pip install ((?:'[^']+'|\"[^\"]+\"|[A-Za-z0-9_.\[\]-]+)(?:\s+(?:'[^']+'|\"[^\"]+\"|[A-Za-z0-9_.\[\]-]+))*)")
 APT = re.compile(r"apt-get install ((?:[a-z0-9][a-z0-9.+-]*\s*)+)")
 

@@ -33,7 +33,8 @@ from support.generate import render_snapshot
 HERE = Path(__file__).resolve().parent
 COMPOSE_SCHEMA = HERE / "schemas" / "compose-spec.json"
 BIN = Path(sys.executable).parent
-KINDS_PRESETS = [("orchestrator", "blank"), ("orchestrator", "temporal"), ("backend", "blank"), ("backend", "slurm")]
+KINDS_PRESETS = [("orchestrator", "blank"), ("orchestrator", "temporal"), ("orchestrator", "airflow"), ("backend", "blank"),
+                 ("backend", "slurm")]
 COMBOS = [
     (kind, preset, ci, devstack)
     for (kind, preset), ci, devstack in itertools.product(KINDS_PRESETS, [True, False], [True, False])

@@ -16,7 +16,8 @@ import tomllib
 import yaml
 from support.generate import REPO, render, render_snapshot, run
 
-KINDS_PRESETS = [("orchestrator", "blank"), ("orchestrator", "temporal"), ("backend", "blank"), ("backend", "slurm")]
+KINDS_PRESETS = [("orchestrator", "blank"), ("orchestrator", "temporal"), ("orchestrator", "airflow"), ("backend", "blank"),
+                 ("backend", "slurm")]
 FLAGS = list(itertools.product([True, False], [True, False]))  # ci, devstack
 LICENSES = ["Apache-2.0", "MIT", "BSD-3-Clause"]
 PYTHONS = ["3.9", "3.10", "3.11", "3.12"]
@@ -32,6 +33,8 @@ UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}")
 # The execution models a preset offers (copier.yml `execution`, asked for the blank orchestrator
 # only; the first is the default, and the combinations without a suffix in their id render it).
 EXECUTIONS = {("orchestrator", "blank"): ["interpreted", "compiled"]}
+# Presets whose execution model is fixed (not asked): what their engine.py declares.
+FIXED_EXECUTION = {("orchestrator", "temporal"): "interpreted", ("orchestrator", "airflow"): "compiled"}
 
 
 def combos():
@@ -73,7 +76,8 @@ def check_rendered(root: Path, kind: str, preset: str, ci: bool, devstack: bool,
     pkg = ext / module / "plugins" / module
     assert (pkg / "engine.py").is_file(), "user-owned engine.py missing"
     compiled = 'EXECUTION = "compiled"' in (pkg / "engine.py").read_text()
-    assert compiled == (execution == "compiled"), f"engine.py's EXECUTION does not follow execution={execution}"
+    model = execution or FIXED_EXECUTION.get((kind, preset))
+    assert compiled == (model == "compiled"), f"engine.py's EXECUTION does not follow execution={model}"
     assert (pkg / kind).is_dir(), f"{kind} plumbing missing"
     other = "backend" if kind == "orchestrator" else "orchestrator"
     assert not (pkg / other).exists(), f"{other} plumbing rendered for kind={kind}"
@@ -155,6 +159,7 @@ GENERATED_RUNS = [
     ({"kind": "orchestrator", "preset": "blank"}, "own"),
     ({"kind": "orchestrator", "preset": "blank", "execution": "compiled"}, "own"),
     ({"kind": "orchestrator", "preset": "temporal", "ci": False, "devstack": False}, "own"),
+    ({"kind": "orchestrator", "preset": "airflow"}, "own"),
     ({"kind": "backend", "preset": "slurm"}, "all"),
     ({"kind": "backend", "preset": "blank", "engine_name": "acme-hpc", "ci": False, "devstack": False}, "all"),
     ({"kind": "backend", "preset": "blank"}, "own"),

@@ -15,7 +15,7 @@ from orchestrator_support import orchestrator_rules
 from support.generate import render_snapshot
 
 
-@pytest.mark.parametrize("preset", ["temporal", "blank"])
+@pytest.mark.parametrize("preset", ["temporal", "airflow", "blank"])
 def test_generated_orchestrator_has_no_findings(tmp_path, preset):
     dst = render_snapshot(tmp_path / preset, kind="orchestrator", preset=preset)
     sources = {

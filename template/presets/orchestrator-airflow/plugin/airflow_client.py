@@ -3,12 +3,13 @@
 
 What `engine.py` needs to deploy and run compiled DAGs, and nothing else:
 
-    client = AirflowClient("http://127.0.0.1:8080", username="admin", password_file=".devstack/airflow/passwords.json")
+    client = AirflowClient.from_settings(engine.setting)           # API_URL, USERNAME, PASSWORD_FILE settings
     mtime = write_dag_file(dags_folder, "mf_myflow.py", source)    # atomic: never a half-written file
     client.wait_for_dag("mf_myflow", "mf_myflow.py", since=mtime)   # parsed, or DagImportError with Airflow's text
     client.set_paused("mf_myflow", False)
     client.trigger("mf_myflow", "airflow-1a2b3c", conf={"alpha": 0.5})
     client.get_run("mf_myflow", "airflow-1a2b3c").state             # queued / running / success / failed
+    client.find_run("airflow-1a2b3c"); client.set_run_state("mf_myflow", "airflow-1a2b3c", "failed", note="why")
     client.task_instances("mf_myflow", "airflow-1a2b3c")            # try numbers and map indexes
     client.list_dags(tags=["metaflow"]); client.delete_dag("mf_myflow")
 
@@ -36,6 +37,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 DEFAULT_TIMEOUT_S = 20.0
 PAGE = 100
+SERVER_ERROR_WAITS = (1.0, 2.0, 4.0)
 TERMINAL_RUN_STATES = ("success", "failed")
 _RUN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _DAG_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -48,7 +50,7 @@ class AirflowError(Exception):
 
 class AirflowUnreachable(AirflowError):
     def __init__(self, url: str, cause: str) -> None:
-        self.url = url
+        self.url, self.cause = url, cause
         super().__init__("Cannot reach Airflow at %s (%s). Is it running? Start the devstack with "
                          "`python devstack/run.py up`." % (url, cause))
 
@@ -63,6 +65,10 @@ class AirflowNotFound(AirflowError):
 
 class AirflowConflict(AirflowError):
     """The request clashes with existing state (a run id already used, a DAG still running)."""
+
+
+class AirflowServerError(AirflowError):
+    """Airflow answered HTTP 5xx (after the retries of requests that are safe to repeat)."""
 
 
 class DagImportError(AirflowError):
@@ -87,6 +93,7 @@ class DagRun:
     queued_at: Optional[str] = None
     start_date: Optional[str] = None
     end_date: Optional[str] = None
+    note: Optional[str] = None
 
     @property
     def finished(self) -> bool:
@@ -273,13 +280,24 @@ class AirflowClient:
         return self._token
 
     def call(self, method: str, path: str, body: Any = None, query: Optional[Iterable] = None,
-             missing_ok: bool = False) -> Any:
-        """One API call with the bearer token (refreshed once if Airflow rejects it)."""
-        for attempt in (0, 1):
+             missing_ok: bool = False, retry_server_errors: Optional[bool] = None) -> Any:
+        """One API call with the bearer token (refreshed once if Airflow rejects it).
+
+        A server error (HTTP 5xx: on SQLite, "database is locked" while the scheduler writes) is
+        retried after 1, 2 and 4 s for requests that are safe to repeat (every method but POST,
+        unless ``retry_server_errors`` says otherwise).
+        """
+        retry_5xx = method != "POST" if retry_server_errors is None else retry_server_errors
+        refreshed, waits = False, list(SERVER_ERROR_WAITS)
+        while True:
             try:
-                return self._raw(method, path, body, token=self.token(refresh=attempt == 1), query=query)
+                return self._raw(method, path, body, token=self.token(refresh=refreshed), query=query)
             except _HTTPFailure as exc:
-                if exc.code in (401, 403) and attempt == 0:
+                if exc.code in (401, 403) and not refreshed:
+                    refreshed = True
+                    continue
+                if exc.code >= 500 and retry_5xx and waits:
+                    time.sleep(waits.pop(0))
                     continue
                 if exc.code in (401, 403):
                     raise AirflowAuthError("Airflow at %s refused %s %s for user %r (HTTP %d: %s)"
@@ -290,8 +308,8 @@ class AirflowClient:
                     raise AirflowNotFound("Airflow at %s: %s" % (self.url, exc.detail))
                 if exc.code == 409:
                     raise AirflowConflict("Airflow at %s: %s" % (self.url, exc.detail))
-                raise AirflowError("Airflow at %s answered HTTP %d to %s %s: %s" % (self.url, exc.code, method, path, exc.detail))
-        raise AssertionError("unreachable")
+                error = AirflowServerError if exc.code >= 500 else AirflowError
+                raise error("Airflow at %s answered HTTP %d to %s %s: %s" % (self.url, exc.code, method, path, exc.detail))
 
     def _pages(self, path: str, key: str, query: Iterable = ()) -> List[Dict[str, Any]]:
         items: List[Dict[str, Any]] = []
@@ -395,7 +413,18 @@ class AirflowClient:
         if self.get_run(dag_id, run_id) is not None:
             raise AirflowConflict("DAG %r already has a run with id %r (Airflow at %s)" % (dag_id, run_id, self.url))
         try:
-            raw = self.call("POST", "/api/v2/dags/%s/dagRuns" % _q(dag_id), body)
+            raw = None
+            for wait in (*SERVER_ERROR_WAITS, None):
+                try:
+                    raw = self.call("POST", "/api/v2/dags/%s/dagRuns" % _q(dag_id), body)
+                    break
+                except AirflowServerError:
+                    if wait is None:
+                        raise
+                    time.sleep(wait)
+                    created = self.get_run(dag_id, run_id)  # the failed answer may hide a created run
+                    if created is not None:
+                        return created
         except AirflowNotFound:
             raise AirflowNotFound("DAG %r is not known to Airflow at %s (not parsed yet, or deleted)" % (dag_id, self.url))
         except AirflowConflict:
@@ -405,6 +434,24 @@ class AirflowClient:
     def get_run(self, dag_id: str, run_id: str) -> Optional[DagRun]:
         raw = self.call("GET", "/api/v2/dags/%s/dagRuns/%s" % (_q(check_dag_id(dag_id)), _q(run_id)), missing_ok=True)
         return _dag_run(raw) if raw else None
+
+    def find_run(self, run_id: str) -> Optional[DagRun]:
+        """The run with exactly this id in any DAG (Metaflow's status/terminate know only the run id)."""
+        check_run_id(run_id)
+        found = [_dag_run(raw) for raw in self._pages("/api/v2/dags/~/dagRuns", "dag_runs", [("run_id_pattern", run_id)])]
+        exact = [run for run in found if run.run_id == run_id]
+        if len(exact) > 1:
+            raise AirflowConflict("run id %r exists in several DAGs (%s) at %s" % (run_id, ", ".join(r.dag_id for r in exact), self.url))
+        return exact[0] if exact else None
+
+    def set_run_state(self, dag_id: str, run_id: str, state: str, note: Optional[str] = None) -> DagRun:
+        """Mark a run ``failed`` / ``success`` / ``queued`` (Airflow stops its running tasks); optional note."""
+        body: Dict[str, Any] = {"state": state}
+        if note is not None:
+            body["note"] = note
+        raw = self.call("PATCH", "/api/v2/dags/%s/dagRuns/%s" % (_q(check_dag_id(dag_id)), _q(check_run_id(run_id))), body,
+                        query=[("update_mask", key) for key in body])
+        return _dag_run(raw)
 
     def task_instances(self, dag_id: str, run_id: str) -> List[TaskInstance]:
         """Every task instance of the run, one per map index for mapped tasks, sorted by (task, index)."""
@@ -485,4 +532,4 @@ def _dag_info(raw: Dict[str, Any]) -> DagInfo:
 def _dag_run(raw: Dict[str, Any]) -> DagRun:
     return DagRun(dag_id=raw["dag_id"], run_id=raw["dag_run_id"], state=str(raw.get("state")),
                   conf=raw.get("conf") or {}, queued_at=raw.get("queued_at"), start_date=raw.get("start_date"),
-                  end_date=raw.get("end_date"))
+                  end_date=raw.get("end_date"), note=raw.get("note"))
