@@ -21,8 +21,9 @@ The class docstring is the user documentation, in ruff's sections::
     ## Fix safety        (only for rules with a fix)
 
 ``VALID`` and ``INVALID`` are run by the test suite: every VALID example must produce no
-diagnostic of this rule, every INVALID example at least one (exactly ``count`` if given), and an
-INVALID with ``fixed`` must turn into ``fixed`` when the fix is applied.
+diagnostic of this rule, every INVALID example at least one (exactly ``count`` if given; at the
+given ``line``/``column``, with ``message`` in its text, in file ``path``, when those are given),
+and an INVALID with ``fixed`` must turn into ``fixed`` when the fix is applied.
 """
 
 from __future__ import annotations
@@ -85,6 +86,11 @@ class Report:
     column: int | None = None  # 1-based
 
 
+#: The stand-in source of the ``Valid``/``Invalid`` examples ``mfx rule new`` writes. The example
+#: test (:func:`mfx.testing.check_examples`) fails on it until it is replaced by a real example.
+PLACEHOLDER = "# TODO(mfx rule new): replace with a real example\n"
+
+
 @dataclasses.dataclass(frozen=True)
 class Valid:
     source: Source
@@ -93,10 +99,41 @@ class Valid:
 
 @dataclasses.dataclass(frozen=True)
 class Invalid:
+    """An example the rule must flag. ``line``/``column`` (1-based, as ``mfx check`` prints them),
+    ``message`` (a substring of the finding's message) and ``path`` (which file of a multi-file
+    example) pin where and what: some finding of the rule must match every one of them given."""
+
     source: Source
     count: int | None = None  # exact number of diagnostics expected, if given
     fixed: Source | None = None  # expected source after applying the fix
     note: str = ""
+    line: int | None = None
+    column: int | None = None
+    message: str | None = None
+    path: str | None = None
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the example says where (or with what message) the finding is."""
+        return any(v is not None for v in (self.line, self.column, self.message, self.path))
+
+    def matches(self, line: int, column: int, message: str, path: str) -> bool:
+        return (
+            (self.line is None or line == self.line)
+            and (self.column is None or column == self.column)
+            and (self.message is None or self.message in message)
+            and (self.path is None or path == self.path)
+        )
+
+    def expectation(self) -> str:
+        parts = [f"{self.path}:" if self.path is not None else ""]
+        if self.line is not None:
+            parts.append(f"line {self.line}" + (f", column {self.column}" if self.column is not None else ""))
+        elif self.column is not None:
+            parts.append(f"column {self.column}")
+        if self.message is not None:
+            parts.append(f"message containing {self.message!r}")
+        return " ".join(p for p in parts if p)
 
 
 class _RuleMeta:
