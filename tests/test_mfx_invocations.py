@@ -152,6 +152,18 @@ def problem_with(argv: List[str]) -> str | None:
         unknown = [a.split("=", 1)[0] for a in rest if a.startswith("--mfx-")]
         bad = sorted(set(unknown) - _pytest_mfx_options())
         return f"unknown compliance option(s) {bad}" if bad else None
+    if argv == ["rule", "new"]:
+        return None  # the command's name in prose
+    if argv[:2] == ["rule", "new"]:  # dispatched to its own parser, as mfx.cli.main does
+        from mfx.commands.rulenew import build_parser as rule_new_parser
+
+        try:
+            _, unknown = rule_new_parser().parse_known_args(argv[2:])
+        except UsageError as exc:
+            return str(exc)
+        except SystemExit:
+            return None
+        return f"unrecognized arguments: {unknown}" if unknown else None
     try:
         _, unknown = build_parser().parse_known_args(argv)
     except UsageError as exc:
@@ -173,7 +185,7 @@ def test_invocations_are_found_in_every_kind_of_place() -> None:
     assert len(FOUND) > 40
 
 
-@pytest.mark.parametrize("bad", ["mfx rule --list", "mfx check --output json", "mfx nosuch", "mfx compliance --mfx-timeout 5", "mfx compliance init --engine nomad"])
+@pytest.mark.parametrize("bad", ["mfx rule new MFX327", "mfx rule new MFX327 x --base dir", "mfx rule --list", "mfx check --output json", "mfx nosuch", "mfx compliance --mfx-timeout 5", "mfx compliance init --engine nomad"])
 def test_a_wrong_pointer_is_caught(bad: str) -> None:
     assert problem_with(argv_of(bad)) is not None
 

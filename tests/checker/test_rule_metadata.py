@@ -10,7 +10,8 @@ from mfx import pitfalls as catalogue
 from mfx.engine import runner
 from mfx.engine.runner import all_rules
 from mfx.registry import ENGINE_CODES, rule_modules
-from mfx.rule import ProjectRule, Rule
+from mfx.projectfiles.base import ProjectFileRule, ProjectFilesContext
+from mfx.rule import ProjectRule, Rule, RuleBase
 from mfx.ruledocs import FIX_SECTION, REQUIRED_SECTIONS, docstring, sections
 
 RULES = all_rules()
@@ -39,7 +40,8 @@ def test_rule_shape(rule):
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name), "kebab-case name"
     module = rule.__module__.rsplit(".", 1)[-1]
     assert module == f"{rule.code.lower()}_{rule.name.replace('-', '_')}", "module named after code and name"
-    assert issubclass(rule, (Rule, ProjectRule))
+    assert issubclass(rule, RuleBase)
+    assert sum(issubclass(rule, shape) for shape in (Rule, ProjectRule, ProjectFileRule)) == 1, "one shape per scope"
     assert isinstance(rule.message, str)  # may be empty when every report passes its own message
     assert not catalogue.unknown(rule.pitfalls), f"pitfall ids not in the catalogue (mfx/pitfalls.py): {rule.pitfalls}"
     assert len(set(rule.pitfalls)) == len(rule.pitfalls), "a pitfall declared twice"
@@ -76,3 +78,34 @@ def test_families_are_documented():
     text = (Path(runner.__file__).parents[1] / "rules" / "__init__.py").read_text()
     for rule in RULES:
         assert f"MFX{rule.code[3]}xx" in text, f"{rule.code}: family MFX{rule.code[3]}xx is not described"
+
+
+def test_each_scope_has_its_own_base_and_constructor():
+    """A project-file rule is not a ProjectRule: each base's constructor takes its own context,
+    and the engine gives each rule the context of its scope (a subclass cannot break another's)."""
+    from mfx.engine.context import ProjectContext
+
+    assert not issubclass(ProjectFileRule, ProjectRule) and not issubclass(ProjectRule, ProjectFileRule)
+    shapes = {
+        Rule: [r for r in RULES if issubclass(r, Rule)],
+        ProjectRule: [r for r in RULES if issubclass(r, ProjectRule)],
+        ProjectFileRule: [r for r in RULES if issubclass(r, ProjectFileRule)],
+    }
+    assert all(shapes.values()), {k.__name__: len(v) for k, v in shapes.items()}
+    project = ProjectContext(files={})
+    for rule in shapes[ProjectRule]:
+        assert rule(project).context is project
+    files = ProjectFilesContext(files={}, texts={})
+    for rule in shapes[ProjectFileRule]:
+        assert rule(files).context is files and list(rule(files).check()) == []
+
+
+def test_no_libcst_metadata_machinery_left():
+    """Rules read parents and names from the file index and mfx.analysis, never from libcst
+    metadata providers: nothing declares METADATA, and the engine resolves no provider but positions."""
+    import mfx.rule as api
+
+    assert not hasattr(api, "Metadata") and not hasattr(runner, "LazyMetadata")
+    for rule in RULES:
+        assert not hasattr(rule, "METADATA"), rule.code
+        assert getattr(rule, "METADATA_DEPENDENCIES", ()) == (), rule.code

@@ -57,7 +57,7 @@ def _formats() -> tuple[str, ...]:
 
 
 def _rule_parser(sub) -> None:
-    p = sub.add_parser("rule", help="print rule documentation", description="Print rule documentation, or generate docs/rules and the README table.")
+    p = sub.add_parser("rule", help="print rule documentation; `mfx rule new` writes a new rule", description="Print rule documentation, or generate docs/rules and the README table. `mfx rule new CODE NAME` writes the skeleton of a new rule (see `mfx rule new --help`).")
     p.add_argument("code", nargs="?", help="a rule code such as MFX101")
     p.add_argument("--all", action="store_true", help="every rule")
     p.add_argument("--format", "--output-format", choices=("md", "text", "json"), default="text", dest="fmt",
@@ -94,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv[:1] == ["compliance"]:
             return _compliance(argv[1:])
+        if argv[:2] == ["rule", "new"]:
+            from mfx.commands.rulenew import run_rule_new
+
+            return run_rule_new(argv[2:])
         args, unknown = build_parser().parse_known_args(argv)
         if unknown:  # name the command they were given to, as its own parser would
             prog = f"mfx {args.command}" if args.command else "mfx"

@@ -52,30 +52,52 @@ def known_codes() -> list[str]:
     return sorted(set(rule_modules()) | set(ENGINE_CODES))
 
 
+def package_dir() -> Path:
+    """The directory of the installed ``mfx`` package."""
+    return Path(__file__).resolve().parent
+
+
+def package_fingerprint(root: Path | None = None) -> str:
+    """Hash of every file of the ``mfx`` package under ``root`` (default: the installed one),
+    and of the libcst version: a change in any module (a rule, an analysis, the engine, the
+    output code, the configuration reader...) or a libcst upgrade invalidates cached results,
+    even without a version bump. Byte-compiled files and ``__pycache__`` are left out."""
+    base = package_dir() if root is None else Path(root)
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        rel_dir = os.path.relpath(dirpath, base).replace(os.sep, "/")
+        for name in sorted(filenames):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = os.path.join(dirpath, name)
+            digest.update(f"{rel_dir}/{name}".encode("utf-8", "surrogateescape") + b"\0")
+            with open(path, "rb") as fh:
+                digest.update(fh.read())
+            digest.update(b"\0")
+    digest.update(f"libcst {_libcst_version()}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _libcst_version() -> str:
+    """libcst's version file, read without importing libcst (a warm run must not import it)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("libcst")
+        if spec is None or not spec.origin:
+            return "missing"
+        with open(os.path.join(os.path.dirname(spec.origin), "_version.py"), "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()[:16]
+    except (OSError, ImportError, ValueError):
+        return "unknown"
+
+
 @lru_cache(maxsize=None)
 def rules_fingerprint() -> str:
-    """Hash of the rule sources: editing a rule invalidates cached results, even without a
-    version bump (rules change often during development)."""
-    digest = hashlib.sha256()
-    base = rules_dir()
-    for name in sorted(os.listdir(base)):
-        if name.endswith(".py"):
-            digest.update(name.encode())
-            digest.update((base / name).read_bytes())
-    for extra in ("rule.py", "applicability.py", "engine/runner.py", "engine/context.py", "engine/noqa.py", "engine/index.py", "engine/positions.py"):
-        path = base.parent / extra
-        if path.exists():
-            digest.update(path.read_bytes())
-    # Shared analyses and the project-file readers (TOML/YAML positions, noqa) decide findings as
-    # much as the rules do.
-    for package in ("analysis", "projectfiles"):
-        folder = base.parent / package
-        if folder.is_dir():
-            for name in sorted(os.listdir(folder)):
-                if name.endswith(".py"):
-                    digest.update(f"{package}/{name}".encode())
-                    digest.update((folder / name).read_bytes())
-    return digest.hexdigest()[:16]
+    """The fingerprint the cache is keyed by: :func:`package_fingerprint` of the installed mfx,
+    computed once per process."""
+    return package_fingerprint()
 
 
 def docs_url(code: str) -> str:

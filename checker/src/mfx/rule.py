@@ -1,16 +1,20 @@
 """The rule API: what a lint rule is, how it reports, and how it carries its own examples.
 
-A rule is one class in one module under ``mfx.rules``. Two shapes exist:
+A rule is one class in one module under ``mfx.rules`` (``mfx rule new`` writes the skeleton;
+docs/lint/adding-a-rule.md). One shape per scope, all deriving from :class:`RuleBase`:
 
-* :class:`Rule` looks at one file. It is a libcst visitor: write ``visit_<Node>`` /
+* :class:`Rule` looks at one file. It is a libcst batchable visitor: write ``visit_<Node>`` /
   ``leave_<Node>`` methods and call :meth:`Rule.report`. All enabled per-file rules of a file run
-  in one batched traversal of its tree, so a rule must not traverse the tree itself unless it
-  needs a second, local walk (``node.visit(...)`` on a sub-tree is fine).
+  in one batched dispatch over its tree, so a rule must not traverse the tree itself unless it
+  needs a second, local walk (``self.context.nodes(kind, within=node)`` is a fast search).
 * :class:`ProjectRule` needs several files at once (for example the registration tuple in
   ``mfextinit_x.py`` against the ``TYPE`` in another module). Implement :meth:`ProjectRule.check`.
+* :class:`mfx.projectfiles.base.ProjectFileRule` reports in project files (``pyproject.toml``,
+  CI workflows), not Python: implement ``check_file``.
 
-Metadata (scopes, qualified names, parents) is expensive with libcst: declare what a rule reads in
-``METADATA`` and the engine computes it only when an enabled rule asks for it.
+Parents, enclosing scopes and name resolution come from the file's index
+(``self.context.parent_of(node)``, :mod:`mfx.engine.index`) and the shared analyses
+(:mod:`mfx.analysis`), not from libcst's metadata providers, which cost several parses.
 
 The class docstring is the user documentation, in ruff's sections::
 
@@ -21,22 +25,17 @@ The class docstring is the user documentation, in ruff's sections::
     ## Fix safety        (only for rules with a fix)
 
 ``VALID`` and ``INVALID`` are run by the test suite: every VALID example must produce no
-diagnostic of this rule, every INVALID example at least one (exactly ``count`` if given), and an
-INVALID with ``fixed`` must turn into ``fixed`` when the fix is applied.
+diagnostic of this rule, every INVALID example at least one (exactly ``count`` if given; at the
+given ``line``/``column``, with ``message`` in its text, in file ``path``, when those are given),
+and an INVALID with ``fixed`` must turn into ``fixed`` when the fix is applied.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
-from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, ClassVar, Iterable, Mapping, Sequence, Union
 
 import libcst as cst
-from libcst.metadata import (
-    ParentNodeProvider,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
 
 from mfx.applicability import ALWAYS, Applicability, Triggers
 
@@ -45,22 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: An example is a single file's source, or several files as ``{relative path: source}``.
 Source = Union[str, Mapping[str, str]]
-
-
-class Metadata(str, enum.Enum):
-    """Metadata a rule may declare in ``METADATA``. Positions are always available."""
-
-    PARENTS = "parents"
-    SCOPES = "scopes"
-    QUALIFIED_NAMES = "qualified_names"
-
-
-#: libcst provider for each metadata kind.
-PROVIDERS = {
-    Metadata.PARENTS: ParentNodeProvider,
-    Metadata.SCOPES: ScopeProvider,
-    Metadata.QUALIFIED_NAMES: QualifiedNameProvider,
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +68,11 @@ class Report:
     column: int | None = None  # 1-based
 
 
+#: The stand-in source of the ``Valid``/``Invalid`` examples ``mfx rule new`` writes. The example
+#: test (:func:`mfx.testing.check_examples`) fails on it until it is replaced by a real example.
+PLACEHOLDER = "# TODO(mfx rule new): replace with a real example\n"
+
+
 @dataclasses.dataclass(frozen=True)
 class Valid:
     source: Source
@@ -93,14 +81,45 @@ class Valid:
 
 @dataclasses.dataclass(frozen=True)
 class Invalid:
+    """An example the rule must flag. ``line``/``column`` (1-based, as ``mfx check`` prints them),
+    ``message`` (a substring of the finding's message) and ``path`` (which file of a multi-file
+    example) pin where and what: some finding of the rule must match every one of them given."""
+
     source: Source
     count: int | None = None  # exact number of diagnostics expected, if given
     fixed: Source | None = None  # expected source after applying the fix
     note: str = ""
+    line: int | None = None
+    column: int | None = None
+    message: str | None = None
+    path: str | None = None
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the example says where (or with what message) the finding is."""
+        return any(v is not None for v in (self.line, self.column, self.message, self.path))
+
+    def matches(self, line: int, column: int, message: str, path: str) -> bool:
+        return (
+            (self.line is None or line == self.line)
+            and (self.column is None or column == self.column)
+            and (self.message is None or self.message in message)
+            and (self.path is None or path == self.path)
+        )
+
+    def expectation(self) -> str:
+        parts = [f"{self.path}:" if self.path is not None else ""]
+        if self.line is not None:
+            parts.append(f"line {self.line}" + (f", column {self.column}" if self.column is not None else ""))
+        elif self.column is not None:
+            parts.append(f"column {self.column}")
+        if self.message is not None:
+            parts.append(f"message containing {self.message!r}")
+        return " ".join(p for p in parts if p)
 
 
-class _RuleMeta:
-    """Class attributes every rule declares."""
+class RuleBase:
+    """Class attributes every rule declares, whatever its scope."""
 
     #: ``MFX101``: three letters and three digits, unique.
     code: ClassVar[str]
@@ -116,7 +135,6 @@ class _RuleMeta:
     #: (for example a convention only third-party extensions need). The quality gate that runs
     #: every rule over Metaflow's Argo / Step Functions / Kubernetes / Batch code skips such rules.
     applies_to_core: ClassVar[bool] = True
-    METADATA: ClassVar[frozenset[Metadata]] = frozenset()
     #: Applicability pre-check (see :mod:`mfx.applicability`): words of which at least one must
     #: occur in a file's text (or package name) for the rule to be able to report in it, or
     #: ``ALWAYS``. Every per-file rule must declare it, with the soundness argument next to it
@@ -128,14 +146,8 @@ class _RuleMeta:
     INVALID: ClassVar[Sequence[Invalid]] = ()
 
 
-class Rule(cst.BatchableCSTVisitor, _RuleMeta):
+class Rule(cst.BatchableCSTVisitor, RuleBase):
     """A per-file rule. Instantiated once per file with that file's context."""
-
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        # libcst computes only the providers the enabled rules list here. Positions are resolved
-        # after the traversal, and only for files that have something to report.
-        cls.METADATA_DEPENDENCIES = tuple(PROVIDERS[m] for m in sorted(cls.METADATA))
 
     def __init__(self, context: "FileContext") -> None:
         super().__init__()
@@ -146,22 +158,8 @@ class Rule(cst.BatchableCSTVisitor, _RuleMeta):
     def report(self, node: cst.CSTNode, message: str | None = None, *, fix: Fix | None = None) -> None:
         self.reports.append(Report(node=node, message=message or self.message, fix=fix))
 
-    # -- metadata helpers (only valid for metadata the rule declared) ---------------------
-    def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        """Fully qualified names ``node`` may refer to, e.g. ``{"metaflow.step"}``."""
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
 
-    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.get_metadata(ParentNodeProvider, node, None)
-
-    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-        current = self.parent(node)
-        while current is not None:
-            yield current
-            current = self.parent(current)
-
-
-class ProjectRule(_RuleMeta):
+class ProjectRule(RuleBase):
     """A rule that needs several files. ``check`` yields :class:`Report`s with ``path`` set."""
 
     #: Project rules are not gated per file: their conditions are about the project ("a step
@@ -175,4 +173,5 @@ class ProjectRule(_RuleMeta):
         raise NotImplementedError
 
 
-RuleClass = Union[type[Rule], type[ProjectRule]]
+#: Any rule class: :class:`Rule`, :class:`ProjectRule` or a project-file rule.
+RuleClass = type[RuleBase]

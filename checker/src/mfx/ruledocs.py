@@ -178,8 +178,10 @@ def rule_json(info: RuleInfo) -> dict:
 
     if info.rule is None:
         scope = "engine"
+    elif issubclass(info.rule, ProjectFileRule):
+        scope = "project-file"
     elif issubclass(info.rule, ProjectRule):
-        scope = "project-file" if issubclass(info.rule, ProjectFileRule) else "project"
+        scope = "project"
     else:
         scope = "file"
     return {

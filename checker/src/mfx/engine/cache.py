@@ -1,6 +1,7 @@
 """Per-file results cached by content, like ``.ruff_cache``.
 
-One JSON file per (mfx version, rule sources, settings) under the cache directory:
+One JSON file per (mfx version, fingerprint of every file of the mfx package and of the
+installed libcst, settings) under the cache directory:
 ``<cache-dir>/<mfx version>/<key>.json`` holding ``{relative path: {"hash", "diagnostics"}}``
 plus the project rules' results keyed by the fingerprint of all files. A file whose path and
 bytes hash the same as last time is not parsed again. Writes are atomic (write + rename), and a

@@ -167,12 +167,11 @@ def _run_project_rules(
         run_project_rules_on,
         syntax_error,
     )
-    from mfx.projectfiles.base import ProjectFileRule
     from mfx.rule import ProjectRule
 
     enabled = load_rules(settings.enabled)
     project_files = _lint_project_files(settings, sources, enabled) if part != "helper" else []
-    rules = [r for r in enabled if issubclass(r, ProjectRule) and not issubclass(r, ProjectFileRule)]
+    rules = [r for r in enabled if issubclass(r, ProjectRule)]
     if part != "all":
         rules = [r for r in rules if r.code.startswith(HELPER_FAMILY) == (part == "helper")]
     if not rules or not ok_paths:

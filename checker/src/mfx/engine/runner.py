@@ -12,7 +12,6 @@ import pkgutil
 import re
 import traceback
 import warnings
-from collections.abc import Mapping as MappingABC
 from functools import lru_cache
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -29,7 +28,7 @@ from mfx.registry import (
     SYNTAX_ERROR_NAME,
     rule_modules,
 )
-from mfx.rule import Applicability, ProjectRule, Report, Rule, RuleClass
+from mfx.rule import Applicability, ProjectRule, Report, Rule, RuleBase, RuleClass
 
 __all__ = [
     "SYNTAX_ERROR_CODE",
@@ -53,8 +52,7 @@ def _rule_classes(module) -> list[RuleClass]:
         value
         for value in vars(module).values()
         if isinstance(value, type)
-        and issubclass(value, (Rule, ProjectRule))
-        and value not in (Rule, ProjectRule)
+        and issubclass(value, RuleBase)
         and value.__module__ == module.__name__
         and getattr(value, "code", None)
     ]
@@ -277,12 +275,11 @@ def lint_sources(sources: Mapping[str, str], rules: Sequence[RuleClass] | None =
     its host file, as in the full run (:mod:`mfx.engine.embedded`)."""
     from mfx.engine.embedded import find_embedded, is_code_template
     from mfx.projectfiles import is_project_file
-    from mfx.projectfiles.base import ProjectFileRule
     from mfx.projectfiles.runner import lint_project_files
 
     rules = all_rules() if rules is None else tuple(rules)
     file_rules = [r for r in rules if issubclass(r, Rule)]
-    project_rules = [r for r in rules if issubclass(r, ProjectRule) and not issubclass(r, ProjectFileRule)]
+    project_rules = [r for r in rules if issubclass(r, ProjectRule)]
     # pyproject.toml, CI workflows: their own parsers and rules (mfx.projectfiles).
     diagnostics: list[Diagnostic] = lint_project_files(sources, rules, apply_noqa=False)
     parsed: dict[str, ParsedFile] = {}
@@ -312,29 +309,6 @@ def lint_sources(sources: Mapping[str, str], rules: Sequence[RuleClass] | None =
 
 
 # -- batched traversal ------------------------------------------------------------------------
-
-
-class LazyMetadata(MappingABC):
-    """``rule.metadata``: each provider is computed by the wrapper (which caches it for the
-    other rules of the file) the first time a rule reads it."""
-
-    def __init__(self, wrapper: MetadataWrapper, providers: Iterable[type]) -> None:
-        self._wrapper = wrapper
-        self._providers = tuple(providers)
-        self._resolved: dict = {}
-
-    def __getitem__(self, provider):
-        if provider not in self._providers:
-            raise KeyError(provider)
-        if provider not in self._resolved:
-            self._resolved[provider] = self._wrapper.resolve(provider)
-        return self._resolved[provider]
-
-    def __iter__(self):
-        return iter(self._providers)
-
-    def __len__(self) -> int:
-        return len(self._providers)
 
 
 _METHOD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -526,11 +500,6 @@ def _traverse(
             return [], rule
     methods: dict[str, list[Callable]] = {}
     for inst in instances:
-        if inst.METADATA_DEPENDENCIES:
-            # Resolved on first use, not up front: scope analysis costs several times the
-            # parse, and many files never reach the code that asks for it. A provider that
-            # fails then fails inside the asking rule, which is reported as MFX999.
-            inst.metadata = LazyMetadata(pf.wrapper, inst.get_inherited_dependencies())
         for name in _visitor_method_names(type(inst)):
             method = getattr(inst, name)
             if profile.ENABLED:

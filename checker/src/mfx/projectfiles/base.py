@@ -1,7 +1,9 @@
 """The rule shape for project files, and what such a rule sees.
 
-A :class:`ProjectFileRule` is a :class:`~mfx.rule.ProjectRule` (it may look at the whole
-project: which files exist, the text of a build hook) whose findings are in a non-Python file.
+A :class:`ProjectFileRule` is the rule shape of its own scope (a :class:`~mfx.rule.RuleBase`,
+neither a per-file :class:`~mfx.rule.Rule` nor a :class:`~mfx.rule.ProjectRule`): it may look at
+the whole project (which files exist, the text of a build hook), and its findings are in a
+non-Python file.
 It declares the project files it reads in ``FILES`` (patterns of :data:`mfx.projectfiles.PATTERNS`)
 and implements :meth:`ProjectFileRule.check_file`, called once per matching file that parsed.
 Examples are written as ``{relative path: text}``: ``Valid({"pyproject.toml": "..."})``.
@@ -13,9 +15,10 @@ import dataclasses
 from functools import cached_property
 from typing import Any, ClassVar, Iterable, Iterator, Mapping, Optional, Sequence
 
+from mfx.applicability import ALWAYS, Triggers
 from mfx.projectfiles import kind_of, matches
 from mfx.projectfiles.toml_doc import KeyPositions
-from mfx.rule import ProjectRule, Report
+from mfx.rule import Report, RuleBase
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,14 +73,16 @@ class ProjectFilesContext:
                 yield self.files[path]
 
 
-class ProjectFileRule(ProjectRule):
+class ProjectFileRule(RuleBase):
     """A rule over project files; see the module docstring."""
 
     #: Patterns (keys of :data:`mfx.projectfiles.PATTERNS`) of the files this rule reads.
     FILES: ClassVar[tuple[str, ...]] = ()
+    #: Not gated by words of Python files: ``FILES`` says which files the rule reads.
+    TRIGGERS: ClassVar[Triggers | None] = ALWAYS
 
-    def __init__(self, context: ProjectFilesContext) -> None:  # type: ignore[override]
-        self.context = context  # type: ignore[assignment]
+    def __init__(self, context: ProjectFilesContext) -> None:
+        self.context = context
 
     @classmethod
     def wants(cls, relpath: str) -> bool:

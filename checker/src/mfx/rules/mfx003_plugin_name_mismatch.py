@@ -98,6 +98,10 @@ class PluginNameMismatch(ProjectRule):
                 _DEP_PATH: _DEP.format(type="my_orch"),
             },
             count=1,
+            path=_CLI_PATH,
+            line=8,
+            column=5,
+            message="registered as 'my_orch'",
             note="click derives my-orch from the function name",
         ),
         Invalid(
@@ -107,6 +111,10 @@ class PluginNameMismatch(ProjectRule):
                 _DEP_PATH: _DEP.format(type="my-orch-x"),
             },
             count=2,
+            path=_DEP_PATH,
+            line=4,
+            column=12,
+            message="'my-orch-x'",
             note="TYPE differs from its key; deployer key has no CLI",
         ),
     ]

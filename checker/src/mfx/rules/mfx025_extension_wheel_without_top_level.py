@@ -207,6 +207,10 @@ class ExtensionWheelWithoutTopLevel(ProjectFileRule):
                 """,
             },
             count=1,
+            path="pyproject.toml",
+            line=3,
+            column=1,
+            message="hatchling",
         ),
         Invalid(
             {
@@ -238,6 +242,9 @@ class ExtensionWheelWithoutTopLevel(ProjectFileRule):
                 _EXT_FILE: "CLIS_DESC = []\n",
             },
             count=1,
+            line=5,
+            column=1,
+            message="extra-metadata",
             note="extra-metadata lands in .dist-info/extra_metadata/",
         ),
         Invalid(
@@ -253,6 +260,9 @@ class ExtensionWheelWithoutTopLevel(ProjectFileRule):
                 _EXT_FILE: "CLIS_DESC = []\n",
             },
             count=1,
+            line=6,
+            column=1,
+            message="namespaces = false",
             note="find_packages semantics skip the namespace package",
         ),
     ]

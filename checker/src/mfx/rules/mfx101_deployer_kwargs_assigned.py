@@ -135,6 +135,8 @@ class KestraDeployer(DeployerImpl):
         super().__init__(**kwargs)
 """,
             count=1,
+            line=6,
+            column=9,
             fixed="""
 from metaflow.runner.deployer_impl import DeployerImpl
 

@@ -84,6 +84,9 @@ class MyTriggeredRun(TriggeredRun):
         return "RUNNING" if self._alive() else "ERROR"
 """,
             count=2,
+            line=8,
+            column=48,
+            message="'ERROR'",
         ),
         Invalid(
             """
@@ -95,6 +98,9 @@ class MyTriggeredRun(TriggeredRun):
         return {"a": "SUCCESS", "b": "FAILED"}[self._state()]
 """,
             count=1,
+            line=6,
+            column=22,
+            message="'SUCCESS'",
         ),
     ]
 
