@@ -2,9 +2,7 @@
 builder is flagged exactly at its ``# <-`` marks, each VALID one stays quiet."""
 
 import pytest
-
 from command_model import all_cases, run
-
 
 #: Shapes the string analysis misses (measured before the command model); strict xfail.
 MISSED = {

@@ -60,7 +60,7 @@ def builder(shape: str, top=(), sub=(), mark_step=False, mark_opt=None) -> dict:
         body = ['cmd = "%s %s" % (python, flow)']
         for o, v in top:
             body.append(f'cmd += " {o}"' + m(o) if v is None else f'cmd += " {o} " + str({v})' + m(o))
-        body.append(f'cmd = cmd + " step " + name' + step_mark)
+        body.append('cmd = cmd + " step " + name' + step_mark)
         for o, v in base_sub:
             body.append(f'cmd += " {o}"' + m(o) if v is None else f'cmd += " {o} " + str({v})' + m(o))
         body.append("return cmd")
