@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_project import (
     EXAMPLE_BUILDER,
     absent_reports,
@@ -102,7 +103,9 @@ class BranchNotForwarded(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
+        model = model_of(self.context)
         present = calls_any(self.context, ["get_top_level_options"]) or (
-            mentions_any(self.context, ["--branch"]) and mentions_any(self.context, ["--production"])
+            (mentions_any(self.context, ["--branch"]) or model.passes("--branch"))
+            and (mentions_any(self.context, ["--production"]) or model.passes("--production"))
         )
         return absent_reports(self.context, present, self.message)

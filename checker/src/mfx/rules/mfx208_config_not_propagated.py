@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_project import (
     EXAMPLE_BUILDER,
     absent_reports,
@@ -76,4 +77,7 @@ class ConfigNotPropagated(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
-        return absent_reports(self.context, mentions_any(self.context, _CHANNELS), self.message)
+        present = mentions_any(self.context, _CHANNELS) or model_of(self.context).passes(
+            "--config-value", "--config", "--local-config-file"
+        )
+        return absent_reports(self.context, present, self.message)
