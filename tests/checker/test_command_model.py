@@ -4,6 +4,7 @@ builder is flagged exactly at its ``# <-`` marks, each VALID one stays quiet."""
 import pytest
 from command_model import all_cases, run
 
+
 @pytest.mark.parametrize("case", all_cases(), ids=lambda c: c.id)
 def test_command_shape(case):
     got = run(case)

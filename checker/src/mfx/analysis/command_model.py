@@ -155,7 +155,12 @@ def subcommand_index(pieces: list, names: Iterable[str] = SUBCOMMANDS) -> int | 
     for i, p in enumerate(pieces):
         if p.text in names:
             prev = pieces[i - 1] if i else None
-            if prev is not None and prev.option is not None and prev.option not in FLAGS and "=" not in (prev.text or ""):
+            if (
+                prev is not None
+                and prev.option is not None
+                and prev.option not in FLAGS
+                and "=" not in (prev.text or "")
+            ):
                 continue  # the value of the previous option (a tag named "step")
             return i
     return None
@@ -345,7 +350,12 @@ class _Function:
                         right = Seq(right.pieces, True, True, True)
                     elif right.string and not left.string and _is_value(left):
                         left = Seq(left.pieces, True, True, True)
-                    if isinstance(expr.left, cst.Name) and left.pieces and left.pieces[0].expr is expr.left and right.string:  # type: ignore[attr-defined]
+                    if (
+                        isinstance(expr.left, cst.Name)
+                        and left.pieces
+                        and left.pieces[0].expr is expr.left
+                        and right.string
+                    ):  # type: ignore[attr-defined]
                         left = Seq(left.pieces, True, True, True)
                     return left + right
                 return self._opaque(expr)
@@ -375,7 +385,11 @@ class _Function:
         path = self.file.path
         joined = "\x00".join(texts)
         if not joined.strip():
-            return Seq([], True, True, True) if not fields else Seq([Piece(node, path, expr=f, func=self.func) for f in fields], True)
+            return (
+                Seq([], True, True, True)
+                if not fields
+                else Seq([Piece(node, path, expr=f, func=self.func) for f in fields], True)
+            )
         seen = 0  # fields before the current token
         for m in re.finditer(r"\S+", joined):
             token = m.group(0)
@@ -406,9 +420,16 @@ class _Function:
     def _call(self, call: cst.Call) -> Value:
         func = call.func
         args = [a for a in call.args if a.keyword is None and not a.star]
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-        if name == "join" and len(args) == 1 and (
-            isinstance(func, cst.Attribute) and (string_value(func.value) is not None or _dotted(func) == "shlex.join")
+        name = (
+            func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+        )
+        if (
+            name == "join"
+            and len(args) == 1
+            and (
+                isinstance(func, cst.Attribute)
+                and (string_value(func.value) is not None or _dotted(func) == "shlex.join")
+            )
         ):
             inner = self._seq(self.eval(args[0].value))
             return Seq(inner.pieces, True)
@@ -509,13 +530,17 @@ def _local_calls(func: cst.FunctionDef) -> dict[str, cst.Call]:
     for stmt in func.body.body if isinstance(func.body, cst.IndentedBlock) else []:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
-                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                ):
                     if isinstance(small.value, cst.Call):
                         out[small.targets[0].target.value] = small.value
     return out
 
 
-_TRIES = tuple(k for k in (getattr(cst, 'Try', None), getattr(cst, 'TryStar', None)) if k is not None)
+_TRIES = tuple(k for k in (getattr(cst, "Try", None), getattr(cst, "TryStar", None)) if k is not None)
 _EXPANDS = re.compile(r"""["']--["']\s*\+|["']--%s|f["']--\{|["']--\{\}""")
 
 

@@ -12,12 +12,13 @@ from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 class RetryCountHardCoded(ProjectRule):
     """## What it does
-    Flags a ``--retry-count`` option of a task command whose value is a constant: in the same
-    string (``"--retry-count=0"``, ``"--retry-count 0"``, generated code ``'"0"'``), as the next
-    list element, as a ``%``/f-string operand, through a local variable that only ever holds
-    that constant, or in a command assembled across statements and helpers (appended,
-    concatenated, an option dict ``{"retry-count": 0}``, the click API's ``retry_count=0``; see
-    :mod:`mfx.analysis.command_model`).
+    Flags a ``--retry-count`` option of a task command whose value is a constant.
+
+    The value may be in the same string (``"--retry-count=0"``, ``"--retry-count 0"``,
+    generated code ``'"0"'``), the next list element, a ``%``/f-string operand, a local
+    variable that only ever holds that constant, or a piece of a command assembled across
+    statements and helpers (appended, concatenated, an option dict ``{"retry-count": 0}``, the
+    click API's ``retry_count=0``).
 
     ## Why is this bad?
     ``--retry-count`` is the 0-based attempt of the task. Metaflow decides from it whether

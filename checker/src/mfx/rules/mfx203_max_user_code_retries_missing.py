@@ -11,8 +11,12 @@ from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 class MaxUserCodeRetriesMissing(ProjectRule):
     """## What it does
-    Flags a function that builds a Metaflow ``step`` command (the token ``step`` together with
-    ``--run-id`` and ``--task-id``) in a module that never passes ``--max-user-code-retries``.
+    Flags a command builder whose ``step`` command has no ``--max-user-code-retries``.
+
+    A command builder is a function that assembles a Metaflow ``step`` command: the token
+    ``step`` together with ``--run-id`` and ``--task-id``, in any shape the command model
+    follows (list displays, appends across statements, string formatting, helper functions of
+    the project, option dicts such as ``{"run-id": r}``, Metaflow's click API).
 
     ## Why is this bad?
     The option defaults to 0. ``@catch`` then handles the failure of the first attempt instead

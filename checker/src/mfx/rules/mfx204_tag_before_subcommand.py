@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable
 
 import libcst as cst
@@ -17,10 +16,11 @@ _TAG = re.compile(r"(?<![\w-])--tag(?![\w-])")
 
 class TagBeforeSubcommand(ProjectRule):
     """## What it does
-    Flags ``--tag`` written before the ``step`` or ``init`` sub-command: in the same command
-    string or list display, or in a command assembled across statements and helpers (appended
-    or inserted before the sub-command, concatenated lists, an option dict expanded before it,
-    the click API's top-level call; see :mod:`mfx.analysis.command_model`).
+    Flags ``--tag`` placed before the ``step`` or ``init`` sub-command of a task command.
+
+    The command may be one string or list display, or assembled across statements and helpers:
+    ``--tag`` appended or inserted before the sub-command, concatenated lists, an option dict
+    expanded before it, the top-level call of Metaflow's click API.
 
     ## Why is this bad?
     ``--tag`` is an option of ``init``, ``step`` and ``run`` only; Metaflow's top level has no

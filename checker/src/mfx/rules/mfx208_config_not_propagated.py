@@ -45,9 +45,9 @@ class ConfigNotPropagated(ProjectRule):
 
     ## Known problems
     Only the presence of a channel is checked, not that it reaches every task.
-    A task-command builder is recognised by literal option names (the token ``step`` with
-    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
-    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
+    Task commands are recognised by the command model (lists, appends, string formatting,
+    helpers, option dicts, the click API); a command assembled in a shape it does not follow
+    (for example from an attribute set in another method) is not checked.
     """
 
     code = "MFX208"
