@@ -561,8 +561,14 @@ class Builder:
         return self.command.anchor
 
 
-#: Words one of which the text of a file that assembles a task command contains.
-WORDS = ("task-id", "task_id")
+def _may_build(f: FileContext) -> bool:
+    """The text of ``f`` can hold a command builder: it spells the task id option (``--task-id``
+    or a dict key ``task-id``), or calls ``.step(``/``.init(`` with a ``task_id`` keyword (the
+    click API). Other files are never parsed for the model (they may still be read as helpers)."""
+    text = f.source
+    if "task-id" in text or f.words.escaped:
+        return True
+    return "task_id" in text and (".step(" in text or ".init(" in text)
 
 
 class CommandModel:
@@ -635,9 +641,9 @@ class CommandModel:
             self._commands = []
             self._builders = []
             for f in self.files:
-                if not any(w in f.source for w in WORDS):
+                if not _may_build(f):
                     continue
-                for func in f.nodes(cst.FunctionDef):
+                for func in _candidates(f):
                     ev = self._evaluate(f, func, DEPTH)
                     if ev is None:
                         continue
@@ -672,6 +678,33 @@ class CommandModel:
     def passes(self, *options: str) -> bool:
         """Some command of the project passes one of ``options`` (in any shape)."""
         return any(c.has_option(*options) for c in self.commands())
+
+
+def _candidates(f: FileContext) -> list[cst.FunctionDef]:
+    """The functions of ``f`` that may assemble a command: a code string of theirs names a
+    sub-command (``"step"``, ``"python flow.py init ..."``) or they call ``.step(...)``/
+    ``.init(...)`` (the click API). Other functions are only evaluated as helpers of these."""
+    from mfx.analysis.orchestrator_project import strings_of
+
+    out: dict[int, cst.FunctionDef] = {}
+    strings = strings_of(f.module)
+    for word in SUBCOMMANDS:
+        for frag in strings.tokens(word):
+            if frag.function is not None:
+                out.setdefault(id(frag.function), frag.function)
+    # the sub-command may come from a helper: the task id option (or dict key) is written here
+    for frag in strings.mentions("--task-id") + [x for x in strings.fragments if x.text.strip() == "task-id"]:
+        if frag.function is not None:
+            out.setdefault(id(frag.function), frag.function)
+    if ".step(" in f.source or ".init(" in f.source:
+        for attr in f.nodes(cst.Attribute):
+            if attr.attr.value in SUBCOMMANDS:
+                node = f.parent_of(attr)
+                while node is not None and type(node) is not cst.FunctionDef:
+                    node = f.parent_of(node)
+                if node is not None:
+                    out.setdefault(id(node), node)  # type: ignore[arg-type]
+    return list(out.values())
 
 
 _MODELS: dict[int, tuple[ProjectContext, CommandModel]] = {}
