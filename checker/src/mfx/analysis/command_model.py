@@ -561,6 +561,10 @@ class Builder:
         return self.command.anchor
 
 
+#: Function names too common to mark a caller of a command helper by the text alone.
+_GENERIC = {"run", "main", "get", "build", "create", "execute", "call", "step", "init", "start"}
+
+
 def _may_build(f: FileContext) -> bool:
     """The text of ``f`` can hold a command builder: it spells the task id option (``--task-id``
     or a dict key ``task-id``), or calls ``.step(``/``.init(`` with a ``task_id`` keyword (the
@@ -640,27 +644,40 @@ class CommandModel:
         if self._commands is None:
             self._commands = []
             self._builders = []
-            for f in self.files:
-                if not _may_build(f):
-                    continue
-                for func in _candidates(f):
-                    ev = self._evaluate(f, func, DEPTH)
-                    if ev is None:
-                        continue
-                    best: dict[str, Command] = {}
-                    for seq in ev.candidates:
-                        i = subcommand_index(seq.pieces)
-                        if i is None:
-                            continue
-                        cmd = Command(seq.pieces, i, func, f.path)
-                        sub = cmd.subcommand
-                        if sub not in best or len(seq.pieces) > len(best[sub].pieces):
-                            best[sub] = cmd
-                    for sub, cmd in best.items():
-                        self._commands.append(cmd)
-                        if sub == "step" and cmd.has_option("--run-id") and cmd.has_option("--task-id"):
-                            self._builders.append(Builder(f, func, cmd, ev.helpers))
+            # Files that spell the task id, then (once) the files that call one of their
+            # functions by name: a builder may take its options from a helper module.
+            todo = [f for f in self.files if _may_build(f)]
+            done: set[str] = set()
+            for round_ in range(2):
+                helpers: set[str] = set()
+                for f in todo:
+                    done.add(f.path)
+                    for func in _candidates(f):
+                        if not func.name.value.startswith("__"):
+                            helpers.add(func.name.value)
+                        self._commands_of(f, func)
+                if round_ == 0 and helpers:
+                    calls = tuple(n + "(" for n in helpers if n not in _GENERIC)
+                    todo = [f for f in self.files if f.path not in done and any(c in f.source for c in calls)]
         return self._commands
+
+    def _commands_of(self, f: FileContext, func: cst.FunctionDef) -> None:
+        ev = self._evaluate(f, func, DEPTH)
+        if ev is None:
+            return
+        best: dict[str, Command] = {}
+        for seq in ev.candidates:
+            i = subcommand_index(seq.pieces)
+            if i is None:
+                continue
+            cmd = Command(seq.pieces, i, func, f.path)
+            sub = cmd.subcommand
+            if sub not in best or len(seq.pieces) > len(best[sub].pieces):
+                best[sub] = cmd
+        for sub, cmd in best.items():
+            self._commands.append(cmd)  # type: ignore[union-attr]
+            if sub == "step" and cmd.has_option("--run-id") and cmd.has_option("--task-id"):
+                self._builders.append(Builder(f, func, cmd, ev.helpers))  # type: ignore[union-attr]
 
     def builders(self) -> list[Builder]:
         """The functions that assemble a ``step`` command and are not themselves a helper of
