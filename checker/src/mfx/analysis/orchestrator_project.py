@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import libcst as cst
 
+from mfx.analysis.command_model import Command, Piece, model_of
 from mfx.analysis.orchestrator_command import Fragment, Strings, step_builders
 from mfx.analysis.orchestrator_names import call_name, walk
 from mfx.engine.context import FileContext, ProjectContext
@@ -46,9 +47,19 @@ def source_files(project: ProjectContext) -> Iterator[FileContext]:
 
 @dataclasses.dataclass
 class Builder:
+    """A function that builds a ``step`` command; ``anchor`` is its ``step`` token (a
+    :class:`Fragment` of the string analysis or a :class:`~mfx.analysis.command_model.Piece`
+    of the command model, possibly written in a helper module), ``command`` the assembled
+    command when the model followed it."""
+
     file: FileContext
     function: cst.FunctionDef
-    anchor: Fragment
+    anchor: Fragment | Piece
+    command: Command | None = None
+
+    @property
+    def path(self) -> str:
+        return getattr(self.anchor, "path", None) or self.file.path
 
 
 def may_mention(f: FileContext, words: Iterable[str], every: bool = False) -> bool:
@@ -66,14 +77,26 @@ BUILDER_WORDS = ("--run-id", "--task-id")
 
 
 def builders(project: ProjectContext) -> list[Builder]:
-    """Every function of the project that builds a ``step`` command."""
-    out = []
+    """Every function of the project that builds a ``step`` command: the command model's
+    builders (:mod:`mfx.analysis.command_model`: commands assembled across statements, helpers,
+    option dicts and the click API), then the functions whose code strings name ``step``,
+    ``--run-id`` and ``--task-id`` that the model did not follow. One per ``step`` token."""
+    model = model_of(project)
+    out = [Builder(b.file, b.function, b.anchor, b.command) for b in model.builders()]
+    followed = {id(b.function) for b in model.all_builders()} | set().union(*(b.helpers for b in model.all_builders()))
     for f in source_files(project):
         if not may_mention(f, BUILDER_WORDS, every=True):
             continue
         for func, anchor in step_builders(strings_of(f.module)):
-            out.append(Builder(f, func, anchor))
-    return out
+            if id(func) not in followed:
+                out.append(Builder(f, func, anchor))
+    seen: set[int] = set()
+    unique = []
+    for b in out:
+        if id(b.anchor.node) not in seen:
+            seen.add(id(b.anchor.node))
+            unique.append(b)
+    return unique
 
 
 def first_builder_per_file(project: ProjectContext) -> list[Builder]:
@@ -122,7 +145,7 @@ def extension_of(path: str) -> str:
 
 
 def report_at(builder: Builder, message: str) -> Report:
-    return Report(node=builder.anchor.node, message=message, path=builder.file.path)
+    return Report(node=builder.anchor.node, message=message, path=builder.path)
 
 
 def subscripts_with_key(project: ProjectContext, key: str) -> bool:
@@ -152,10 +175,10 @@ def subscripts_with_key(project: ProjectContext, key: str) -> bool:
 
 
 def absent_reports(project: ProjectContext, present: bool, message: str) -> list[Report]:
-    """One report per file that builds a ``step`` command, when ``present`` is False."""
+    """One report per command builder (:func:`builders`), when ``present`` is False."""
     if present:
         return []
-    return [report_at(b, message) for b in first_builder_per_file(project)]
+    return [report_at(b, message) for b in builders(project)]
 
 
 #: A minimal task-command builder, shared by the examples of the project-wide rules.

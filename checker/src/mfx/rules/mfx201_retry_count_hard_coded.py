@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from collections.abc import Iterable
 
+from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_command import constant
-from mfx.analysis.orchestrator_project import strings_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.analysis.orchestrator_project import may_mention, source_files, strings_of
+from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
-class RetryCountHardCoded(Rule):
+class RetryCountHardCoded(ProjectRule):
     """## What it does
-    Flags a ``--retry-count`` option of a task command whose value is a constant: in the same
-    string (``"--retry-count=0"``, ``"--retry-count 0"``, generated code ``'"0"'``), as the next
-    list element, as a ``%``/f-string operand, or through a local variable that only ever holds
-    that constant.
+    Flags a ``--retry-count`` option of a task command whose value is a constant.
+
+    The value may be in the same string (``"--retry-count=0"``, ``"--retry-count 0"``,
+    generated code ``'"0"'``), the next list element, a ``%``/f-string operand, a local
+    variable that only ever holds that constant, or a piece of a command assembled across
+    statements and helpers (appended, concatenated, an option dict ``{"retry-count": 0}``, the
+    click API's ``retry_count=0``).
 
     ## Why is this bad?
     ``--retry-count`` is the 0-based attempt of the task. Metaflow decides from it whether
@@ -37,10 +41,6 @@ class RetryCountHardCoded(Rule):
     """
 
     code = "MFX201"
-    # Applicability pre-check (mfx.applicability), sound because it reports uses of the
-    # `--retry-count` option found in string values (escape sequences are covered by the engine, see
-    # mfx.applicability)
-    TRIGGERS = ("--retry-count",)
     name = "retry-count-hard-coded"
     message = (
         "`--retry-count` is the constant {value}: pass the scheduler's 0-based attempt number so "
@@ -90,11 +90,23 @@ def generated(node):
         ),
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if self.context.is_test:
-            return  # tests run steps by hand on purpose
-        strings = strings_of(node)
-        for use in strings.option_uses("--retry-count"):
-            value = use.literal if use.expr is None else constant(use.expr, use.fragment.function)
-            if value is not None and value.strip().isdigit():
-                self.report(use.fragment.node, self.message.format(value=value.strip()))
+    def check(self) -> Iterable[Report]:
+        seen: set[int] = set()
+        for f in source_files(self.context):  # tests run steps by hand on purpose
+            if not may_mention(f, ["--retry-count"]):
+                continue
+            for use in strings_of(f.module).option_uses("--retry-count"):
+                value = use.literal if use.expr is None else constant(use.expr, use.fragment.function)
+                if value is not None and value.strip().isdigit() and id(use.fragment.node) not in seen:
+                    seen.add(id(use.fragment.node))
+                    yield Report(use.fragment.node, self.message.format(value=value.strip()), path=f.path)
+        for command in model_of(self.context).commands():
+            for opt in command.options():
+                if opt.option != "--retry-count" or id(opt.piece.node) in seen:
+                    continue
+                value = opt.literal
+                if value is None and opt.value is not None:
+                    value = constant(opt.value.expr, opt.value.func)
+                if value is not None and value.strip().isdigit():
+                    seen.add(id(opt.piece.node))
+                    yield Report(opt.piece.node, self.message.format(value=value.strip()), path=opt.piece.path)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from collections.abc import Iterable
 
-from mfx.analysis.orchestrator_command import step_builders
-from mfx.analysis.orchestrator_project import strings_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.analysis.command_model import model_of
+from mfx.analysis.orchestrator_project import builders, report_at, strings_of
+from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
-class MaxUserCodeRetriesMissing(Rule):
+class MaxUserCodeRetriesMissing(ProjectRule):
     """## What it does
-    Flags a function that builds a Metaflow ``step`` command (the token ``step`` together with
-    ``--run-id`` and ``--task-id``) in a module that never passes ``--max-user-code-retries``.
+    Flags a command builder whose ``step`` command has no ``--max-user-code-retries``.
+
+    A command builder is a function that assembles a Metaflow ``step`` command: the token
+    ``step`` together with ``--run-id`` and ``--task-id``, in any shape the command model
+    follows (list displays, appends across statements, string formatting, helper functions of
+    the project, option dicts such as ``{"run-id": r}``, Metaflow's click API).
 
     ## Why is this bad?
     The option defaults to 0. ``@catch`` then handles the failure of the first attempt instead
@@ -34,16 +38,11 @@ class MaxUserCodeRetriesMissing(Rule):
     ```
 
     ## Known problems
-    A task-command builder is recognised by literal option names (the token ``step`` with
-    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
-    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
+    When the builder's command does not show the option but its module names
+    ``--max-user-code-retries`` somewhere the model did not follow, the rule stays silent.
     """
 
     code = "MFX203"
-    # Applicability pre-check (mfx.applicability), sound because it reports step command builders,
-    # which are recognised by the `--task-id` option in string values (escape sequences are covered
-    # by the engine, see mfx.applicability)
-    TRIGGERS = ("--task-id",)
     name = "max-user-code-retries-missing"
     message = (
         "this `step` command has no `--max-user-code-retries`: pass the step's user-code retry "
@@ -79,11 +78,15 @@ def step_cmd(node, run_id, task_id):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if self.context.is_test:
-            return  # tests run steps by hand on purpose
-        strings = strings_of(node)
-        if strings.option_uses("--max-user-code-retries"):
-            return
-        for _, anchor in step_builders(strings):
-            self.report(anchor.node)
+    def check(self) -> Iterable[Report]:
+        option = "--max-user-code-retries"
+        model = model_of(self.context)
+        in_commands = {id(p.node) for c in model.commands() for p in c.pieces}
+        for b in builders(self.context):
+            if b.command is not None and b.command.has_option(option):
+                continue
+            # A mention the model did not follow into a command may still reach it: silent.
+            uses = strings_of(b.file.module).option_uses(option)
+            if any(id(u.fragment.node) not in in_commands for u in uses):
+                continue
+            yield report_at(b, self.message)

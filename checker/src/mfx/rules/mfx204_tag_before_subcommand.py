@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import libcst as cst
 
-from mfx.analysis.orchestrator_project import strings_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.analysis.command_model import model_of
+from mfx.analysis.orchestrator_project import may_mention, source_files, strings_of
+from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _TAG = re.compile(r"(?<![\w-])--tag(?![\w-])")
 
 
-class TagBeforeSubcommand(Rule):
+class TagBeforeSubcommand(ProjectRule):
     """## What it does
-    Flags ``--tag`` written before the ``step`` or ``init`` sub-command in the same command
-    string or the same list display.
+    Flags ``--tag`` placed before the ``step`` or ``init`` sub-command of a task command.
+
+    The command may be one string or list display, or assembled across statements and helpers:
+    ``--tag`` appended or inserted before the sub-command, concatenated lists, an option dict
+    expanded before it, the top-level call of Metaflow's click API.
 
     ## Why is this bad?
     ``--tag`` is an option of ``init``, ``step`` and ``run`` only; Metaflow's top level has no
@@ -32,15 +37,9 @@ class TagBeforeSubcommand(Rule):
     cmd = [python, flow_file, "--quiet", "step", name, "--run-id", run_id, "--tag", tag]
     ```
 
-    ## Known problems
-    Commands assembled from several lists (``top + ["--tag", t] + step``) are not checked.
     """
 
     code = "MFX204"
-    # Applicability pre-check (mfx.applicability), sound because every finding is a string fragment
-    # or list element that holds `--tag` (escape sequences are covered by the engine, see
-    # mfx.applicability)
-    TRIGGERS = ("--tag",)
     name = "tag-before-subcommand"
     message = (
         "`--tag` comes before the `step`/`init` sub-command: Metaflow has no top-level --tag; "
@@ -72,17 +71,31 @@ def cmds(tag, name, run_id):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if self.context.is_test:
-            return  # tests run steps by hand on purpose
-        strings = strings_of(node)
+    def check(self) -> Iterable[Report]:
+        seen: set[int] = set()
+        for f in source_files(self.context):  # tests run steps by hand on purpose
+            if not may_mention(f, ["--tag"]):
+                continue
+            for node in self._in_strings(strings_of(f.module)):
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    yield Report(node, self.message, path=f.path)
+        for command in model_of(self.context).commands():
+            for piece in command.before_sub("--tag"):
+                if id(piece.node) not in seen:
+                    seen.add(id(piece.node))
+                    yield Report(piece.node, self.message, path=piece.path)
+
+    @staticmethod
+    def _in_strings(strings) -> Iterable[cst.CSTNode]:
+        """``--tag`` before the sub-command in one string or one list display."""
         by_node = {f.node: f for f in strings.fragments}
         for frag in strings.fragments:
             tokens = frag.text.split()
             tag_at = next((i for i, t in enumerate(tokens) if _TAG.match(t)), None)
             sub_at = next((i for i, t in enumerate(tokens) if t in ("step", "init")), None)
             if tag_at is not None and sub_at is not None and tag_at + 1 < sub_at:
-                self.report(frag.node)
+                yield frag.node
         lists = {id(n): n for n in strings.parents.values() if isinstance(n, (cst.List, cst.Tuple))}
         for lst in lists.values():
             texts = []
@@ -93,4 +106,4 @@ def cmds(tag, name, run_id):
             sub_at = next((i for i, t in enumerate(texts) if t in ("step", "init")), None)
             # A `--tag` right before `step` is a tag named step, not a sub-command.
             if tag_at is not None and sub_at is not None and tag_at + 1 < sub_at:
-                self.report(lst.elements[tag_at].value)
+                yield lst.elements[tag_at].value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_project import (
     EXAMPLE_BUILDER,
     absent_reports,
@@ -44,9 +45,10 @@ class BranchNotForwarded(ProjectRule):
     ```
 
     ## Known problems
-    A task-command builder is recognised by literal option names (the token ``step`` with
-    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
-    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
+    Presence is checked project-wide: a channel set for one task command counts for all of
+    them. Task commands are recognised by the command model (lists, appends, string formatting,
+    helpers, option dicts, the click API); a command assembled in a shape it does not follow
+    (for example from an attribute set in another method) is not checked.
     """
 
     code = "MFX205"
@@ -102,7 +104,9 @@ class BranchNotForwarded(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
+        model = model_of(self.context)
         present = calls_any(self.context, ["get_top_level_options"]) or (
-            mentions_any(self.context, ["--branch"]) and mentions_any(self.context, ["--production"])
+            (mentions_any(self.context, ["--branch"]) or model.passes("--branch"))
+            and (mentions_any(self.context, ["--production"]) or model.passes("--production"))
         )
         return absent_reports(self.context, present, self.message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_project import (
     EXAMPLE_BUILDER,
     absent_reports,
@@ -44,9 +45,9 @@ class ConfigNotPropagated(ProjectRule):
 
     ## Known problems
     Only the presence of a channel is checked, not that it reaches every task.
-    A task-command builder is recognised by literal option names (the token ``step`` with
-    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
-    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
+    Task commands are recognised by the command model (lists, appends, string formatting,
+    helpers, option dicts, the click API); a command assembled in a shape it does not follow
+    (for example from an attribute set in another method) is not checked.
     """
 
     code = "MFX208"
@@ -76,4 +77,7 @@ class ConfigNotPropagated(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
-        return absent_reports(self.context, mentions_any(self.context, _CHANNELS), self.message)
+        present = mentions_any(self.context, _CHANNELS) or model_of(self.context).passes(
+            "--config-value", "--config", "--local-config-file"
+        )
+        return absent_reports(self.context, present, self.message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_project import (
     EXAMPLE_BUILDER,
     absent_reports,
@@ -43,9 +44,10 @@ class DatastoreRootNotForwarded(ProjectRule):
     ```
 
     ## Known problems
-    A task-command builder is recognised by literal option names (the token ``step`` with
-    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
-    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
+    Presence is checked project-wide: a channel set for one task command counts for all of
+    them. Task commands are recognised by the command model (lists, appends, string formatting,
+    helpers, option dicts, the click API); a command assembled in a shape it does not follow
+    (for example from an attribute set in another method) is not checked.
     """
 
     code = "MFX214"
@@ -75,4 +77,5 @@ class DatastoreRootNotForwarded(ProjectRule):
     ]
 
     def check(self) -> Iterable[Report]:
-        return absent_reports(self.context, mentions_any(self.context, _CHANNELS), self.message)
+        present = mentions_any(self.context, _CHANNELS) or model_of(self.context).passes("--datastore-root")
+        return absent_reports(self.context, present, self.message)

@@ -33,9 +33,10 @@ class CondaEnvironmentNotMaterialised(ProjectRule):
     ```
 
     ## Known problems
-    A task-command builder is recognised by literal option names (the token ``step`` with
-    ``--run-id`` and ``--task-id``); builders that pass options as a dict (``{"run-id": ...}``,
-    like Metaflow's ``CLIArgs``) are not recognised, and the rule stays silent for them.
+    Presence is checked project-wide: a channel set for one task command counts for all of
+    them. Task commands are recognised by the command model (lists, appends, string formatting,
+    helpers, option dicts, the click API); a command assembled in a shape it does not follow
+    (for example from an attribute set in another method) is not checked.
     """
 
     code = "MFX216"
