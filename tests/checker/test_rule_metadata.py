@@ -9,8 +9,8 @@ import pytest
 from mfx import pitfalls as catalogue
 from mfx.engine import runner
 from mfx.engine.runner import all_rules
-from mfx.registry import ENGINE_CODES, rule_modules
 from mfx.projectfiles.base import ProjectFileRule, ProjectFilesContext
+from mfx.registry import ENGINE_CODES, rule_modules
 from mfx.rule import ProjectRule, Rule, RuleBase
 from mfx.ruledocs import FIX_SECTION, REQUIRED_SECTIONS, docstring, sections
 
