@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
+from . import cleanup
 from . import diagnose as dx
 from . import progress as live
 from .expect import ComplianceFailure, fail, pitfall
 from .plugin import Engine
 
-FLOWS = Path(__file__).resolve().parent / "flows"
+FLOWS = Path(__file__).resolve().parent / "flows"  # the package's flows; runs deploy a private copy (cleanup.flows_dir)
 STATUSES = {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 FAILED_STATUSES = {"FAILED", "TIMED_OUT", "ABORTED"}
 POLL = 1.0
@@ -37,10 +38,9 @@ LOG_BYTES = 2_000_000  # of each devstack log read for a diagnosis (the end of t
 
 def flow_path(kind: str, name: str) -> str:
     """Absolute path of one of our flows (``flows/<kind>/<name>.py``)."""
-    path = FLOWS / kind / f"{name}.py"
-    if not path.is_file():
-        raise FileNotFoundError(f"compliance flow {path} is missing from the mfx package")
-    return str(path)
+    if not (FLOWS / kind / f"{name}.py").is_file():
+        raise FileNotFoundError(f"compliance flow {FLOWS / kind / f'{name}.py'} is missing from the mfx package")
+    return str(cleanup.flows_dir(FLOWS) / kind / f"{name}.py")
 
 
 def keep_interrupt() -> None:
