@@ -33,6 +33,7 @@ SUCCEEDED_GRACE = 30.0  # a SUCCEEDED run must be visible and finished this soon
 UNKNOWN_GRACE = 60.0  # a triggered run unknown to both the engine and the client after this is lost
 RUN_LOOKUP_GRACE = 10.0  # how long a diagnosis waits for a deployment's run to show up in the client
 CONTROL_TIMEOUT = 180.0  # the plain control run of a diagnosis
+PREFETCH_BUDGET = 240.0  # seconds of create+trigger launched ahead in the first test's setup (see prefetch)
 LOG_BYTES = 2_000_000  # of each devstack log read for a diagnosis (the end of the file)
 
 
@@ -302,16 +303,25 @@ class Harness:
                 rows.append(handle.row(now))
         return rows
 
-    def prefetch(self, specs: Iterable["Spec"]) -> None:
-        """create + trigger ``specs`` now (in order) so their runs overlap; tests then wait for theirs."""
+    def prefetch(self, specs: Iterable["Spec"], budget: float = PREFETCH_BUDGET) -> List[str]:
+        """create + trigger ``specs`` now (in order) so their runs overlap; tests then wait for theirs.
+
+        The prefetch runs inside the first test's setup, under that one test's timeout: after
+        ``budget`` seconds it stops, and each run not launched yet is launched by the test that needs
+        it (``finish``), under that test's own timeout. Without the bound an engine whose ``create``
+        takes half a minute (metaflow-prefect under load) timed out the first test's setup, and that
+        one timeout was reported as the failure of every test. Returns the keys left for later."""
         specs = list(specs)
         now = time.monotonic()
         for spec in specs:
             self.planned.setdefault(spec.key, now)
         with live.waiting_for(self.progress, f"the launch of {len(specs)} runs"):
-            for spec in specs:
+            for number, spec in enumerate(specs):
+                if time.monotonic() - now > budget:
+                    return [s.key for s in specs[number:]]
                 self.launch(spec)
                 live.tick(self.progress)
+        return []
 
     @property
     def impl(self) -> str:
