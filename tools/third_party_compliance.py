@@ -223,7 +223,6 @@ def summarise(name: str, report: dict, seconds: float, exit_code: int) -> dict:
 
 def run(names: List[str], cache: Path, pytest_args: List[str]) -> int:
     cache.mkdir(parents=True, exist_ok=True)
-    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
     worst = 0
     for name in names:
         venv, work = prepare(cache, name)
@@ -242,9 +241,12 @@ def run(names: List[str], cache: Path, pytest_args: List[str]) -> int:
             print(f"mfx compliance on {name} wrote no report (exit {proc.returncode})", file=sys.stderr)
             worst = max(worst, 2)
             continue
+        # read again: another extension's run may have recorded its result meanwhile
+        results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
         results[name] = summarise(name, json.loads(report_file.read_text(encoding="utf-8")), seconds, proc.returncode)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
     DOC.write_text(render(results, load_verdicts()), encoding="utf-8")
     missing = unexplained(results, load_verdicts())
     for line in missing:
