@@ -194,7 +194,7 @@ def _headline(message: str) -> str:
     return (message.strip().splitlines() or [""])[0].strip()
 
 
-def summarise(name: str, report: dict, seconds: float, exit_code: int) -> dict:
+def summarise(name: str, report: dict, seconds: float, exit_code: int, interrupted: bool = False) -> dict:
     """What is recorded of one run: the matrix and every test's outcome with its failure headline."""
     spec = EXTENSIONS[name]
     tests = []
@@ -214,6 +214,7 @@ def summarise(name: str, report: dict, seconds: float, exit_code: int) -> dict:
         "declared": sorted(report.get("declared", [])),
         "seconds": round(seconds),
         "exit_code": exit_code,
+        "interrupted": interrupted,
         "problem": report.get("problem"),
         "leftovers": report.get("leftovers", []),
         "matrix": {row["capability"]: row["result"] for row in report["capabilities"]},
@@ -221,7 +222,7 @@ def summarise(name: str, report: dict, seconds: float, exit_code: int) -> dict:
     }
 
 
-def run(names: List[str], cache: Path, pytest_args: List[str]) -> int:
+def run(names: List[str], cache: Path, pytest_args: List[str], budget: float = RUN_TIMEOUT_S) -> int:
     cache.mkdir(parents=True, exist_ok=True)
     worst = 0
     for name in names:
@@ -230,11 +231,24 @@ def run(names: List[str], cache: Path, pytest_args: List[str]) -> int:
         shutil.rmtree(out, ignore_errors=True)
         started = time.monotonic()
         print(f"== mfx compliance on {EXTENSIONS[name]['package']} {EXTENSIONS[name]['version']}", flush=True)
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [str(venv / "bin" / "mfx"), "compliance", "--project", str(work), "--report-dir", str(out), *pytest_args],
-            cwd=work, timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL,
-            env={**os.environ, "HOME": str(cache / "home"), "USERNAME": os.environ.get("USERNAME", "mfx-dogfood")},
+            cwd=work, stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(cache / "home")},
         )
+        interrupted = False
+        try:
+            proc.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            # SIGTERM unwinds the suite like Ctrl-C: the devstack is stopped and the report written,
+            # the tests not reached are "not run"
+            print(f"== time budget of {budget:.0f} s spent: stopping the suite (SIGTERM)", flush=True)
+            interrupted = True
+            proc.terminate()
+            try:
+                proc.wait(timeout=300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         seconds = time.monotonic() - started
         report_file = out / "compliance.json"
         if not report_file.is_file():
@@ -243,7 +257,7 @@ def run(names: List[str], cache: Path, pytest_args: List[str]) -> int:
             continue
         # read again: another extension's run may have recorded its result meanwhile
         results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
-        results[name] = summarise(name, json.loads(report_file.read_text(encoding="utf-8")), seconds, proc.returncode)
+        results[name] = summarise(name, json.loads(report_file.read_text(encoding="utf-8")), seconds, proc.returncode, interrupted)
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
@@ -319,6 +333,8 @@ def render(results: dict, verdicts: dict) -> str:
     for name, res in sorted(results.items()):
         out += ["", f"## {res['package']} {res['version']}", ""]
         out.append(f"Engine {', '.join(res['engine'])}, {res['metaflow']}; `mfx compliance` exit code {res['exit_code']}, {res['seconds']} s.")
+        if res.get("interrupted"):
+            out += ["", "The run was stopped at its time budget (`--budget`): the tests it had not reached are \"not run\" below."]
         if res.get("problem"):
             out += ["", f"Problem: {_cell(res['problem'])}"]
         out += ["", "| capability | level | result |", "|---|---|---|"]
@@ -357,12 +373,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_run = sub.add_parser("run", help="install, set up and run the suite on each extension (needs PyPI)")
     p_run.add_argument("--only", action="append", choices=sorted(EXTENSIONS), help="this extension only (repeatable)")
     p_run.add_argument("--cache-dir", default=None, help="venvs, sdists and working repos (default: ~/.cache/mfx/third-party)")
+    p_run.add_argument("--budget", type=float, default=RUN_TIMEOUT_S, help="seconds per extension; then the suite is stopped and what ran is recorded (default %(default)s)")
     p_run.add_argument("pytest_args", nargs="*", help="passed to mfx compliance (after --)")
     p_doc = sub.add_parser("doc", help="render docs/third-party-results.md from the recorded results (offline)")
     p_doc.add_argument("--check", action="store_true", help="exit 1 when the document or the verdicts are out of step")
     args = parser.parse_args(argv)
     if args.action == "run":
-        return run(args.only or sorted(EXTENSIONS), _cache_dir(args.cache_dir), args.pytest_args)
+        return run(args.only or sorted(EXTENSIONS), _cache_dir(args.cache_dir), args.pytest_args, args.budget)
     results = json.loads(RESULTS.read_text(encoding="utf-8"))
     verdicts = load_verdicts()
     text = render(results, verdicts)

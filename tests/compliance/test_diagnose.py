@@ -384,3 +384,17 @@ def test_missing_artifact() -> None:
     assert pids(dx.diagnose_missing_artifact("F/1/join", "total", [])) == ["B5"]
     other = dx.diagnose_missing_artifact("F/1/join", "total", ["greeting"])
     assert pids(other) == [] and "greeting" in other.what
+
+
+def test_create_failing_on_a_literal_start_step_is_o20() -> None:
+    """metaflow-dagster's compiler walks the graph from graph["start"]: on a flow whose entry step has
+    another name, create dies with KeyError: 'start'. The headline names O20, not 'no known pitfall'."""
+    tail = 'queue = deque([self.graph["start"]])\n  File ".../metaflow/graph.py", line 536, in __getitem__\nKeyError: \'start\'\n'
+    custom = dx.flow_shape("from metaflow import FlowSpec, step\nclass F(FlowSpec):\n    @step(start=True)\n    def begin(self):\n        self.next(self.finish)\n    @step(end=True)\n    def finish(self):\n        pass\n")
+    found = dx.diagnose_create(tail, custom)
+    assert found is not None and found.pid == "O20" and "'begin'" in found.what and "graph.start_step" in found.fix
+    assert dx.diagnose_create(tail.replace("'start'", "'end'"), custom).what.endswith("exit step is 'finish'")
+    # the flow really has a step named start: the KeyError is something else, no O20 claimed
+    assert dx.diagnose_create(tail, shape("linear_flow")) is None
+    assert dx.diagnose_create(tail, shape("custom_names_flow")).pid == "O20"
+    assert dx.diagnose_create("KeyError: 'retry'", custom) is None

@@ -209,6 +209,30 @@ def flow_shape(source: str) -> FlowShape:
     return shape
 
 
+# -- create ---------------------------------------------------------------------------------------
+
+_LITERAL_STEP = re.compile(r"KeyError: ['\"](start|end)['\"]")
+
+
+def diagnose_create(output: str, shape: FlowShape) -> Optional[Diagnosis]:
+    """A failed ``create`` whose output shows the cause, else None (the CLI output is the evidence).
+
+    ``KeyError: 'start'`` from a flow whose entry step has another name: the extension looked the
+    step up by the literal name (metaflow-dagster's compiler did), pitfall O20."""
+    for match in _LITERAL_STEP.finditer(output):
+        literal = match.group(1)
+        actual = shape.start_step if literal == "start" else shape.end_step
+        if actual != literal:
+            role = "entry" if literal == "start" else "exit"
+            return Diagnosis(
+                "O20",
+                f"create looked up a step named {literal!r} (KeyError: {literal!r}), but this flow's {role} step is {actual!r}",
+                fix="take the entry and exit steps from the graph (graph.start_step / graph.end_step), never the literal names 'start' / 'end'",
+                kind="literal-step-name",
+            )
+    return None
+
+
 # -- trigger --------------------------------------------------------------------------------------
 
 

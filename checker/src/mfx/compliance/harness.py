@@ -375,6 +375,10 @@ class Harness:
                 pid, fix = "O3,O4", "register exactly one CLI group named like TYPE"
             else:
                 pid, fix = "", "the create CLI exited non-zero: see its output"
+                found = dx.diagnose_create(f"{exc}\n{output}", dx.flow_shape(_read(self.flow(flow))))
+                if found is not None:
+                    raise fail(found.pid, f"{found.what}; create() of {flow} failed after {elapsed:.0f} s\ncommand: {command_line(impl, 'create')}\n"
+                               f"CLI output (tail):\n{output}", fix=found.fix) from None
             command = command_line(impl, "create")
             raise fail(pid, f"create() of {flow} failed after {elapsed:.0f} s: {_short(exc)}\ncommand: {command}\nCLI output (tail):\n{output}", fix=fix) from None
         if not getattr(deployed, "name", None):
