@@ -398,3 +398,23 @@ def test_create_failing_on_a_literal_start_step_is_o20() -> None:
     assert dx.diagnose_create(tail, shape("linear_flow")) is None
     assert dx.diagnose_create(tail, shape("custom_names_flow")).pid == "O20"
     assert dx.diagnose_create("KeyError: 'retry'", custom) is None
+
+
+def test_invisible_run_whose_data_is_under_another_root_is_o21(tmp_path: Path) -> None:
+    """metaflow-prefect's generated tasks set METAFLOW_DATASTORE_SYSROOT_LOCAL=~: the run completed on
+    the engine, its data went to ~/.metaflow, the client (another root) never saw it and the status
+    stayed PENDING. The headline names O21 with the directory, not "nobody executed (no worker?)"."""
+    home_root, client_root = tmp_path / "home" / ".metaflow", tmp_path / "session" / ".metaflow"
+    (home_root / "MfxBranchFlow" / "prefect-e800").mkdir(parents=True)
+    client_root.mkdir(parents=True)
+    elsewhere = dx.local_roots_elsewhere("MfxBranchFlow", "prefect-e800", str(client_root), [str(client_root), str(home_root)])
+    assert elsewhere == [str(home_root / "MfxBranchFlow" / "prefect-e800")]
+    ev = dx.RunEvidence("MfxBranchFlow/prefect-e800", ["PENDING"] * 5, 300.0, visible=False, timed_out=True,
+                        elsewhere=elsewhere, client_root=str(client_root))
+    found = dx.diagnose_run(ev)
+    assert found.pid == "O21" and str(home_root) in found.what and str(client_root) in found.what
+    # no data anywhere else: still the no-worker diagnosis
+    ev.elsewhere = dx.local_roots_elsewhere("MfxBranchFlow", "prefect-other", str(client_root), [str(home_root)])
+    assert ev.elsewhere == [] and dx.diagnose_run(ev).kind == "no-worker"
+    # the client's own root is never "elsewhere"
+    assert dx.local_roots_elsewhere("MfxBranchFlow", "prefect-e800", str(home_root), [str(home_root)]) == []

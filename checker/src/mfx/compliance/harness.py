@@ -174,6 +174,18 @@ def command_line(impl: Any, name: str) -> str:
     return "?"
 
 
+def _local_roots() -> Tuple[str, List[str]]:
+    """The client's local datastore root, and the other roots tasks commonly end up writing to: the
+    home directory's and the working directory's (and its parents') ``.metaflow`` (pitfall O21)."""
+    if (os.environ.get("METAFLOW_DEFAULT_DATASTORE") or "local") != "local":
+        return "", []
+    sysroot = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL", "")
+    client = os.path.join(sysroot, ".metaflow") if sysroot and not sysroot.rstrip("/").endswith(".metaflow") else sysroot
+    here = Path.cwd()
+    candidates = [str(Path.home() / ".metaflow"), str(Path.home())] + [str(p / ".metaflow") for p in (here, *here.parents)]
+    return client, candidates
+
+
 def _read(path: Optional[str], limit: int = LOG_BYTES) -> str:
     if not path:
         return ""
@@ -483,6 +495,9 @@ class Harness:
             ev.tasks = tasks_of(run)
         elif context is not None:
             ev.other_runs = [r for r in self._runs_of(context.deployed, context, since=context.at) if r != run_id]
+        if run is None and "/" in pathspec:
+            ev.client_root, candidates = _local_roots()
+            ev.elsewhere = dx.local_roots_elsewhere(pathspec.split("/", 1)[0], run_id, ev.client_root, candidates)
         if context is not None:
             ev.variation = variation(context, shape)
             ev.decospecs = list(context.top_level.get("decospecs") or [])
