@@ -320,7 +320,7 @@ def render(results: dict, verdicts: dict) -> str:
         "| extension | engine | declared optional | required passed | failed | not run / not exercised | wall time |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, res in sorted(results.items()):
+    for _name, res in sorted(results.items()):
         required = [t for t in res["tests"] if t["level"] == "required"]
         req_caps = {t["capability"] for t in required}
         passed = sum(1 for c in req_caps if res["matrix"].get(c) == "passed")
