@@ -97,6 +97,16 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11", default=False)
+def third_party(session: nox.Session) -> None:
+    """mfx compliance on published third-party orchestrators (metaflow-prefect, metaflow-dagster) from
+    PyPI; records docs/third-party/results.json and regenerates docs/third-party-results.md. Needs
+    PyPI and takes tens of minutes, so it is not part of `tests` (tests/compliance/test_third_party_results.py
+    checks the document and the verdicts offline). `nox -s third_party -- --only dagster`."""
+    session.install("uv")
+    session.run("python", "tools/third_party_compliance.py", "run", *session.posargs)
+
+
+@nox.session(python="3.11", default=False)
 def bench(session: nox.Session) -> None:
     """Speed and size targets: lint engine vs libcst parse and Fixit; compliance wall time; LOC."""
     _install_checker(session)

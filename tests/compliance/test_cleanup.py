@@ -141,3 +141,24 @@ def test_process_that_ignores_sigterm_is_killed(tmp_path: Path, monkeypatch: pyt
         snap.release()
     proc.wait(timeout=10)
     assert proc.returncode == -9 and proc.pid in found.stopped
+
+
+def test_flows_run_from_a_private_copy_and_writes_beside_them_are_reported(tmp_path: Path) -> None:
+    """metaflow-prefect writes `<flow>_prefect.py` next to the flow file it deploys: the suite deploys
+    a private copy of its flows, so the package (or an editable checkout of mfx) stays untouched, and
+    what the extension wrote there is reported, then removed with the copy."""
+    source = tmp_path / "flows"
+    (source / "orchestrator").mkdir(parents=True)
+    (source / "orchestrator" / "linear_flow.py").write_text("# a flow\n")
+    (source / "orchestrator" / "__pycache__").mkdir()
+    copy = cleanup.flows_dir(source)
+    assert copy != source and cleanup.flows_dir(source) == copy, "one copy per session"
+    assert (copy / "orchestrator" / "linear_flow.py").read_text() == "# a flow\n"
+    (copy / "orchestrator" / "linearflow_prefect.py").write_text("generated\n")  # what the extension does
+    (copy / "orchestrator" / "__pycache__" / "linear_flow.cpython-311.pyc").parent.mkdir(exist_ok=True)
+    (copy / "orchestrator" / "__pycache__" / "linear_flow.cpython-311.pyc").write_bytes(b"")  # Python's, not theirs
+    assert cleanup.written_beside_flows(source) == [os.path.join("orchestrator", "linearflow_prefect.py")]
+    assert not copy.exists() and sorted(p.name for p in (source / "orchestrator").iterdir()) == ["__pycache__", "linear_flow.py"]
+    lines = cleanup.Leftovers(beside_flows=["orchestrator/linearflow_prefect.py"]).lines()
+    assert "next to the flow files" in lines[0] and lines[1].strip() == "orchestrator/linearflow_prefect.py"
+    assert cleanup.written_beside_flows(source) == [], "reported once"

@@ -143,3 +143,51 @@ def test_toml_table_accepts_both_settings(tmp_path: Path) -> None:
     assert cfg.deploy_args == {"cluster": "dev"} and cfg.deployer_options == {"namespace": "n"}
     with pytest.raises(ConfigError):
         load(_project(tmp_path / "b", BASE + "deployer_option = {}\n"))
+
+
+def _flat_extension(root: Path) -> Path:
+    """An extension repository with its sources at the root (flat layout, as metaflow-dagster ships)."""
+    project = _project(root, BASE)
+    plugins = project / "metaflow_extensions" / "acme" / "plugins"
+    plugins.mkdir(parents=True)
+    (plugins / "mfextinit_acme.py").write_text("DEPLOYER_IMPL_PROVIDERS_DESC = []\n")
+    return project
+
+
+def _install(site: Path, project: Path) -> None:
+    """The same extension installed as a distribution into ``site`` (a dist-info whose RECORD lists it)."""
+    rel = "metaflow_extensions/acme/plugins/mfextinit_acme.py"
+    (site / rel).parent.mkdir(parents=True)
+    (site / rel).write_text((project / rel).read_text())
+    info = site / "metaflow_acme-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: metaflow-acme\nVersion: 0.1\n")
+    (info / "RECORD").write_text(f"{rel},,\nmetaflow_acme-0.1.dist-info/METADATA,,\n")
+
+
+def test_installed_flat_extension_is_not_loaded_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flat-layout extension that is also installed (from PyPI): the project root must not stay on
+    sys.path, or Metaflow sees two copies of its metaflow_extensions modules and refuses to load
+    ("Conflicts in 'metaflow_extensions' files"). Its capabilities module is still imported."""
+    from mfx.compliance.config import installed_elsewhere, validate
+
+    project = _flat_extension(tmp_path / "a")
+    site = tmp_path / "site"
+    _install(site, project)
+    monkeypatch.setattr(sys, "path", [str(site), *sys.path])
+    assert installed_elsewhere(project)
+    cfg, declared = validate(project)
+    assert declared == frozenset() and str(cfg.project) not in sys.path
+
+
+def test_uninstalled_or_src_layout_extension_stays_importable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mfx.compliance.config import installed_elsewhere, validate
+
+    project = _flat_extension(tmp_path / "a")
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    assert not installed_elsewhere(project)  # not installed: imported from the checkout, which must stay
+    cfg, _ = validate(project)
+    assert str(cfg.project) in sys.path
+    src = _project(tmp_path / "b", BASE)  # src layout: nothing at the root to clash with
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "site-none"), *sys.path])
+    assert not installed_elsewhere(src)

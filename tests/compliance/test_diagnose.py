@@ -384,3 +384,37 @@ def test_missing_artifact() -> None:
     assert pids(dx.diagnose_missing_artifact("F/1/join", "total", [])) == ["B5"]
     other = dx.diagnose_missing_artifact("F/1/join", "total", ["greeting"])
     assert pids(other) == [] and "greeting" in other.what
+
+
+def test_create_failing_on_a_literal_start_step_is_o20() -> None:
+    """metaflow-dagster's compiler walks the graph from graph["start"]: on a flow whose entry step has
+    another name, create dies with KeyError: 'start'. The headline names O20, not 'no known pitfall'."""
+    tail = 'queue = deque([self.graph["start"]])\n  File ".../metaflow/graph.py", line 536, in __getitem__\nKeyError: \'start\'\n'
+    custom = dx.flow_shape("from metaflow import FlowSpec, step\nclass F(FlowSpec):\n    @step(start=True)\n    def begin(self):\n        self.next(self.finish)\n    @step(end=True)\n    def finish(self):\n        pass\n")
+    found = dx.diagnose_create(tail, custom)
+    assert found is not None and found.pid == "O20" and "'begin'" in found.what and "graph.start_step" in found.fix
+    assert dx.diagnose_create(tail.replace("'start'", "'end'"), custom).what.endswith("exit step is 'finish'")
+    # the flow really has a step named start: the KeyError is something else, no O20 claimed
+    assert dx.diagnose_create(tail, shape("linear_flow")) is None
+    assert dx.diagnose_create(tail, shape("custom_names_flow")).pid == "O20"
+    assert dx.diagnose_create("KeyError: 'retry'", custom) is None
+
+
+def test_invisible_run_whose_data_is_under_another_root_is_o21(tmp_path: Path) -> None:
+    """metaflow-prefect's generated tasks set METAFLOW_DATASTORE_SYSROOT_LOCAL=~: the run completed on
+    the engine, its data went to ~/.metaflow, the client (another root) never saw it and the status
+    stayed PENDING. The headline names O21 with the directory, not "nobody executed (no worker?)"."""
+    home_root, client_root = tmp_path / "home" / ".metaflow", tmp_path / "session" / ".metaflow"
+    (home_root / "MfxBranchFlow" / "prefect-e800").mkdir(parents=True)
+    client_root.mkdir(parents=True)
+    elsewhere = dx.local_roots_elsewhere("MfxBranchFlow", "prefect-e800", str(client_root), [str(client_root), str(home_root)])
+    assert elsewhere == [str(home_root / "MfxBranchFlow" / "prefect-e800")]
+    ev = dx.RunEvidence("MfxBranchFlow/prefect-e800", ["PENDING"] * 5, 300.0, visible=False, timed_out=True,
+                        elsewhere=elsewhere, client_root=str(client_root))
+    found = dx.diagnose_run(ev)
+    assert found.pid == "O21" and str(home_root) in found.what and str(client_root) in found.what
+    # no data anywhere else: still the no-worker diagnosis
+    ev.elsewhere = dx.local_roots_elsewhere("MfxBranchFlow", "prefect-other", str(client_root), [str(home_root)])
+    assert ev.elsewhere == [] and dx.diagnose_run(ev).kind == "no-worker"
+    # the client's own root is never "elsewhere"
+    assert dx.local_roots_elsewhere("MfxBranchFlow", "prefect-e800", str(home_root), [str(home_root)]) == []

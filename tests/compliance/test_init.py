@@ -233,6 +233,38 @@ def test_other_engine_skeleton_explains_itself(tmp_path: Path) -> None:
     assert not again.changed and again.kept == []
 
 
+def test_in_process_engine_devstack_is_environment_only(tmp_path: Path) -> None:
+    """An engine without a server (metaflow-dagster runs jobs in the extension's own process) fills in
+    only "env": `up` writes env.json and starts nothing, `down` is clean; a malformed list still fails."""
+    project = make_extension(tmp_path / "acme")
+    mfx_init.init(project, engine="other", plugin="acme-sched")
+    services_file = project / "devstack" / "services.json"
+    skeleton = json.loads(services_file.read_text())
+    assert "in-process" in skeleton["todo"] and skeleton["services"] == []
+    del skeleton["todo"]
+    skeleton["env"] = {"ACME_HOME": "{state_dir}/acme_home", "METAFLOW_DATASTORE_SYSROOT_LOCAL": "{state_dir}/datastore"}
+    skeleton["mkdirs"] = ["{state_dir}/acme_home"]
+    services_file.write_text(json.dumps(skeleton))
+    state = tmp_path / "state"
+
+    def devstack(action: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(project / "devstack" / "run.py"), action, "--state-dir", str(state)],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
+
+    up = devstack("up")
+    assert up.returncode == 0, up.stderr
+    env = json.loads((state / "env.json").read_text())
+    assert env == {"ACME_HOME": f"{state}/acme_home", "METAFLOW_DATASTORE_SYSROOT_LOCAL": f"{state}/datastore"}
+    assert (state / "acme_home").is_dir() and not list(state.glob("*.pid"))
+    assert devstack("down").returncode == 0 and not (state / "env.json").exists()
+    skeleton["services"] = {"name": "engine"}  # a typo'd shape is still an error, in one line
+    services_file.write_text(json.dumps(skeleton))
+    bad = devstack("up")
+    assert bad.returncode == 1 and '"services" must be a list' in bad.stderr and "Traceback" not in bad.stderr
+
+
 @pytest.mark.parametrize("engine", ["temporal", "airflow", "slurm"])
 def test_known_engines_get_the_templates_devstack(tmp_path: Path, engine: str) -> None:
     project = make_extension(tmp_path / "acme")

@@ -52,7 +52,7 @@ def test_not_exercised_and_not_run_are_never_passes(pytester: pytest.Pytester, t
     data = json.loads(md.with_suffix(".json").read_text())
     rows = {r["capability"]: r for r in data["capabilities"]}
     assert rows["branch"]["result"] == "not exercised"
-    assert rows["branch"]["tests"] == [{"name": "test_scenario_did_not_happen", "outcome": "not exercised", "reason": "not exercised: no sibling job was running when the run failed"}]
+    assert rows["branch"]["tests"] == [{"name": "test_scenario_did_not_happen", "outcome": "not exercised", "reason": "not exercised: no sibling job was running when the run failed", "message": ""}]
     assert rows["foreach"]["result"] == "not run" and rows["foreach"]["tests"][0]["outcome"] == "not run"
     assert rows["linear"]["result"] == "partial", "one pass next to a vacuous test is no full pass"
     assert rows["switch"]["result"] == "skipped"

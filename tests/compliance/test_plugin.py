@@ -27,6 +27,8 @@ DEVSTACK = textwrap.dedent(
     with log.open("a") as fh:
         fh.write(action + "\\n")
     if action == "up":
+        import os
+        Path(__file__).with_name("user.log").write_text(os.environ.get("METAFLOW_USER", "(none)"))
         if Path(__file__).with_name("broken").exists():
             print("engine binary not found: install it")
             sys.exit(3)
@@ -104,6 +106,9 @@ def test_active_required_optional_and_report(pytester: pytest.Pytester, tmp_path
     by_id = {row["capability"]: row for row in data["capabilities"]}
     assert by_id["branch"]["result"] == "passed"
     assert by_id["foreach"]["result"] == "FAILED"
+    # the JSON twin keeps the failure's message, diagnosis headline first (docs/third-party-results.md reads it)
+    assert by_id["foreach"]["tests"][0]["message"].startswith("[O18 input paths] boom")
+    assert by_id["branch"]["tests"][0]["message"] == ""
     assert by_id["switch"]["result"] == "passed" and by_id["switch"]["declared"] is True
     assert by_id["resume"]["result"] == "skipped" and by_id["resume"]["declared"] is False
     assert "not declared" in by_id["resume"]["tests"][0]["reason"]
@@ -242,3 +247,15 @@ def test_no_worker_env_is_read(tmp_path: Path) -> None:
         fh.write('no_worker_env = { MY_QUEUE = "mfx-nobody-{unique}" }\n')
     assert load(project).no_worker_env == {"MY_QUEUE": "mfx-nobody-{unique}"}
     assert load(make_project(tmp_path / "plain")).no_worker_env == {}
+
+
+def test_devstack_workers_get_the_default_user(pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root without a user name (CI containers), the suite's default user must reach the devstack
+    too: its workers launch the tasks, and Metaflow's init fails with "Unknown user" without one
+    (seen with metaflow-prefect's process worker: every run failed before its first step)."""
+    for var in ("METAFLOW_USER", "USERNAME", "SUDO_USER", "LOGNAME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("USER", "root")
+    project = make_project(tmp_path / "ext")
+    _run(pytester, project, "-k", "required_runs")
+    assert (project / "user.log").read_text() == "mfx-compliance"

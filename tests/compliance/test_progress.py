@@ -219,3 +219,28 @@ def test_plugin_writes_progress_past_output_capture(pytester: pytest.Pytester, t
         assert any("test_waits_for_a_run waits for slow_run | slow_run running" in line for line in drawn), out
         assert any("1 finished" in line for line in drawn) and "\x1b[K" in out, out
         assert not any(line.startswith("mfx progress") for line in result.outlines), "a terminal gets no log lines"
+
+
+def test_prefetch_stops_at_its_budget_and_tests_launch_the_rest(tmp_path: Path) -> None:
+    """The prefetch runs in the first test's setup: with a slow create (metaflow-prefect took ~35 s a
+    deployment under load) launching every run there timed that one setup out, and the timeout was
+    reported for all tests. It stops at its budget; finish() launches what is left, test by test."""
+    h = Harness(_engine(tmp_path, None))  # type: ignore[arg-type]
+    launched: List[str] = []
+    slow = 0.2
+
+    def launch(spec: Spec) -> Handle:
+        import time
+
+        time.sleep(slow)  # a create + trigger that takes its time
+        launched.append(spec.key)
+        handle = Handle(spec, error=RuntimeError("engine said no"))
+        h.handles[spec.key] = handle
+        return handle
+
+    h.launch = launch  # type: ignore[method-assign]
+    specs = [Spec(f"run{i}", "linear", "linear_flow") for i in range(6)]
+    left = h.prefetch(specs, budget=slow * 2.5)
+    assert launched == ["run0", "run1", "run2"] and left == ["run3", "run4", "run5"]
+    assert set(h.planned) == {s.key for s in specs}, "the rest stays planned (shown queued) for its test"
+    assert h.prefetch(specs[:2], budget=60) == [] and launched[3:] == ["run0", "run1"], "a generous budget launches all"

@@ -72,8 +72,10 @@ def load_services(path: Path) -> Dict[str, Any]:
         raise DevstackError("%s is not valid JSON: %s" % (path, exc))
     if spec.get("todo"):
         raise DevstackError("%s: %s" % (path.name, spec["todo"]))
-    if not isinstance(spec.get("services"), list) or not spec["services"]:
-        raise DevstackError("%s defines no services" % path)
+    # An empty list is an environment-only devstack: an engine that runs inside the extension's own
+    # process (nothing to start) still needs its variables (its home directory, the datastore root).
+    if not isinstance(spec.get("services"), list):
+        raise DevstackError("%s: \"services\" must be a list (empty for an engine without a server)" % path)
     return spec
 
 

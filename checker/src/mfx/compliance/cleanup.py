@@ -15,8 +15,12 @@ init) is still found.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,9 +149,16 @@ class Leftovers:
     survived: Dict[int, str] = field(default_factory=dict)  # would not stop even after SIGKILL
     files: List[str] = field(default_factory=list)
     cwd: Optional[Path] = None
+    beside_flows: List[str] = field(default_factory=list)  # files written next to the suite's flow files
 
     def lines(self, limit: int = 20) -> List[str]:
         out = []
+        if self.beside_flows:
+            out.append(
+                f"the extension wrote {len(self.beside_flows)} file(s) next to the flow files it deployed "
+                "(the suite runs a private copy of its flows, deleted at the end; a user's flow directory would keep them):"
+            )
+            out += [f"  {name}" for name in self.beside_flows[:limit]]
         if self.stopped:
             out.append(f"stopped {len(self.stopped)} process(es) the extension left running after the session:")
             out += [f"  pid {pid}: {cmd}" for pid, cmd in sorted(self.stopped.items())[:limit]]
@@ -205,3 +216,39 @@ def collect(before: Snapshot, ignore_files: Iterable[Path] = (), grace: float = 
             if name not in ignored and not any(name.startswith(i.rstrip(os.sep) + os.sep) for i in ignored)
         )
     return result
+
+
+# The suite's flows are deployed from a private copy (one per process), never from the installed
+# package: an extension that writes next to the flow file (a generated DAG, a compiled spec) would
+# otherwise write into site-packages or, with an editable install, into the checkout of mfx.
+_FLOWS_LOCK = threading.Lock()
+_FLOWS_COPY: Dict[str, Path] = {}
+FLOWS_SOURCE = Path(__file__).resolve().parent / "flows"
+
+
+def flows_dir(source: Path = FLOWS_SOURCE) -> Path:
+    """The private copy of ``source`` (made on first use, removed by :func:`written_beside_flows`)."""
+    key = str(source)
+    with _FLOWS_LOCK:
+        if key not in _FLOWS_COPY or not _FLOWS_COPY[key].is_dir():
+            target = Path(tempfile.mkdtemp(prefix="mfx-flows-")) / source.name
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            _FLOWS_COPY[key] = target
+            atexit.register(shutil.rmtree, target.parent, True)  # a session that never reports still cleans up
+        return _FLOWS_COPY[key]
+
+
+def written_beside_flows(source: Path = FLOWS_SOURCE, remove: bool = True) -> List[str]:
+    """Files in the private copy that the package does not have (what the extension wrote there);
+    the copy is removed afterwards (``remove``)."""
+    with _FLOWS_LOCK:
+        copy = _FLOWS_COPY.pop(str(source), None) if remove else _FLOWS_COPY.get(str(source))
+    if copy is None or not copy.is_dir():
+        return []
+    ignore = {"__pycache__"}
+    theirs = {n for n in (files_under(copy) or frozenset()) if not (set(Path(n).parts) & ignore) and not n.endswith(".pyc")}
+    ours = files_under(source) or frozenset()
+    new = sorted(theirs - ours)
+    if remove:
+        shutil.rmtree(copy.parent, ignore_errors=True)
+    return new

@@ -168,9 +168,15 @@ def validate(project: Path) -> "tuple[ComplianceConfig, FrozenSet[str]]":
     from . import capabilities as caps
 
     cfg = load(project)
-    if str(cfg.project) not in sys.path:  # the extension is imported from the project under test, installed or not
+    inserted = str(cfg.project) not in sys.path
+    if inserted:  # the extension is imported from the project under test, installed or not
         sys.path.insert(0, str(cfg.project))
     declared = load_declared(cfg.capabilities)
+    if inserted and installed_elsewhere(cfg.project):
+        # The extension is installed as a distribution (e.g. from PyPI) and its sources sit at the
+        # project root (flat layout): with both on sys.path Metaflow finds two copies of the same
+        # metaflow_extensions modules and refuses to load any ("Conflicts in 'metaflow_extensions' files").
+        sys.path.remove(str(cfg.project))
     unknown = caps.unknown_ids(declared, cfg.kind)
     if unknown:
         known = sorted(c.id for c in caps.for_kind(cfg.kind) if not c.required)
@@ -181,3 +187,21 @@ def validate(project: Path) -> "tuple[ComplianceConfig, FrozenSet[str]]":
             f"known optional {cfg.kind} capabilities: {', '.join(known)}"
         )
     return cfg, declared
+
+
+def installed_elsewhere(project: Path) -> bool:
+    """Whether an installed distribution (not this checkout) ships ``metaflow_extensions`` files that
+    the project also has at its root: then the project root must not be on ``sys.path`` as well."""
+    from importlib import metadata
+
+    project = Path(project).resolve()
+    if not (project / "metaflow_extensions").is_dir():
+        return False
+    for dist in metadata.distributions():
+        for file in dist.files or ():
+            rel = str(file)
+            if not rel.startswith("metaflow_extensions/") or not rel.endswith(".py"):
+                continue
+            if (project / rel).is_file() and Path(str(dist.locate_file(file))).resolve() != (project / rel):
+                return True
+    return False

@@ -94,6 +94,8 @@ class RunEvidence:
     decospecs: List[str] = field(default_factory=list)
     log_lines: List[str] = field(default_factory=list)  # devstack service log lines that name the run
     control: Optional[str] = None  # a plain run on the same engine: "succeeded", "failed: ...", None = unknown
+    elsewhere: List[str] = field(default_factory=list)  # this run's data found under another local datastore root
+    client_root: str = ""  # the client's local datastore root (where the run should be)
 
     @property
     def run_id(self) -> str:
@@ -207,6 +209,49 @@ def flow_shape(source: str) -> FlowShape:
     shape.start_step = shape.start_step or "start"
     shape.end_step = shape.end_step or "end"
     return shape
+
+
+# -- where a run's data went ----------------------------------------------------------------------
+
+
+def local_roots_elsewhere(flow_name: str, run_id: str, client_root: str, candidates: Sequence[str]) -> List[str]:
+    """Directories ``<root>/<flow>/<run_id>`` that exist under a local datastore root other than the
+    client's (``candidates``: roots such as ``~/.metaflow``): where the tasks of an invisible run wrote."""
+    import os
+
+    found = []
+    client = os.path.realpath(client_root) if client_root else ""
+    for root in candidates:
+        if not root or os.path.realpath(root) == client:
+            continue
+        path = os.path.join(root, flow_name, run_id)
+        if os.path.isdir(path) and path not in found:
+            found.append(path)
+    return found
+
+
+# -- create ---------------------------------------------------------------------------------------
+
+_LITERAL_STEP = re.compile(r"KeyError: ['\"](start|end)['\"]")
+
+
+def diagnose_create(output: str, shape: FlowShape) -> Optional[Diagnosis]:
+    """A failed ``create`` whose output shows the cause, else None (the CLI output is the evidence).
+
+    ``KeyError: 'start'`` from a flow whose entry step has another name: the extension looked the
+    step up by the literal name (metaflow-dagster's compiler did), pitfall O20."""
+    for match in _LITERAL_STEP.finditer(output):
+        literal = match.group(1)
+        actual = shape.start_step if literal == "start" else shape.end_step
+        if actual != literal:
+            role = "entry" if literal == "start" else "exit"
+            return Diagnosis(
+                "O20",
+                f"create looked up a step named {literal!r} (KeyError: {literal!r}), but this flow's {role} step is {actual!r}",
+                fix="take the entry and exit steps from the graph (graph.start_step / graph.end_step), never the literal names 'start' / 'end'",
+                kind="literal-step-name",
+            )
+    return None
 
 
 # -- trigger --------------------------------------------------------------------------------------
@@ -349,6 +394,11 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
     if bad_id:
         return Diagnosis("O19", f"{bad_id}; trigger payload {ev.pathspec}", "prefix and sanitise run ids, e.g. '<engine>-<hex>'", "bad-run-id")
     if not ev.visible:
+        if ev.elsewhere:
+            return Diagnosis("O21", f"the tasks of run {ev.pathspec} wrote its data under {ev.elsewhere[0]}, not under the client's "
+                             f"datastore root {ev.client_root or '(unknown)'}: the client never sees the run",
+                             "never override METAFLOW_DATASTORE_SYSROOT_LOCAL (or the metadata root) for the tasks: pass the "
+                             "deploying environment's roots through to every task", "data-elsewhere")
         if ev.other_runs:
             return Diagnosis("O2", f"the trigger payload names {ev.pathspec}, but this deployment's run is {ev.other_runs[0]!r}",
                              "write the run id the tasks use into the trigger pathspec", "other-run-id")

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
+from . import cleanup
 from . import diagnose as dx
 from . import progress as live
 from .expect import ComplianceFailure, fail, pitfall
 from .plugin import Engine
 
-FLOWS = Path(__file__).resolve().parent / "flows"
+FLOWS = Path(__file__).resolve().parent / "flows"  # the package's flows; runs deploy a private copy (cleanup.flows_dir)
 STATUSES = {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 FAILED_STATUSES = {"FAILED", "TIMED_OUT", "ABORTED"}
 POLL = 1.0
@@ -32,15 +33,15 @@ SUCCEEDED_GRACE = 30.0  # a SUCCEEDED run must be visible and finished this soon
 UNKNOWN_GRACE = 60.0  # a triggered run unknown to both the engine and the client after this is lost
 RUN_LOOKUP_GRACE = 10.0  # how long a diagnosis waits for a deployment's run to show up in the client
 CONTROL_TIMEOUT = 180.0  # the plain control run of a diagnosis
+PREFETCH_BUDGET = 240.0  # seconds of create+trigger launched ahead in the first test's setup (see prefetch)
 LOG_BYTES = 2_000_000  # of each devstack log read for a diagnosis (the end of the file)
 
 
 def flow_path(kind: str, name: str) -> str:
     """Absolute path of one of our flows (``flows/<kind>/<name>.py``)."""
-    path = FLOWS / kind / f"{name}.py"
-    if not path.is_file():
-        raise FileNotFoundError(f"compliance flow {path} is missing from the mfx package")
-    return str(path)
+    if not (FLOWS / kind / f"{name}.py").is_file():
+        raise FileNotFoundError(f"compliance flow {FLOWS / kind / f'{name}.py'} is missing from the mfx package")
+    return str(cleanup.flows_dir(FLOWS) / kind / f"{name}.py")
 
 
 def keep_interrupt() -> None:
@@ -173,6 +174,18 @@ def command_line(impl: Any, name: str) -> str:
     return "?"
 
 
+def _local_roots() -> Tuple[str, List[str]]:
+    """The client's local datastore root, and the other roots tasks commonly end up writing to: the
+    home directory's and the working directory's (and its parents') ``.metaflow`` (pitfall O21)."""
+    if (os.environ.get("METAFLOW_DEFAULT_DATASTORE") or "local") != "local":
+        return "", []
+    sysroot = os.environ.get("METAFLOW_DATASTORE_SYSROOT_LOCAL", "")
+    client = os.path.join(sysroot, ".metaflow") if sysroot and not sysroot.rstrip("/").endswith(".metaflow") else sysroot
+    here = Path.cwd()
+    candidates = [str(Path.home() / ".metaflow"), str(Path.home())] + [str(p / ".metaflow") for p in (here, *here.parents)]
+    return client, candidates
+
+
 def _read(path: Optional[str], limit: int = LOG_BYTES) -> str:
     if not path:
         return ""
@@ -302,16 +315,25 @@ class Harness:
                 rows.append(handle.row(now))
         return rows
 
-    def prefetch(self, specs: Iterable["Spec"]) -> None:
-        """create + trigger ``specs`` now (in order) so their runs overlap; tests then wait for theirs."""
+    def prefetch(self, specs: Iterable["Spec"], budget: float = PREFETCH_BUDGET) -> List[str]:
+        """create + trigger ``specs`` now (in order) so their runs overlap; tests then wait for theirs.
+
+        The prefetch runs inside the first test's setup, under that one test's timeout: after
+        ``budget`` seconds it stops, and each run not launched yet is launched by the test that needs
+        it (``finish``), under that test's own timeout. Without the bound an engine whose ``create``
+        takes half a minute (metaflow-prefect under load) timed out the first test's setup, and that
+        one timeout was reported as the failure of every test. Returns the keys left for later."""
         specs = list(specs)
         now = time.monotonic()
         for spec in specs:
             self.planned.setdefault(spec.key, now)
         with live.waiting_for(self.progress, f"the launch of {len(specs)} runs"):
-            for spec in specs:
+            for number, spec in enumerate(specs):
+                if time.monotonic() - now > budget:
+                    return [s.key for s in specs[number:]]
                 self.launch(spec)
                 live.tick(self.progress)
+        return []
 
     @property
     def impl(self) -> str:
@@ -365,6 +387,10 @@ class Harness:
                 pid, fix = "O3,O4", "register exactly one CLI group named like TYPE"
             else:
                 pid, fix = "", "the create CLI exited non-zero: see its output"
+                found = dx.diagnose_create(f"{exc}\n{output}", dx.flow_shape(_read(self.flow(flow))))
+                if found is not None:
+                    raise fail(found.pid, f"{found.what}; create() of {flow} failed after {elapsed:.0f} s\ncommand: {command_line(impl, 'create')}\n"
+                               f"CLI output (tail):\n{output}", fix=found.fix) from None
             command = command_line(impl, "create")
             raise fail(pid, f"create() of {flow} failed after {elapsed:.0f} s: {_short(exc)}\ncommand: {command}\nCLI output (tail):\n{output}", fix=fix) from None
         if not getattr(deployed, "name", None):
@@ -469,6 +495,9 @@ class Harness:
             ev.tasks = tasks_of(run)
         elif context is not None:
             ev.other_runs = [r for r in self._runs_of(context.deployed, context, since=context.at) if r != run_id]
+        if run is None and "/" in pathspec:
+            ev.client_root, candidates = _local_roots()
+            ev.elsewhere = dx.local_roots_elsewhere(pathspec.split("/", 1)[0], run_id, ev.client_root, candidates)
         if context is not None:
             ev.variation = variation(context, shape)
             ev.decospecs = list(context.top_level.get("decospecs") or [])

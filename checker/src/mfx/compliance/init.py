@@ -175,7 +175,8 @@ def services(engine: str, kind: str, prefix: str) -> Dict[str, object]:
             ],
         }
     todo = (
-        "no services defined yet: list your engine's server (and its worker, if any) in devstack/services.json, "
+        "no services defined yet: list your engine's server (and its worker, if any) in devstack/services.json "
+        "(an engine that runs in-process needs none: keep \"services\": [] and set only \"env\"), "
         "then delete this todo line -- the format is in the docstring of devstack/run.py"
     )
     if kind == "backend":  # a backend needs a remote datastore: the S3 store is ready, the engine is yours

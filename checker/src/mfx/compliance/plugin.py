@@ -184,8 +184,21 @@ def _record(config: pytest.Config, rep: pytest.TestReport) -> None:
         outcome = "passed"
     else:
         return  # a passing setup/teardown says nothing by itself
+    message = _failure_message(rep) if rep.failed else ""
     for cid in state.item_caps[rep.nodeid]:
-        report.record(state.results, cid, state.item_names[rep.nodeid], outcome, _skip_reason(rep) if rep.skipped else "")
+        report.record(state.results, cid, state.item_names[rep.nodeid], outcome, _skip_reason(rep) if rep.skipped else "", message)
+
+
+def _failure_message(rep: pytest.TestReport) -> str:
+    """A failure's message without the traceback: the crash line (``pytest.fail``/assert message)."""
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    text = getattr(crash, "message", None) if crash is not None else None
+    if not text:
+        text = str(rep.longrepr or "")
+    for prefix in ("AssertionError: ", "Failed: ", "mfx.compliance.expect.ComplianceFailure: "):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    return text.strip()
 
 
 def _not_run_reason(state: SuiteState) -> str:
@@ -306,6 +319,10 @@ def _collect_leftovers(config: pytest.Config, state: SuiteState) -> None:
         return
     finally:
         state.snapshot.release()
+    try:
+        found.beside_flows = cleanup.written_beside_flows()
+    except OSError as exc:
+        found.beside_flows = [f"(could not list the flows copy: {exc})"]
     state.leftovers = found.lines()
 
 
@@ -382,6 +399,9 @@ def mfx_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     if state.devstack_error is not None:
         pytest.skip(_not_run_reason(state))
     state_dir = tmp_path_factory.mktemp("devstack")
+    # Before the devstack starts: its workers launch the tasks and need a user as much as the
+    # deployments do (as root, Metaflow's init fails with "Unknown user" in every task otherwise).
+    _default_user()
     reuse = os.environ.get("MFX_DEVSTACK_ENV")
     try:
         if reuse:
@@ -398,7 +418,6 @@ def mfx_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         # it, so the error would be printed once per test; it is printed once, at the end.
         pytest.skip(_not_run_reason(state))
     apply_env(env)
-    _default_user()
     if not os.environ.get("METAFLOW_DEFAULT_DATASTORE") or os.environ.get("METAFLOW_DEFAULT_DATASTORE") == "local":
         # One datastore root for the client and every task (pitfall O21), never the user's CWD.
         os.environ.setdefault("METAFLOW_DATASTORE_SYSROOT_LOCAL", str(state_dir / "datastore"))

@@ -19,6 +19,9 @@ _RANK = {"failed": 4, "error": 4, "passed": 2, "skipped": 1, "not exercised": 1,
 UNPROVEN = ("not run", "not exercised")
 
 
+MESSAGE_LIMIT = 4000  # characters of a failure message kept in the JSON twin
+
+
 @dataclass
 class CapabilityResult:
     """What the session saw for one capability."""
@@ -26,6 +29,7 @@ class CapabilityResult:
     tests: List[str] = field(default_factory=list)
     outcomes: Dict[str, str] = field(default_factory=dict)  # test name -> passed|failed|skipped|error|not run|not exercised
     reasons: Dict[str, str] = field(default_factory=dict)  # test name -> skip reason
+    messages: Dict[str, str] = field(default_factory=dict)  # test name -> failure message (headline first)
 
     def result(self) -> str:
         if not self.tests:
@@ -43,8 +47,9 @@ class CapabilityResult:
         return "passed"
 
 
-def record(results: Dict[str, CapabilityResult], cid: str, test: str, outcome: str, reason: str = "") -> None:
-    """Fold one test phase outcome into the capability's result (worst outcome wins)."""
+def record(results: Dict[str, CapabilityResult], cid: str, test: str, outcome: str, reason: str = "", message: str = "") -> None:
+    """Fold one test phase outcome into the capability's result (worst outcome wins); ``message`` is
+    a failure's message (its first line is the diagnosis headline), kept for the JSON twin."""
     entry = results.setdefault(cid, CapabilityResult())
     if test not in entry.tests:
         entry.tests.append(test)
@@ -53,6 +58,8 @@ def record(results: Dict[str, CapabilityResult], cid: str, test: str, outcome: s
         entry.outcomes[test] = outcome
         if outcome in ("skipped", *UNPROVEN) and reason:
             entry.reasons[test] = reason
+        if outcome in ("failed", "error") and message and test not in entry.messages:
+            entry.messages[test] = message[:MESSAGE_LIMIT]
 
 
 def rows(kind: str, declared: FrozenSet[str], results: Dict[str, CapabilityResult]) -> List[dict]:
@@ -67,7 +74,7 @@ def rows(kind: str, declared: FrozenSet[str], results: Dict[str, CapabilityResul
                 "level": cap.level,
                 "declared": cap.required or cap.id in declared,
                 "result": res.result(),
-                "tests": [{"name": t, "outcome": res.outcomes.get(t, "not run"), "reason": res.reasons.get(t, "")} for t in res.tests],
+                "tests": [{"name": t, "outcome": res.outcomes.get(t, "not run"), "reason": res.reasons.get(t, ""), "message": res.messages.get(t, "")} for t in res.tests],
                 "pitfalls": list(cap.pitfalls),
             }
         )

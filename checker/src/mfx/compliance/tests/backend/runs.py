@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from mfx.compliance import cleanup
 from mfx.compliance import progress as live
 from mfx.compliance.expect import fail, pitfall
 from mfx.compliance.plugin import Engine
@@ -30,7 +31,7 @@ def flow_file(name: str) -> str:
     path = FLOWS / ("%s.py" % name)
     if not path.is_file():
         raise FileNotFoundError("compliance flow %s is missing from the mfx package" % path)
-    return str(path)
+    return str(cleanup.flows_dir(FLOWS.parent) / FLOWS.name / path.name)  # a private copy (see cleanup.flows_dir)
 
 
 #: Building a Runner reloads metaflow.cli (MetaflowAPI.from_cli); two threads doing it at once

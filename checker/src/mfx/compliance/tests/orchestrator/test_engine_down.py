@@ -13,7 +13,7 @@ import socket
 import pytest
 
 from mfx.compliance import unreachable
-from mfx.compliance.expect import pitfall
+from mfx.compliance.expect import not_run, pitfall
 from mfx.compliance.harness import Harness, cli_output
 
 
@@ -35,9 +35,11 @@ def _with_port(address: str, port: int) -> str:
 def test_create_fails_fast_when_engine_is_down(h: Harness, mfx_tag: str) -> None:
     var = h.engine.config.engine_address_env
     if not var:
-        pytest.fail(
-            "[tool.mfx.compliance] engine_address_env is not set: name the environment variable (from the devstack's env.json) that holds the engine address",
-            pytrace=False,
+        # An engine that runs inside the extension's own process (Dagster's execute_job, Prefect's
+        # ephemeral mode) has no address to take down: the scenario cannot be set up, which is no failure.
+        not_run(
+            "[tool.mfx.compliance] engine_address_env is not set: name the environment variable (from the devstack's env.json) "
+            "that holds the engine address; an engine that runs in-process, without a server, has none"
         )
     port = _closed_port()
     address = _with_port(os.environ.get(var, ""), port)

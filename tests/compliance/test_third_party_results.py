@@ -1,0 +1,76 @@
+"""docs/third-party-results.md is in step with the recorded runs (docs/third-party/results.json, written
+by `nox -s third_party`) and the hand-kept verdicts (docs/third-party/verdicts.toml): every recorded
+failure has a verdict (a real gap, with the place in the extension's source), no verdict is stale, and
+no false alarm of the suite stands unfixed. Offline: the runs themselves need PyPI."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("third_party_compliance", ROOT / "tools" / "third_party_compliance.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("third_party_compliance", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+tool = _tool()
+
+
+def test_document_is_in_step_and_every_failure_has_a_verdict() -> None:
+    results = json.loads(tool.RESULTS.read_text(encoding="utf-8"))
+    verdicts = tool.load_verdicts()
+    assert tool.unexplained(results, verdicts) == []
+    assert tool.DOC.read_text(encoding="utf-8") == tool.render(results, verdicts), (
+        "docs/third-party-results.md is out of step: run `python tools/third_party_compliance.py doc`"
+    )
+
+
+def test_at_least_two_extensions_were_run_through_the_suite() -> None:
+    results = json.loads(tool.RESULTS.read_text(encoding="utf-8"))
+    assert set(results) == set(tool.EXTENSIONS) and len(results) >= 2
+    for name, res in results.items():
+        assert res["version"] == tool.EXTENSIONS[name]["version"], f"{name}: recorded with other pins than the tool's"
+        assert res["tests"], f"{name}: the recorded run holds no test"
+
+
+def _results(*outcomes: str) -> dict:
+    tests = [{"capability": "linear", "level": "required", "test": f"test_{i}", "outcome": o, "headline": "[O18 x] y"} for i, o in enumerate(outcomes)]
+    return {"acme": {"package": "metaflow-acme", "version": "1", "engine": ["acme"], "metaflow": "metaflow", "declared": [],
+                     "seconds": 1, "exit_code": 1, "problem": None, "leftovers": [], "matrix": {"linear": "FAILED"}, "tests": tests}}
+
+
+GAP = {"source": "metaflow_extensions/acme/cli.py:12", "why": "trigger blocks until the run ends"}
+
+
+@pytest.mark.parametrize(
+    "results, verdicts, expected",
+    [
+        (_results("failed"), {}, "without a verdict"),
+        (_results("error"), {}, "without a verdict"),
+        (_results("failed"), {"gap": {"acme": {"test_0": {"why": "x"}}}}, "needs source"),
+        (_results("failed"), {"gap": {"acme": {"test_0": {"source": "cli.py", "why": "x"}}}}, "needs source"),
+        (_results("passed"), {"gap": {"acme": {"test_0": GAP}}}, "stale"),
+        (_results("passed"), {"false_alarm": [{"extension": "acme", "test": "test_0", "what": "wrong headline"}]}, "is not fixed"),
+    ],
+)
+def test_verdict_problems_are_found(results: dict, verdicts: dict, expected: str) -> None:
+    found = tool.unexplained(results, verdicts)
+    assert len(found) == 1 and expected in found[0]
+
+
+def test_a_failure_with_its_verdict_is_rendered_with_its_place() -> None:
+    results, verdicts = _results("failed", "passed"), {"gap": {"acme": {"test_0": GAP}}}
+    assert tool.unexplained(results, verdicts) == []
+    text = tool.render(results, verdicts)
+    assert "| `test_0` | [O18 x] y | real gap: trigger blocks until the run ends | `metaflow_extensions/acme/cli.py:12` |" in text
+    assert "test_1" not in text.split("### Failures and verdicts")[1], "a passing test is no failure"
