@@ -78,9 +78,10 @@ def check_nox(words: List[str]) -> None:
     args = words[1:words.index("--")] if "--" in words else words[1:]
     wanted = [args[i + 1] for i, w in enumerate(args) if w == "-s"]
     assert wanted, f"{words}: name the session with -s"
-    for kind, example in EXAMPLES.items():
-        missing = set(wanted) - nox_sessions(example / "noxfile.py")
-        assert not missing, f"the generated {kind} noxfile has no session {missing}"
+    # a session may belong to one kind (`nox -s ux`: orchestrators only), never to none
+    having = {kind: nox_sessions(example / "noxfile.py") for kind, example in EXAMPLES.items()}
+    for session in wanted:
+        assert any(session in sessions for sessions in having.values()), f"no generated noxfile has a session {session!r}"
     if "devstack" in wanted and "--" in words:
         action = words[words.index("--") + 1]
         for example in EXAMPLES.values():

@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 HELLO = REPO / "flows" / "hello_flow.py"
 FAILING = Path(__file__).resolve().parent / "deployer_flows" / "failing_flow.py"
 SCHEDULED = Path(__file__).resolve().parent / "deployer_flows" / "scheduled_flow.py"
+SLEEPY = Path(__file__).resolve().parent / "deployer_flows" / "sleepy_flow.py"
 RUN_TIMEOUT_S = 180
 
 
@@ -85,8 +86,9 @@ def test_failing_flow_reports_failed(stack: Dict[str, str], tmp_path: Path) -> N
     assert triggered.run is not None and not triggered.run.successful
 
 
-def test_terminate_aborts_a_running_run(hello) -> None:
-    triggered = hello.trigger()
+def test_terminate_aborts_a_running_run(stack: Dict[str, str], tmp_path: Path) -> None:
+    # a step that sleeps: the run is still running when terminate arrives, however fast the machine
+    triggered = deployer(SLEEPY, stack, tmp_path).create().trigger()
     assert triggered.terminate()
     assert triggered.wait_for_completion(check_interval=3, timeout=RUN_TIMEOUT_S) == "ABORTED"
     assert not triggered.is_running
