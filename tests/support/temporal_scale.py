@@ -41,7 +41,7 @@ class WideFlow(FlowSpec):
 
     @step
     def join(self, inputs):
-        self.count = len(inputs)
+        self.count = sum(1 for _ in inputs)  # Inputs is iterable, it has no len()
         self.total = sum(i.doubled for i in inputs)
         self.next(self.end)
 
