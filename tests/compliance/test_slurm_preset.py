@@ -185,7 +185,7 @@ def test_slurm_one_job_at_a_time_leaves_orphan_cleanup_not_exercised(slurm_stack
     env, python = slurm_stack["env"], slurm_stack["python"]
     node = subprocess.run(["scontrol", "show", "node", "-o"], env=env, capture_output=True, text=True, timeout=60)
     cpus = int(re.search(r"CPUTot=(\d+)", node.stdout).group(1))
-    flow = subprocess.run([python, "-c", "from mfx.compliance.tests.backend.runs import flow_file; print(flow_file('orphan_flow'))"],
+    flow = subprocess.run([python, "-c", "from mfx.compliance.tests.backend.runs import FLOWS; print(FLOWS / 'orphan_flow.py')"],
                           env=env, capture_output=True, text=True, timeout=60, check=True).stdout.strip()
     run_id_file = tmp_path / "run-id"
     started = time.monotonic()
