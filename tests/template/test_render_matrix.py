@@ -130,12 +130,30 @@ def test_every_combination_renders(tmp_path, kind, preset, execution, ci, devsta
 KIND_PRESET_EXECUTIONS = [(k, p, e) for (k, p) in KINDS_PRESETS for e in EXECUTIONS.get((k, p), [None])]
 
 
-@pytest.mark.parametrize("kind,preset,execution", KIND_PRESET_EXECUTIONS, ids=lambda v: v or "")
-def test_every_license_and_python_renders(tmp_path, kind, preset, execution):
-    # Every license x every minimum Python, for every kind/preset/execution, with ci and devstack on
-    # (the files license and python_min reach: pyproject, noxfile, README, LICENSE, the workflows).
+def license_python_cover(position: int) -> list:
+    """(license, python_min) pairs for the kind/preset/execution at ``position``: every minimum
+    Python, with the license rotating. Over all positions this covers every pair of the three
+    factors (kind/preset/execution x license, x python, license x python) in 4 renders per
+    combination instead of the full product's 12 (test_license_python_cover_is_pairwise)."""
+    return [(LICENSES[(position + k) % len(LICENSES)], python_min) for k, python_min in enumerate(PYTHONS)]
+
+
+def test_license_python_cover_is_pairwise():
+    cover = {(i, lic, py) for i in range(len(KIND_PRESET_EXECUTIONS)) for lic, py in license_python_cover(i)}
+    assert {(i, lic) for i, lic, _ in cover} == set(itertools.product(range(len(KIND_PRESET_EXECUTIONS)), LICENSES))
+    assert {(i, py) for i, _, py in cover} == set(itertools.product(range(len(KIND_PRESET_EXECUTIONS)), PYTHONS))
+    assert {(lic, py) for _, lic, py in cover} == set(itertools.product(LICENSES, PYTHONS))
+
+
+@pytest.mark.parametrize("position", range(len(KIND_PRESET_EXECUTIONS)),
+                         ids=["-".join(v for v in kpe if v) for kpe in KIND_PRESET_EXECUTIONS])
+def test_every_license_and_python_renders(tmp_path, position):
+    # Every license and every minimum Python, pairwise with every kind/preset/execution, with ci
+    # and devstack on (the files license and python_min reach: pyproject, noxfile, README,
+    # LICENSE, the workflows).
+    kind, preset, execution = KIND_PRESET_EXECUTIONS[position]
     chosen = {"execution": execution} if execution else {}
-    for license_id, python_min in itertools.product(LICENSES, PYTHONS):
+    for license_id, python_min in license_python_cover(position):
         dst = tmp_path / f"{license_id}-{python_min}"
         render_snapshot(dst, kind=kind, preset=preset, ci=True, devstack=True, license=license_id,
                         python_min=python_min, **chosen)
