@@ -403,7 +403,7 @@ class _Function:
                 comment = False
                 if not continued:
                     self._separate(pieces, node)
-            continued = token == "\\"
+            continued = token in ("\\", "\\\\")  # an f-string's text is its source: "\\\\"
             if continued or comment:
                 seen += token.count("\x00")
                 continue

@@ -100,8 +100,15 @@ def _group_end(text: str, i: int) -> int:
     return -1
 
 
+_STATEMENT_LINE = re.compile(r"(?m)^[ \t]*(?:\{%.*?%\}|\{#.*?#\}|\{\{[#^/!][^}]*\}\})[ \t]*\n")
+
+
 def parse(text: str) -> Parsed:
     """Split ``text`` into commands of words (see the module docstring)."""
+    if "{%" in text or "{#" in text or "{{" in text:
+        # A template statement alone on its line leaves no line behind (Jinja's trim_blocks,
+        # mustache's standalone tags): it does not end a continued command. Offsets are kept.
+        text = _STATEMENT_LINE.sub(lambda m: " " * len(m.group(0)), text)
     commands: list[list[Word]] = []
     comments: list[Comment] = []
     words: list[Word] = []
@@ -264,7 +271,7 @@ def task_command(words: list[Word], implied_program: bool = False) -> Optional[l
     sub = _sub_index(words)
     if sub is None:
         return None
-    first = 0 if implied_program and sub == 0 else None
+    first = 0 if implied_program and _only_options(words[:sub]) else None
     for j in range(sub):
         text = words[j].text
         if is_python(text) or is_flow_file(text):
@@ -274,9 +281,27 @@ def task_command(words: list[Word], implied_program: bool = False) -> Optional[l
             return None
     if first is None:
         return None
-    if not any(w.text.split("=", 1)[0] in TASK_OPTIONS for w in words[sub + 1 :]):
+    rest = words[sub + 1 :]
+    if not any(_has_value(rest, k) for k, w in enumerate(rest) if w.text.split("=", 1)[0] in TASK_OPTIONS):
         return None
     return words[first:]
+
+
+def _has_value(words: list[Word], k: int) -> bool:
+    """The option at ``k`` is given a value (``--run-id=R`` or ``--run-id R``)."""
+    text = words[k].text
+    if "=" in text:
+        return bool(text.split("=", 1)[1])
+    return k + 1 < len(words) and not words[k + 1].text.startswith("-")
+
+
+def _only_options(words: list[Word]) -> bool:
+    """Every word is an option or the value of the option before it (top-level options)."""
+    for i, w in enumerate(words):
+        prev = words[i - 1].text if i else ""
+        if not (w.text.startswith("-") or (prev.startswith("--") and prev not in FLAGS and "=" not in prev)):
+            return False
+    return True
 
 
 def task_commands(text: str) -> list[list[Word]]:

@@ -109,23 +109,33 @@ class _Host:
         return self.starts[min(line0, len(self.starts) - 1)] + column0
 
 
-def _locate(host: _Host, start: int, end: int, value: str, words: list) -> list:
-    """Words of ``value`` (offsets into it) as words of the host (offsets into its text): each
-    word's spelling is searched, in order, in the host's ``[start, end)`` region (the value as
-    written there: quotes, indentation and escapes may differ)."""
-    out, cursor = [], start
-    for w in words:
-        found = -1
-        for spelled in (value[w.start : w.end], w.text):
-            if spelled:
-                found = host.text.find(spelled, cursor, end)
-                if found >= 0:
-                    cursor = found + len(spelled)
-                    out.append(shell.Word(w.text, found, found + len(spelled)))
-                    break
-        if found < 0:
-            out.append(shell.Word(w.text, cursor, cursor + 1))
-    return out
+class _Mapper:
+    """Offsets of a string value to offsets of the host text that writes it in ``[start, end)``
+    (quotes, indentation, folding and escapes may differ): every word of the value is searched,
+    in order, in the host region; an offset maps through the nearest word at or before it."""
+
+    def __init__(self, host: _Host, start: int, end: int, value: str) -> None:
+        self.anchors: list = [(0, start)]
+        cursor = start
+        parsed = shell.parse(value)
+        for w in sorted([*(w for c in parsed.commands for w in c), *parsed.comments], key=lambda w: w.start):
+            spelled = value[w.start : w.end] if isinstance(w, shell.Word) else w.text
+            found = host.text.find(spelled, cursor, end) if spelled else -1
+            if found >= 0:
+                self.anchors.append((w.start, found))
+                cursor = found + len(spelled)
+        self.keys = [a[0] for a in self.anchors]
+
+    def __call__(self, offset: int) -> int:
+        i = bisect.bisect_right(self.keys, offset) - 1
+        value_at, host_at = self.anchors[max(i, 0)]
+        return host_at + (offset - value_at)
+
+
+def _locate(host: _Host, start: int, end: int, value: str, commands: list) -> list:
+    """Commands of words of ``value`` (offsets into it) as words of the host (offsets into its text)."""
+    where = _Mapper(host, start, end, value)
+    return [[shell.Word(w.text, where(w.start), where(w.start) + (w.end - w.start)) for w in c] for c in commands]
 
 
 # -- structured documents: one node shape for YAML and JSON -------------------------------------
@@ -265,7 +275,7 @@ def _scalar_commands(host: _Host, node: _Node) -> list:
     value = node.value
     if not isinstance(value, str) or not _may_hold(value):
         return []
-    return [_locate(host, node.start, node.end, value, words) for words in shell.task_commands(value)]
+    return _locate(host, node.start, node.end, value, shell.task_commands(value))
 
 
 def _argv_words(host: _Host, node: _Node) -> list:
@@ -275,8 +285,11 @@ def _argv_words(host: _Host, node: _Node) -> list:
     for item in items:  # type: ignore[union-attr]
         if item.kind != "scalar" or not isinstance(item.value, str):
             continue
-        for words in shell.parse(item.value).commands:
-            out.extend(_locate(host, item.start, item.end, item.value, words))
+        commands = shell.parse(item.value).commands
+        if len(commands) > 1 or (commands and len(commands[0]) > 1):
+            return None  # an element of several words: prose or a script, no argument list
+        for words in _locate(host, item.start, item.end, item.value, commands):
+            out.extend(words)
     return out
 
 
@@ -298,8 +311,11 @@ def _document_commands(host: _Host, roots: list) -> list:
                 if each:  # a list of scripts (Kestra's ``commands``, ``[bash, -c, "..."]``)
                     out.extend(each)
                     return
-                words = (_argv_words(host, program) if program is not None else []) + _argv_words(host, node)
-                found = shell.task_command(words, implied_program=True)
+                prefix = _argv_words(host, program) if program is not None else []
+                words = _argv_words(host, node)
+                if words is None:
+                    return
+                found = shell.task_command((prefix or []) + words, implied_program=True)
                 if found is not None:
                     out.append(found)
             else:
@@ -351,8 +367,7 @@ def _python_commands(host: _Host) -> tuple[list, list]:
                     start = offset(child.lineno, child.col_offset)
                     end = offset(child.end_lineno, child.end_col_offset or 0)
                     regions.append((start, end))
-                    for words in shell.task_commands(child.value):
-                        out.append(_locate(host, start, end, child.value, words))
+                    out.extend(_locate(host, start, end, child.value, shell.task_commands(child.value)))
                 continue
             stack.append(child)
     return out, regions
