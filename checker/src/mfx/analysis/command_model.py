@@ -561,6 +561,9 @@ def _unquote(token: str) -> str:
         token = token[1:]
     if token[-1:] in ("'", '"') and not token.endswith("\\" + token[-1:]):
         token = token[:-1]
+    if token.startswith("--") and ("='" in token or '="' in token):
+        name, _, value = token.partition("=")
+        token = name + "=" + value[1:]  # --run-id="{run_id}"
     return token
 
 

@@ -464,12 +464,13 @@ def find_shell(relpath: str, text: str) -> list[ShellEmbedded]:
             return []
         stem = re.sub(r"\.(j2|jinja2?|tpl|tmpl|template|mustache|in)$", "", name)
         roots = None
+        doc = host if stem == name else _Host(_neutral(text))  # the same offsets as the host
         if stem.endswith((".yaml", ".yml")):
-            roots = _yaml_nodes(host if stem == name else _Host(_neutral(text)))
+            roots = _yaml_nodes(doc)
         elif stem.endswith(".json"):
-            roots = _json_nodes(host if stem == name else _Host(_neutral(text)))
+            roots = _json_nodes(doc)
         if roots is not None:
-            commands = _document_commands(host, roots)
+            commands = _document_commands(doc, roots)
             commands = [[shell.Word(_original(text, w), w.start, w.end) for w in c] for c in commands]
         else:  # shell text (a script, a shell template, a document that does not parse)
             commands = [c for c in shell.task_commands(text)]
