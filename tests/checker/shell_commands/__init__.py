@@ -78,9 +78,8 @@ def good(carrier: str, code: Optional[str], title: str, files: Dict[str, str]) -
 
 def run(case: Case) -> list:
     """The diagnostics of ``case.code`` (every rule when None) on the case's files: [(path, line)]."""
-    from mfx.engine.runner import all_rules, lint_sources
-
     from mfx.engine.embedded import is_code_template
+    from mfx.engine.runner import all_rules, lint_sources
     from mfx.projectfiles import is_project_file
 
     rules = [r for r in all_rules() if case.code is None or r.code == case.code]

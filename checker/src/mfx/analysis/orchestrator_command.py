@@ -21,8 +21,8 @@ import libcst as cst
 
 from mfx.analysis.orchestrator_names import SCOPES, call_name, is_docstring, walk
 from mfx.engine.embedded import holds_code
-from mfx.engine.shellcode import is_shell_constant
 from mfx.engine.index import index_for
+from mfx.engine.shellcode import is_shell_constant
 
 #: Calls whose string arguments are messages, not command parts.
 MESSAGE_CALLS = {

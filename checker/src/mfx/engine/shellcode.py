@@ -489,7 +489,7 @@ def _neutral(text: str) -> str:
 
     def repl(m: "re.Match[str]") -> str:
         s = m.group(0)
-        if s.startswith("{{") and not s[2:3] in "#^/!>" and "\n" not in s:
+        if s.startswith("{{") and s[2:3] not in "#^/!>" and "\n" not in s:
             return "x" * len(s)
         return re.sub(r"[^\n]", " ", s)
 
