@@ -339,6 +339,50 @@ def is_shell_constant(value: str) -> bool:
     return shell.has_task_command(value) and not holds_code(value)
 
 
+def _outside_functions(text: str) -> bool:
+    """Whether some ``--run-id``/``--task-id`` of a Python module may be outside every function,
+    checked without a parse: walking up from its line, the first line indented less than the
+    lines seen so far is not a ``def`` (blank lines and comments aside). A necessary condition
+    for :func:`_python_commands` to find anything; a string's own lines at a lower indentation
+    only make it answer True."""
+    for option in shell.TASK_OPTIONS:
+        start = 0
+        while True:
+            at = text.find(option, start)
+            if at < 0:
+                break
+            start = at + len(option)
+            line_start = text.rfind("\n", 0, at) + 1
+            line = text[line_start:at]
+            indent = len(line) - len(line.lstrip(" \t"))
+            while indent > 0 and line_start > 0:
+                line_start = text.rfind("\n", 0, line_start - 1) + 1
+                line = text[line_start : text.find("\n", line_start) if text.find("\n", line_start) >= 0 else len(text)]
+                body = line.lstrip(" \t")
+                if not body or body.startswith("#"):
+                    continue
+                depth = len(line) - len(body)
+                if depth < indent:
+                    if body.startswith(("def ", "async def ")):
+                        break
+                    indent = depth
+            else:
+                if not _decorates_function(text, line_start):
+                    return True
+    return False
+
+
+def _decorates_function(text: str, line_start: int) -> bool:
+    """The column-0 line at ``line_start`` is a decorator (or its continuation) of a ``def``."""
+    if text[line_start : line_start + 1] != "@":
+        return False
+    for line in text[line_start:].split("\n")[1:]:
+        if line[:1] in ("", " ", "\t", "@", ")", "]", "}", "#"):
+            continue
+        return line.startswith(("def ", "async def "))
+    return False
+
+
 def _python_commands(host: _Host) -> tuple[list, list]:
     """Commands in string constants outside functions (the command model reads the ones inside
     functions itself), and the (start, end) regions of those constants."""
@@ -458,6 +502,8 @@ def find_shell(relpath: str, text: str) -> list[ShellEmbedded]:
     host = _Host(text)
     regions = [(0, len(text))]
     if name.endswith(".py"):
+        if not _outside_functions(text):
+            return []
         commands, regions = _python_commands(host)
     elif is_shell_carrier(relpath) or is_code_template(relpath):
         if any(part in _NOT_CARRIER_DIRS for part in relpath.split("/")[:-1]):
