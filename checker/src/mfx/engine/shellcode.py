@@ -402,8 +402,8 @@ def _python_commands(host: _Host) -> tuple[list, list]:
     while stack:
         node = stack.pop()
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.JoinedStr)):
+                continue  # functions: the command model reads them; f-strings: the string analysis
             if isinstance(child, ast.Expr) and isinstance(child.value, ast.Constant):
                 continue  # a docstring or bare string statement
             if isinstance(child, ast.Constant) and isinstance(child.value, str):
