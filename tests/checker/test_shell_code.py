@@ -66,7 +66,7 @@ def test_yaml_finding_points_at_the_word(tmp_path):
     "files, path, line",
     [
         ({"orch/wf.yaml": YAML.format(noqa="  # noqa: MFX201")}, "orch/wf.yaml", 8),
-        (  # JSON: a "# noqa" inside a string on the line ...
+        (  # JSON: a "noqa" comment inside a string on the line ...
             {"orch/task.json": """\
                 {"args": ["python", "flow.py", "step", "s", "--run-id", "$R", "--task-id", "t-$I",
                           "--retry-count", "0"], "$comment": "# noqa: MFX201"}
