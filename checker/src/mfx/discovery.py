@@ -1,6 +1,7 @@
 """Which files ``mfx check PATHS`` looks at: every ``*.py`` below the paths, plus the project files
 some rules read (``pyproject.toml``, ``.github/workflows/*.yml``: :mod:`mfx.projectfiles`) and code
-templates (``*.py.tpl``, ``*.j2``, ``*.mustache`` ...: :mod:`mfx.engine.embedded`), minus excludes."""
+templates (``*.py.tpl``, ``*.j2``, ``*.mustache`` ...: :mod:`mfx.engine.embedded`) and YAML/JSON/shell
+files that may hold task commands (:mod:`mfx.engine.shellcode`), minus excludes."""
 
 from __future__ import annotations
 

@@ -218,7 +218,7 @@ def _source_block(source, lang: str = "python") -> str:
 
 
 # Examples of project-file rules are TOML or YAML files, not Python.
-_FENCES = {".toml": "toml", ".yml": "yaml", ".yaml": "yaml", ".py": "python"}
+_FENCES = {".toml": "toml", ".yml": "yaml", ".yaml": "yaml", ".py": "python", ".json": "json", ".sh": "bash", ".j2": "jinja"}
 
 
 def _examples(info: RuleInfo) -> str:

@@ -53,6 +53,7 @@ class Piece:
     expr: cst.BaseExpression | None = None
     func: cst.FunctionDef | None = None  # the function ``expr`` belongs to
     glue: bool = False  # written directly before the next piece (``"--run-id=" + rid``)
+    sep: bool = False  # a shell command separator (``&&``, ``;``, a new line) inside a string
 
     @property
     def option(self) -> str | None:
@@ -74,7 +75,7 @@ class Seq:
         if self.string and other.string and self.open_end and other.open_start and self.pieces and other.pieces:
             last, first = self.pieces[-1], other.pieces[0]
             pieces = list(self.pieces)
-            if last.text is not None and first.text is not None:
+            if last.text is not None and first.text is not None and not (last.sep or first.sep):
                 pieces[-1] = dataclasses.replace(last, text=last.text + first.text, glue=first.glue)
                 pieces += other.pieces[1:]
             else:
@@ -391,8 +392,31 @@ class _Function:
                 else Seq([Piece(node, path, expr=f, func=self.func) for f in fields], True)
             )
         seen = 0  # fields before the current token
+        prev_end, continued, comment = 0, False, False
         for m in re.finditer(r"\S+", joined):
             token = m.group(0)
+            newline = "\n" in joined[prev_end : m.start()]
+            prev_end = m.end()
+            # Shell text: a new line ends a command unless a backslash continues it; comments,
+            # separators and quotes are the shell's, not command pieces (mfx.analysis.shell).
+            if newline:
+                comment = False
+                if not continued:
+                    self._separate(pieces, node)
+            continued = token in ("\\", "\\\\")  # an f-string's text is its source: "\\\\"
+            if continued or comment:
+                seen += token.count("\x00")
+                continue
+            if token in _SHELL_SEPARATORS:
+                self._separate(pieces, node)
+                continue
+            if token.startswith("#") and "\x00" not in token:
+                comment = True
+                continue
+            ends = token.endswith(";") and len(token) > 1
+            token = _unquote(token[:-1] if ends else token)
+            if not token:
+                continue
             parts = token.split("\x00")
             for j, part in enumerate(parts):
                 if part:
@@ -403,7 +427,15 @@ class _Function:
                     pieces.append(Piece(node, path, expr=field, func=self.func, glue=bool(parts[j + 1])))
             if pieces:
                 pieces[-1].glue = False
+            if ends:
+                self._separate(pieces, node)
+        while pieces and pieces[0].sep:
+            pieces.pop(0)
         return Seq(pieces, True, not joined[:1].isspace(), not joined[-1:].isspace())
+
+    def _separate(self, pieces: list, node: cst.CSTNode) -> None:
+        if pieces and not pieces[-1].sep:
+            pieces.append(Piece(node, self.file.path, text=";", sep=True))
 
     def _template(self, node: cst.BaseExpression, template: str, operands: list) -> Seq:
         texts, fields = [], []
@@ -431,6 +463,15 @@ class _Function:
                 and (string_value(func.value) is not None or _dotted(func) == "shlex.join")
             )
         ):
+            joiner = string_value(func.value) if isinstance(func, cst.Attribute) else None
+            items = args[0].value
+            if joiner is not None and _separates(joiner) and isinstance(items, (cst.List, cst.Tuple)):
+                # " && ".join([init, step]), "\n".join(lines): each element is a command of its own
+                out: list[Piece] = []
+                for el in items.elements:
+                    out += self._seq(self.eval(el.value)).pieces
+                    out.append(Piece(el, self.file.path, text=";", sep=True))
+                return Seq(out[:-1], True)
             inner = self._seq(self.eval(args[0].value))
             return Seq(inner.pieces, True)
         if name == "format" and isinstance(func, cst.Attribute) and string_value(func.value) is not None:
@@ -505,6 +546,38 @@ class _Function:
             if not (isinstance(a.value, cst.Name) and a.value.value == "True"):
                 out.append(Piece(a.value, self.file.path, expr=a.value, func=self.func))
         return out
+
+
+_SHELL_SEPARATORS = {"&&", "||", ";", "|", "&", ";;"}
+
+
+def _separates(joiner: str) -> bool:
+    return "\n" in joiner or any(s in joiner.split() for s in _SHELL_SEPARATORS)
+
+
+def _unquote(token: str) -> str:
+    """A shell word without its outer quotes (``'--run-id'``, ``"{run_id}"``)."""
+    if token[:1] in ("'", '"'):
+        token = token[1:]
+    if token[-1:] in ("'", '"') and not token.endswith("\\" + token[-1:]):
+        token = token[:-1]
+    if token.startswith("--") and ("='" in token or '="' in token):
+        name, _, value = token.partition("=")
+        token = name + "=" + value[1:]  # --run-id="{run_id}"
+    return token
+
+
+def segments(pieces: list) -> list[list]:
+    """The commands of a piece list, split at shell separators."""
+    if not any(p.sep for p in pieces):
+        return [pieces]
+    out: list[list] = [[]]
+    for p in pieces:
+        if p.sep:
+            out.append([])
+        else:
+            out[-1].append(p)
+    return [seg for seg in out if seg]
 
 
 def _is_value(seq: Seq) -> bool:
@@ -667,13 +740,14 @@ class CommandModel:
             return
         best: dict[str, Command] = {}
         for seq in ev.candidates:
-            i = subcommand_index(seq.pieces)
-            if i is None:
-                continue
-            cmd = Command(seq.pieces, i, func, f.path)
-            sub = cmd.subcommand
-            if sub not in best or len(seq.pieces) > len(best[sub].pieces):
-                best[sub] = cmd
+            for pieces in segments(seq.pieces):
+                i = subcommand_index(pieces)
+                if i is None:
+                    continue
+                cmd = Command(pieces, i, func, f.path)
+                sub = cmd.subcommand
+                if sub not in best or len(pieces) > len(best[sub].pieces):
+                    best[sub] = cmd
         for sub, cmd in best.items():
             self._commands.append(cmd)  # type: ignore[union-attr]
             if sub == "step" and cmd.has_option("--run-id") and cmd.has_option("--task-id"):

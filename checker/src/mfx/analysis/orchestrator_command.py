@@ -22,6 +22,7 @@ import libcst as cst
 from mfx.analysis.orchestrator_names import SCOPES, call_name, is_docstring, walk
 from mfx.engine.embedded import holds_code
 from mfx.engine.index import index_for
+from mfx.engine.shellcode import is_shell_constant
 
 #: Calls whose string arguments are messages, not command parts.
 MESSAGE_CALLS = {
@@ -214,6 +215,10 @@ def _strip_generated_quotes(text: str) -> str:
 
 
 def _fragment(node: cst.BaseExpression, func: cst.FunctionDef | None) -> Fragment | None:
+    if func is None and type(node) is not cst.FormattedString:
+        whole = _evaluated(node)
+        if isinstance(whole, str) and is_shell_constant(whole):
+            return None  # shell text outside functions is read as commands (mfx.engine.shellcode)
     if isinstance(node, cst.FormattedString):
         parts, fields = [], []
         for part in node.parts:
@@ -243,6 +248,13 @@ def _fragment(node: cst.BaseExpression, func: cst.FunctionDef | None) -> Fragmen
     if value.lstrip().startswith("#") and "\n" not in value.strip():
         return None  # a comment line of generated code or a script: words, not command parts
     return Fragment(node, _strip_generated_quotes(value), [], func, value)
+
+
+def _evaluated(node: cst.BaseExpression) -> object:
+    try:
+        return node.evaluated_value  # type: ignore[union-attr]
+    except (ValueError, SyntaxError, AttributeError):  # pragma: no cover - malformed escapes
+        return None
 
 
 # -- expressions ---------------------------------------------------------------------------

@@ -71,9 +71,15 @@ _DOLLAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-
 
 
 def is_code_template(relpath: str) -> bool:
-    """A file that may hold Python with placeholders (its suffix says template)."""
+    """A non-Python file :func:`find_embedded` reads: a template that may hold Python with
+    placeholders (its suffix says template), or a workflow document / shell script that may hold
+    task commands (:func:`mfx.engine.shellcode.is_shell_carrier`)."""
     name = relpath.rsplit("/", 1)[-1].lower()
-    return name.endswith(TEMPLATE_SUFFIXES)
+    if name.endswith(TEMPLATE_SUFFIXES):
+        return True
+    from mfx.engine.shellcode import is_shell_carrier
+
+    return is_shell_carrier(relpath)
 
 
 def is_virtual(relpath: str) -> bool:
@@ -313,15 +319,19 @@ def _common_indent(text: str) -> int:
 
 
 def find_embedded(relpath: str, text: str) -> list[Embedded]:
-    """The pieces of Python ``text`` holds: the whole file for a code template, the string
-    constants that are code for a Python module."""
+    """The pieces of code ``text`` holds: the whole file for a code template, the string
+    constants that are code for a Python module; and the module of the Metaflow task commands
+    it holds as shell text or argument lists (:mod:`mfx.engine.shellcode`)."""
+    from mfx.engine.shellcode import find_shell
+
     if "\0" in text:
         return []
+    shell = list(find_shell(relpath, text))
     if is_code_template(relpath):
-        if not _CODE_HINT.search(text):
-            return []
+        if not relpath.lower().endswith(TEMPLATE_SUFFIXES) or not _CODE_HINT.search(text):
+            return shell
         code = as_python(text, template_file=True)
-        return [Embedded(relpath, "template", code, 1, 1)] if code is not None else []
+        return [Embedded(relpath, "template", code, 1, 1)] if code is not None else shell
     if not relpath.endswith(".py") or ('"""' not in text and "'''" not in text):
-        return []
-    return list(_pieces_in_python(relpath, text))
+        return shell
+    return list(_pieces_in_python(relpath, text)) + shell

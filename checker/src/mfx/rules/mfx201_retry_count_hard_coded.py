@@ -18,7 +18,8 @@ class RetryCountHardCoded(ProjectRule):
     generated code ``'"0"'``), the next list element, a ``%``/f-string operand, a local
     variable that only ever holds that constant, or a piece of a command assembled across
     statements and helpers (appended, concatenated, an option dict ``{"retry-count": 0}``, the
-    click API's ``retry_count=0``).
+    click API's ``retry_count=0``), or a shell command written in a YAML/JSON workflow document,
+    a shell template or a string constant (``--retry-count 0`` in a ``script: |`` block).
 
     ## Why is this bad?
     ``--retry-count`` is the 0-based attempt of the task. Metaflow decides from it whether
@@ -68,6 +69,19 @@ def help_text():
 """,
             note="messages are not commands",
         ),
+        Valid(
+            {
+                "orch/templates/job.yaml": """
+command: [python, flow.py]
+args: [step, start, --run-id, "{{workflow.uid}}", --task-id, "t-1", --retry-count, "{{retries}}"]
+""",
+                "orch/templates/build.yaml": """
+script: |
+  python setup.py step --run-id 1 --task-id 2 --retry-count 0
+""",
+            },
+            note="the attempt placeholder; `setup.py` is no flow",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -87,6 +101,36 @@ def generated(node):
 """,
             count=4,
             note="generated code, traced variable, f-string, % operand",
+        ),
+        Invalid(
+            {
+                "orch/templates/workflow.yaml": """
+spec:
+  templates:
+    - name: task
+      script:
+        source: |
+          python flow.py --quiet step {{inputs.parameters.step}} \\
+            --run-id {{workflow.uid}} --task-id t-{{pod.name}} \\
+            --retry-count 0 --max-user-code-retries 0
+"""
+            },
+            count=1,
+            line=8,
+            column=13,
+            path="orch/templates/workflow.yaml",
+            note="a shell command in a YAML script block",
+        ),
+        Invalid(
+            {
+                "orch/scripts.py": '''
+STEP = """python {flow} step {step} --run-id {run_id} --task-id {task_id} \\\\
+    --retry-count 0"""
+'''
+            },
+            count=1,
+            line=2,
+            note="a module-level string constant holding the script",
         ),
     ]
 

@@ -16,7 +16,9 @@ class MaxUserCodeRetriesMissing(ProjectRule):
     A command builder is a function that assembles a Metaflow ``step`` command: the token
     ``step`` together with ``--run-id`` and ``--task-id``, in any shape the command model
     follows (list displays, appends across statements, string formatting, helper functions of
-    the project, option dicts such as ``{"run-id": r}``, Metaflow's click API).
+    the project, option dicts such as ``{"run-id": r}``, Metaflow's click API), or written as
+    shell text or an argument list in a YAML/JSON workflow document, a shell template or a string
+    constant (``python flow.py step ... --run-id ...`` in a ``script: |`` block).
 
     ## Why is this bad?
     The option defaults to 0. ``@catch`` then handles the failure of the first attempt instead
@@ -75,7 +77,23 @@ def step_cmd(node, run_id, task_id):
     return ["step", node.name, "--run-id", run_id, "--task-id", task_id, "--retry-count", "{{retries}}"]
 """,
             count=1,
-        )
+        ),
+        Invalid(
+            {
+                "orch/templates/task.sh.j2": """
+#!/bin/bash
+{{ python }} {{ flow_file }} --quiet \\
+{% if branch %}
+  --branch {{ branch }} \\
+{% endif %}
+  step {{ step }} --run-id {{ run_id }} --task-id {{ task_id }} \\
+  --retry-count $((ATTEMPT - 1))
+"""
+            },
+            count=1,
+            line=6,
+            note="a Jinja shell template",
+        ),
     ]
 
     def check(self) -> Iterable[Report]:

@@ -20,7 +20,8 @@ class TagBeforeSubcommand(ProjectRule):
 
     The command may be one string or list display, or assembled across statements and helpers:
     ``--tag`` appended or inserted before the sub-command, concatenated lists, an option dict
-    expanded before it, the top-level call of Metaflow's click API.
+    expanded before it, the top-level call of Metaflow's click API, or a shell command or argument
+    list in a YAML/JSON workflow document, a shell template or a string constant.
 
     ## Why is this bad?
     ``--tag`` is an option of ``init``, ``step`` and ``run`` only; Metaflow's top level has no
@@ -68,7 +69,21 @@ def cmds(tag, name, run_id):
     return a, b
 """,
             count=2,
-        )
+        ),
+        Invalid(
+            {
+                "orch/spec/task.json": """
+{"name": "start",
+ "args": ["python", "flow.py", "--quiet",
+          "--tag", "${TAG}",
+          "step", "start", "--run-id", "${RUN_ID}", "--task-id", "t-${TASK}"]}
+"""
+            },
+            count=1,
+            line=3,
+            column=12,
+            note="a JSON task spec's argument list",
+        ),
     ]
 
     def check(self) -> Iterable[Report]:

@@ -46,7 +46,8 @@ class ConfigNotPropagated(ProjectRule):
     ## Known problems
     Only the presence of a channel is checked, not that it reaches every task.
     Task commands are recognised by the command model (lists, appends, string formatting,
-    helpers, option dicts, the click API); a command assembled in a shape it does not follow
+    helpers, option dicts, the click API, shell commands in YAML/JSON documents, shell templates
+    and string constants); a command assembled in a shape it does not follow
     (for example from an attribute set in another method) is not checked.
     """
 

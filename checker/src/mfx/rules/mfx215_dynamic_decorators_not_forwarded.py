@@ -33,7 +33,8 @@ class DynamicDecoratorsNotForwarded(ProjectRule):
     ## Known problems
     Presence is checked project-wide: a channel set for one task command counts for all of
     them. Task commands are recognised by the command model (lists, appends, string formatting,
-    helpers, option dicts, the click API); a command assembled in a shape it does not follow
+    helpers, option dicts, the click API, shell commands in YAML/JSON documents, shell templates
+    and string constants); a command assembled in a shape it does not follow
     (for example from an attribute set in another method) is not checked.
     """
 
