@@ -152,6 +152,22 @@ def flow_plan(names: List[str], flows_dir: Path, wide: int) -> Dict[str, Any]:
     return {"module": MODULE_NAME, "method": METHOD, "flows": flows, "flows_dir": str(flows_dir), "timeout": 900}
 
 
+def python_costs(repo: Path, repeat: int = 3) -> Dict[str, float]:
+    """Median wall seconds of a bare Python start and of `import metaflow` in the repo's venv: every
+    Airflow task pays the import twice (the task entry point reads the datastore, then the step
+    process), a local Runner task once."""
+    python = str(repo / ".venv" / "bin" / "python")
+    out: Dict[str, float] = {}
+    for name, code in (("python_start_s", "pass"), ("import_metaflow_s", "import metaflow")):
+        times = []
+        for _ in range(repeat):
+            t0 = time.monotonic()
+            subprocess.run([python, "-c", code], cwd=repo, check=True, stdin=subprocess.DEVNULL, timeout=120)
+            times.append(time.monotonic() - t0)
+        out[name] = round(median(times), 2)
+    return out
+
+
 def run_flows(repo: Path, stack: Devstack, plan: Dict[str, Any], sampler: Sampler) -> List[Dict[str, Any]]:
     """The driver in the generated repo's venv; memory sampled while orchestrated runs execute."""
     env = {**os.environ, **stack.env(), "VIRTUAL_ENV": str(repo / ".venv"),
@@ -219,10 +235,10 @@ def flow_rows(flows: List[Dict[str, Any]]) -> List[str]:
         return "-" if value is None else str(value)
 
     keys = ["airflow_tasks", "create_s", "create_until_dag_written_s", "dag_parse_wait_s", "airflow_parse_latency_s", "trigger_s",
-            "trigger_to_first_task_s", "trigger_to_finished_s", "airflow_task_mean_s", "airflow_idle_gaps_s", "orchestrated_run_s",
+            "trigger_to_first_task_s", "trigger_to_finished_s", "airflow_task_mean_s", "local_task_mean_s", "airflow_idle_gaps_s", "orchestrated_run_s",
             "local_run_s", "ratio_run", "local_wall_s", "ratio_wall"]
     lines = ["| flow | Airflow tasks | create s | of which until DAG file written s | of which parse wait s | Airflow parse latency s "
-             "| trigger s | trigger to first task s | trigger to finished s | Airflow task mean s | idle gaps s "
+             "| trigger s | trigger to first task s | trigger to finished s | Airflow task mean s | local Runner task mean s | idle gaps s "
              "| orchestrated run s | local Runner run s | **ratio run** | local Runner wall s | ratio wall |",
              "|" + "---|" * (len(keys) + 1)]
     for row in flows:
@@ -241,13 +257,21 @@ def main() -> int:
     parser.add_argument("--flows", default=",".join(FLOWS), help="flows to deploy, of: %s" % ", ".join(FLOWS))
     parser.add_argument("--wide", type=int, default=16, help="width of the wide foreach")
     parser.add_argument("--skip-install", action="store_true", help="skip the fresh-venv install timing")
+    parser.add_argument("--render-only", action="store_true", help="rewrite airflow.md from --out's airflow.json")
     args, _ = parser.parse_known_args()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    if args.render_only:
+        saved = json.loads((out / "airflow.json").read_text())
+        for row in saved.get("flows", []):
+            row.setdefault("ratio_run", ratio(row.get("orchestrated_run_s"), row.get("local_run_s")))
+        (out / "airflow.md").write_text("\n".join(render_markdown(saved, saved.get("repeat", args.repeat))) + "\n")
+        return 0
     stack_mod = stack_module()
     result: Dict[str, Any] = {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
         "airflow_version": stack_mod.AIRFLOW_VERSION, "cpus": os.cpu_count(), "load_average_start": load_average(),
+        "repeat": args.repeat,
     }
     names = [n.strip() for n in args.flows.split(",") if n.strip()]
     with tempfile.TemporaryDirectory(prefix="mfx-bench-airflow-") as tmp:
@@ -283,6 +307,7 @@ def main() -> int:
             sampler = Sampler(stack.leader())
             sampler.start()
             result["bare_engine"] = bare_engine(stack, args.repeat, sampler)
+            result["python_costs"] = python_costs(repo)
             result["flows"] = run_flows(repo, stack, flow_plan(names, base / "flows", args.wide), sampler)
             sampler.stopped.set()
             result["memory_peak_mib"] = sampler.peaks.peak
@@ -323,6 +348,8 @@ def render_markdown(result: Dict[str, Any], repeat: int) -> List[str]:
         "| bare engine: DAG-parse wait of a trivial DAG (median of %d, poll 0.25 s) | %s s |" % (repeat, bare.get("dag_parse_wait_s", {}).get("median")),
         "| bare engine: trigger to success, one BashOperator (median of %d) | %s s |" % (repeat, bare.get("trigger_to_success_s", {}).get("median")),
         "| stop (`run.py down`) | %s s |" % result.get("stop_s"),
+        *(["| Python start / `import metaflow` in the repo's venv (median of 3) | %s s / %s s |"
+           % (result["python_costs"]["python_start_s"], result["python_costs"]["import_metaflow_s"])] if "python_costs" in result else []),
         "",
         "## Flows (one run each; `create` and `trigger` through Metaflow's Deployer API)",
         "",

@@ -98,6 +98,10 @@ def orchestrated(flow: Dict[str, Any], method: str, engine_cls: Any, client_mod:
     )
     client = engine.client()
     dag_run = client.find_run(run.id)
+    settle = time.monotonic() + 60  # Airflow closes the last task instance and the DAG run after Metaflow's end
+    while dag_run is not None and not dag_run.finished and time.monotonic() < settle:
+        time.sleep(POLL_S)
+        dag_run = client.find_run(run.id)
     if dag_run is not None:
         queued = epoch(dag_run.queued_at, client_mod.parse_time)
         begun = epoch(dag_run.start_date, client_mod.parse_time)
@@ -105,8 +109,9 @@ def orchestrated(flow: Dict[str, Any], method: str, engine_cls: Any, client_mod:
         result["airflow_dag_run_s"] = _round(ended - begun if ended and begun else None)
         result["airflow_queued_to_start_s"] = _round(begun - queued if begun and queued else None)
         tis = client.task_instances(dag_run.dag_id, dag_run.run_id)
-        result["airflow_task_intervals"] = [
+        result["airflow_task_intervals"] = [  # tasks that ran (a switch's other case is "skipped")
             [epoch(t.start_date, client_mod.parse_time), epoch(t.end_date, client_mod.parse_time)] for t in tis if t.state == "success"]
+        result["airflow_dag_run_finished_after_metaflow_s"] = _round(ended - finished if ended else None)
         result["trigger_to_first_task_s"] = _round(min((s for s, _ in result["airflow_task_intervals"] if s), default=t0) - t0)
     result["metaflow_tasks"] = len(metaflow_tasks(run))
     return result
