@@ -20,7 +20,8 @@ and starts ITS devstack once (`python devstack/run.py up`), then measures:
   supervisors, Metaflow task processes), RSS and PSS (forked workers share pages: PSS sums to what
   the devstack really holds; tests/support/airflow_bench.py), idle and peak during the runs;
 - stop: `run.py down` wall time.
-Writes airflow.json and airflow.md, with the date and the load average (compare runs as ratios).
+Writes airflow.json and airflow.md, with the date and the load average (compare runs as ratios);
+recorded results: docs/benchmarks.md.
 
     python benchmarks/airflow/bench_airflow.py --out reports/bench [--cold] [--repeat 3] [--wide 16] [--flows linear,foreach]
 """
