@@ -349,8 +349,12 @@ class AirflowClient:
         return [e for e in errors if e.get("filename") == filename or str(e.get("filename", "")).endswith("/" + filename)]
 
     def wait_for_dag(self, dag_id: str, filename: str, since: Optional[float] = None, timeout: float = 120.0,
-                     poll: float = 1.0) -> DagInfo:
+                     poll: float = 0.25) -> DagInfo:
         """Wait until Airflow has parsed ``filename`` (written at ``since``, epoch s) and knows ``dag_id``.
+
+        ``poll`` is short because `create` waits here: Airflow itself needs 1-3 s (the
+        dag-processor's 2 s refresh interval plus the parse), and a 1 s poll added 0.5 s on average
+        (benchmarks/airflow/bench_airflow.py, "parse wait" minus "Airflow parse latency").
 
         An import error recorded for the file at or after ``since`` raises :class:`DagImportError`
         with Airflow's text at once; running out of ``timeout`` raises :class:`DagParseTimeout`.
