@@ -109,3 +109,27 @@ def run(cmd: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None, tim
         text=True,
         timeout=timeout,
     )
+
+
+def own_test_files(root: Path) -> list:
+    """The generated tests that are not kind-wide plumbing tests, plus the devstack's own."""
+    tests = sorted(p.name for p in (root / "tests").glob("test_*.py"))
+    own = [t for t in tests if not t.startswith("test_plumbing_") or t == "test_plumbing_devstack.py"]
+    assert own, f"no preset-specific test file in {root / 'tests'}: {tests}"
+    return [f"tests/{t}" for t in own]
+
+
+def run_generated_sessions(dst: Path, scope: str, env: Mapping[str, str] | None = None) -> None:
+    """`nox -s lint tests` in a generated repository, as its developer runs it.
+
+    scope "all" runs every generated test; "own" runs the preset's own files (:func:`own_test_files`)
+    and checks that the rest still imports and collects.
+    """
+    env = {"MFX_REQUIREMENT": os.environ["MFX_REQUIREMENT"], "NOX_DEFAULT_VENV_BACKEND": "uv", **(env or {})}
+    posargs = [] if scope == "all" else ["--", *own_test_files(dst), "-q"]
+    result = run(["nox", "--no-error-on-external-run", "-s", "lint", "tests", *posargs], cwd=dst, env=env, timeout=1200)
+    assert result.returncode == 0, f"nox failed in the generated repo:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    if scope == "own":  # the kind-wide tests were not run here: they must still import and collect
+        python = dst / ".nox" / "tests" / "bin" / "python"
+        collected = run([str(python), "-m", "pytest", "--collect-only", "-q", "tests"], cwd=dst, env=env, timeout=300)
+        assert collected.returncode == 0, f"the generated tests do not collect:\n{collected.stdout[-4000:]}\n{collected.stderr[-2000:]}"

@@ -2,7 +2,9 @@
 
 The devstack (`devstack/run.py up`) is started once for this module in a temporary state dir;
 runs use the local datastore under it. The first start installs Airflow into a cached venv with
-uv (minutes, once per machine); later starts take about a minute.
+uv (minutes, once per machine); later starts take about a minute. With `MFX_DEVSTACK_ENV` naming
+the env.json of a devstack you started yourself (`nox -s devstack -- up`), the tests use it and
+start nothing, as `mfx compliance` does.
 """
 
 from __future__ import annotations
@@ -30,15 +32,18 @@ RUN_TIMEOUT_S = 240
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
     """A running Airflow; yields the env.json environment."""
-    if not (REPO / "devstack" / "run.py").is_file():
+    reuse = os.environ.get("MFX_DEVSTACK_ENV")
+    if reuse and not Path(reuse).is_file():
+        pytest.fail(f"MFX_DEVSTACK_ENV={reuse} does not exist: start the devstack (`nox -s devstack -- up`) or unset it")
+    if not reuse and not (REPO / "devstack" / "run.py").is_file():
         pytest.skip("no devstack/ in this repository (generated with devstack=false): these tests start "
                     "Airflow from devstack/run.py; answer devstack=true with `copier update --data devstack=true`")
-    state = tmp_path_factory.mktemp("devstack")
+    state = Path(reuse).parent if reuse else tmp_path_factory.mktemp("devstack")
     devstack = [sys.executable, str(REPO / "devstack" / "run.py")]
-    started = subprocess.run([*devstack, "up", "--state-dir", str(state)], capture_output=True, text=True, timeout=1800)
+    started = None if reuse else subprocess.run([*devstack, "up", "--state-dir", str(state)], capture_output=True, text=True, timeout=1800)
     saved = dict(os.environ)
     try:
-        assert started.returncode == 0, started.stderr[-3000:]
+        assert started is None or started.returncode == 0, started.stderr[-3000:]
         env = json.loads((state / "env.json").read_text())
         env.setdefault("USERNAME", os.environ.get("USERNAME") or "tester")
         os.environ.update(env)  # from_deployment / list_deployed_flows read the settings here
@@ -50,7 +55,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        subprocess.run([*devstack, "down", "--state-dir", str(state)], capture_output=True, timeout=120)
+        if not reuse:  # a devstack someone else started is theirs to stop
+            subprocess.run([*devstack, "down", "--state-dir", str(state)], capture_output=True, timeout=120)
 
 
 def deployer(flow: Path, env: Dict[str, str], tmp_path: Path, **group_options: str):
