@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import libcst as cst
 
+from mfx.analysis.names import literal_value
 from mfx.analysis.orchestrator_names import SCOPES, call_name, is_docstring, walk
 from mfx.engine.embedded import holds_code
 from mfx.engine.index import index_for
@@ -235,7 +236,7 @@ def _fragment(node: cst.BaseExpression, func: cst.FunctionDef | None) -> Fragmen
             fields.extend(sub.fields)
         return Fragment(node, "".join(texts), fields, func, "".join(raws))
     try:
-        value = node.evaluated_value  # type: ignore[union-attr]
+        value = literal_value(node)  # type: ignore[arg-type]
     except (ValueError, SyntaxError):  # pragma: no cover - malformed escapes
         return None
     if not isinstance(value, str) or holds_code(value):
@@ -370,21 +371,24 @@ def text_names_one_based_counter(text: str) -> bool:
     )
 
 
-def retry_value_is_one_based(use: OptionUse) -> bool:
-    """The ``--retry-count`` value comes from a 1-based counter with no ``- 1`` applied: an
-    attribute of a scheduler object (``ti.try_number``, ``ctx.attempt``, ``job.attemptNumber``),
-    an environment variable or placeholder (``JOB_ATTEMPT``), or a local named as a numbered
-    attempt (``attempt_no``)."""
-    if use.literal is not None and use.expr is None:
+def value_is_one_based(
+    literal: str | None, text: str, expr: cst.CSTNode | None, func: cst.FunctionDef | None
+) -> bool:
+    """An option value comes from a 1-based counter with no ``- 1`` applied: an attribute of a
+    scheduler object (``ti.try_number``, ``ctx.attempt``, ``job.attemptNumber``), an environment
+    variable or placeholder (``JOB_ATTEMPT``), or a local named as a numbered attempt
+    (``attempt_no``). ``literal`` is the value written in the string ``text`` (then ``expr`` is
+    None), ``expr`` the expression giving it (evaluated in ``func``)."""
+    if literal is not None and expr is None:
         # the subtraction may follow the name inside the same shell expression: $((X - 1))
-        after = use.fragment.text[use.fragment.text.find(use.literal):]
+        after = text[text.find(literal):] if literal in text else literal
         expression = re.match(r"\S*(\s*[-+*/]\s*\S+)*", after)
-        tail = expression.group(0) if expression else use.literal
-        return text_names_one_based_counter(use.literal) and not re.search(r"-\s*1\b", tail)
-    if use.expr is None:
+        tail = expression.group(0) if expression else literal
+        return text_names_one_based_counter(literal) and not re.search(r"-\s*1\b", tail)
+    if expr is None:
         return False
     marker = subtract = False
-    for node in expression_parts(use.expr, use.fragment.function):
+    for node in expression_parts(expr, func):
         if isinstance(node, cst.Attribute):
             owner = node.value
             if is_one_based_counter_name(node.attr.value) and not (

@@ -33,6 +33,7 @@ from mfx.analysis.backend_names import (
     string_value,
     walk,
 )
+from mfx.engine.context import FileContext
 from mfx.engine.index import isa
 
 #: Text every match of SECRET_NAME contains (compared without case): the applicability words of
@@ -355,14 +356,13 @@ def _remote_env_sink(imports: ImportMap, call: cst.Call) -> tuple[str, list[cst.
 
 
 # -- entry points ----------------------------------------------------------------------------------
-_CACHE: dict[tuple[int, str], tuple[cst.Module, list[Flow]]] = {}
+def flows(file: FileContext, imports: ImportMap, kind: str) -> list[Flow]:
+    """Every source→sink flow of ``kind`` ("secret" or "environ") in ``file`` (kept on the file:
+    the rules of one kind share it)."""
+    return file.cached((flows, kind), lambda: _flows(file.module, imports, kind))
 
 
-def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
-    """Every source→sink flow of ``kind`` ("secret" or "environ") in ``module`` (cached)."""
-    hit = _CACHE.get((id(module), kind))
-    if hit is not None and hit[0] is module:
-        return hit[1]
+def _flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
     source = secret_source if kind == "secret" else whole_environ_source
     lists = _string_lists(module)
     module_level = TaintAnalysis(imports, source, lists)
@@ -416,9 +416,6 @@ def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
                     seen.add(id(call))
                     out.append(Flow(sink, call, lab, callee))
                     break
-    if len(_CACHE) > 256:
-        _CACHE.clear()
-    _CACHE[(id(module), kind)] = (module, out)
     return out
 
 
