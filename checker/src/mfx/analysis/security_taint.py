@@ -359,10 +359,11 @@ def _remote_env_sink(imports: ImportMap, call: cst.Call) -> tuple[str, list[cst.
 def flows(file: FileContext, imports: ImportMap, kind: str) -> list[Flow]:
     """Every source→sink flow of ``kind`` ("secret" or "environ") in ``file`` (kept on the file:
     the rules of one kind share it)."""
-    return file.cached((flows, kind), lambda: _flows(file.module, imports, kind))
+    names = file.cached(_own_names, lambda: {id(f): _own_names(f) for f in _functions(file.module)})
+    return file.cached((flows, kind), lambda: _flows(file.module, imports, kind, names))
 
 
-def _flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
+def _flows(module: cst.Module, imports: ImportMap, kind: str, own_names: dict[int, set[str]] | None = None) -> list[Flow]:
     source = secret_source if kind == "secret" else whole_environ_source
     lists = _string_lists(module)
     module_level = TaintAnalysis(imports, source, lists)
@@ -377,7 +378,7 @@ def _flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
         # Taint enters a function only through a source (whose names are in ``roots``), a
         # tainted module-level name or a call of a function returning taint; a function that
         # names none of them has nothing tainted and no flow (its analysis would find none).
-        names = _own_names(func)
+        names = own_names[id(func)] if own_names is not None else _own_names(func)
         return not (names.isdisjoint(roots) and names.isdisjoint(globals_) and names.isdisjoint(returns))
 
     # pass 1: which functions return a tainted value (one level of calls within the module)
