@@ -67,7 +67,7 @@ class _StringVisitor(cst.CSTVisitor):
         parent = self.stack[-1] if self.stack else None
         muted = self.muted[-1]
         if parent is not None:
-            self.strings.parents[node] = parent
+            self.strings.parents[id(node)] = parent
             parent_kind = type(parent)
             if parent_kind in _MUTING_PARENTS or kind is cst.Decorator or parent_kind in _BODIES and kind is cst.SimpleStatementLine and is_docstring(node) or parent_kind is cst.Call and node is not parent.func and call_name(parent) in MESSAGE_CALLS:
                 muted = True
@@ -96,13 +96,13 @@ _STRINGS = {cst.SimpleString, cst.ConcatenatedString, cst.FormattedString}
 class Strings:
     """All code string literals of one module, with enough structure to trace option values.
 
-    ``parents`` maps the nodes on the paths from the module to its string literals (and their
+    ``parents`` maps (the ids of) the nodes on the paths from the module to its string literals (and their
     direct children) to their parents; nodes of string-free sub-trees are not in it."""
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
         self.fragments: list[Fragment] = []
-        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.parents: dict[int, cst.CSTNode] = {}  # by id(): libcst's __hash__ is Python code
         self._index: dict[int, list[Fragment]] | None = None
         self._collect(module, None, False)
 
@@ -158,7 +158,7 @@ class Strings:
         return out
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.parents.get(node)
+        return self.parents.get(id(node))
 
     # -- value tracing ---------------------------------------------------------------------
     def _value(self, option: str, frag: Fragment, end: int) -> OptionUse:
