@@ -17,6 +17,8 @@ Measures, each as wall-clock seconds of a fresh process (interpreter start inclu
 * ``mfx_cold_pool``: ``mfx check --no-cache -j<cores>`` (a process per core, whatever the load;
   the default ``-j 0`` uses every core less half the load average, so ``mfx_cold`` depends on
   the machine's load);
+* ``mfx_cold_plain_pool``: the same with a plain ``concurrent.futures.ProcessPoolExecutor``
+  (``MFX_PARALLEL=pool``) instead of the claim pool of ``mfx/engine/pool.py``;
 * ``fixit``: ``fixit lint`` with its built-in rules on the same files.
 
 Every measurement also records the CPU seconds (user + system) of the process and its workers:
@@ -85,19 +87,19 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
+def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
     """(wall seconds, CPU seconds of the process and everything it waited for, result)."""
     cpu = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env=ENV)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT, env={**ENV, **(env or {})})
     return time.perf_counter() - start, _children_cpu() - cpu, proc
 
 
-def best_of(n: int, cmd: list[str], cwd: Path | None = None, label: str = "") -> float:
+def best_of(n: int, cmd: list[str], cwd: Path | None = None, label: str = "", env: dict | None = None) -> float:
     """Best wall time of ``n`` runs; the best CPU time goes to ``CPU[label]``."""
     times, cpus = [], []
     for _ in range(n):
-        seconds, cpu, proc = timed(cmd, cwd)
+        seconds, cpu, proc = timed(cmd, cwd, env)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd[:4])}...\n{proc.stderr[-2000:]}")
         times.append(seconds)
@@ -143,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     results["mfx_cold"] = best_of(args.cold_repeat, mfx("--no-cache", str(root)), root, label="mfx_cold")
     results["mfx_cold_serial"] = best_of(args.cold_repeat, mfx("--no-cache", "-j1", str(root)), root, label="mfx_cold_serial")
     results["mfx_cold_pool"] = best_of(args.cold_repeat, mfx("--no-cache", f"-j{cores}", str(root)), root, label="mfx_cold_pool")
+    # The same with a plain concurrent.futures.ProcessPoolExecutor instead of the claim pool
+    # (mfx/engine/pool.py): the claim pool is kept only while the plain pool is >10% slower.
+    results["mfx_cold_plain_pool"] = best_of(
+        args.cold_repeat, mfx("--no-cache", f"-j{cores}", str(root)), root, label="mfx_cold_plain_pool", env={"MFX_PARALLEL": "pool"}
+    )
+    results["ratio_plain_pool_to_claim_pool"] = results["mfx_cold_plain_pool"] / results["mfx_cold_pool"]
     results["load_average"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     with tempfile.TemporaryDirectory(prefix="mfx-bench-cache-") as cache:
         best_of(1, mfx("--cache-dir", cache, str(root)), root)
@@ -198,6 +206,7 @@ def print_table(r: dict) -> None:
         ("mfx cold (no cache)", f"{t('mfx_cold')}  = {r['ratio_cold_to_parse']:.2f}x parse (target <= 1.5x), {r['ratio_cold_to_parse_parallel']:.2f}x parallel parse"),
         ("mfx cold, one process (-j1)", f"{t('mfx_cold_serial')}  = {r['ratio_cold_serial_to_parse']:.2f}x parse wall, {r['ratio_cold_cpu_to_parse_cpu']:.2f}x parse CPU"),
         (f"mfx cold, {r['cores']} workers (-j{r['cores']})", f"{t('mfx_cold_pool')}  = {r['mfx_cold_pool'] / r['parse']:.2f}x parse, {r['mfx_cold_pool'] / r['parse_parallel']:.2f}x parallel parse"),
+        (f"mfx cold, plain process pool (-j{r['cores']})", f"{t('mfx_cold_plain_pool')}  = {r['ratio_plain_pool_to_claim_pool']:.2f}x the claim pool (kept while > 1.10x)"),
         ("load average during the run", f"{r['load_average']:.1f}" if r.get("load_average") is not None else "n/a"),
         ("mfx warm (cache, unchanged)", t("mfx_warm")),
         (f"{SMALL} ({r['small_loc']} LOC) cold", t("small_cold")),

@@ -19,7 +19,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from mfx.analysis import backend_names, orchestrator_names
 from mfx.engine.index import FORMATTING_TYPES, TreeIndex, code_children, index_for, is_formatting_field, isa, walk_code
 from mfx.engine.positions import locate_in_source, locate_nodes
-from mfx.engine.runner import ParsedFile, _Batched, _dispatch
+from mfx.engine.runner import ParsedFile
 
 TRICKY = textwrap.dedent(
     '''
@@ -216,27 +216,6 @@ def test_range_of_a_foreign_node_is_the_usual_error():
         pf.range_of(cst.Name("elsewhere"))
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
-def test_dispatch_calls_rule_methods_like_the_libcst_traversal(source):
-    module = cst.parse_module(source)
-
-    def recorder():
-        calls: list[tuple[str, int]] = []
-
-        def method(name):
-            return lambda node: calls.append((name, id(node)))
-
-        names = ["visit_Module", "visit_FunctionDef", "leave_FunctionDef", "visit_Call", "leave_Call",
-                 "visit_ClassDef", "leave_ClassDef", "visit_Decorator", "visit_Name", "leave_If"]
-        return calls, {n: [method(n), method(n + "#2")] for n in names}
-
-    expected, methods = recorder()
-    module.visit(_Batched(methods))
-    got, methods = recorder()
-    _dispatch(module, methods)
-    assert got == expected
-
-
 def test_isa_is_isinstance():
     module = cst.parse_module(TRICKY)
     kinds = (cst.BaseExpression, cst.Call, (cst.Name, cst.Attribute), cst.BaseSmallStatement, cst.CSTNode)
@@ -256,13 +235,14 @@ def test_children_are_libcst_children_without_formatting():
         assert code_children(node) == [c for c in node.children if id(c) not in formatting]
 
 
-def test_dispatch_of_formatting_node_methods_uses_libcst_traversal():
-    module = cst.parse_module(TRICKY)
-    calls: dict[str, list] = {"expected": [], "got": []}
+@pytest.mark.parametrize(
+    "literal",
+    ["''", '""', "'abc'", '"a b"', "'''x'''", '"""multi\nline"""', "''''''", "r'\\d+'", 'R"\\n"', "u'x'",
+     "'\\n'", "'tab\\there'", 'b"bytes"', "rb'x'", "'\\''", "r'\\''", "'''a'b'''", '"""a""b"""', "'\\\\'",
+     "'caf\\u00e9'", "'x\\\ny'", "f'no'"][:-1],
+)
+def test_literal_value_is_libcst_evaluated_value(literal):
+    from mfx.analysis.names import literal_value
 
-    def methods(into):
-        return {"visit_Comma": [lambda n: into.append(("c", id(n)))], "visit_Call": [lambda n: into.append(("k", id(n)))]}
-
-    module.visit(_Batched(methods(calls["expected"])))
-    _dispatch(module, methods(calls["got"]))
-    assert calls["got"] == calls["expected"] and any(k == "c" for k, _ in calls["got"])
+    (node,) = [n for n in TreeIndex(cst.parse_module(f"x = {literal}\n")).order if type(n) is cst.SimpleString]
+    assert literal_value(node) == node.evaluated_value

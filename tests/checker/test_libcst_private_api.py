@@ -245,9 +245,9 @@ def test_field_annotations_name_node_classes():
 
 
 def test_default_visitor_methods_are_marked_no_op():
-    """The engine dispatches only the visit_/leave_ methods a rule defines, telling them from
-    libcst's defaults by the ``_is_no_op`` mark libcst puts on those."""
-    from mfx.engine.runner import _visitor_method_names
+    """The engine traverses a file for a rule only when the rule defines visit_/leave_ methods,
+    telling them from libcst's defaults by the ``_is_no_op`` mark libcst puts on those."""
+    from mfx.engine.runner import has_visitors
     from mfx.rule import Rule
 
     for base in (cst.CSTVisitor, cst.BatchableCSTVisitor):
@@ -258,7 +258,11 @@ def test_default_visitor_methods_are_marked_no_op():
         def visit_Call(self, node: cst.Call) -> None:
             pass
 
-    assert _visitor_method_names(OnlyCalls) == ("visit_Call",)
+    class OnlyCheck(Rule):
+        def check(self, file):
+            return ()
+
+    assert has_visitors(OnlyCalls) and not has_visitors(OnlyCheck) and not has_visitors(Rule)
 
 
 @pytest.mark.parametrize("source", ["x = 1\r\ny = (\r\n  2)\r\n", "if x:\n\tpass\n"])

@@ -128,11 +128,11 @@ def test_project_rule_scaffold_fails_until_filled_in_then_passes(tmp_path, capsy
     text = _fill(text, {
         "Valid(PLACEHOLDER)": 'Valid({"a.py": "helper()\\n", "b.py": "def helper():\\n    pass\\n"})',
         "Invalid(PLACEHOLDER)": 'Invalid({"a.py": "x = 1\\nhelper()\\n"}, count=1, line=2, column=1, path="a.py")',
-        "        for path, file in sorted(self.context.files.items()):\n": textwrap.indent(textwrap.dedent("""\
-            defined = {f.name.value for file in self.context for f in file.nodes(cst.FunctionDef)}
+        "        for path, file in sorted(project.files.items()):\n": textwrap.indent(textwrap.dedent("""\
+            defined = {f.name.value for file in project for f in file.nodes(cst.FunctionDef)}
             if "helper" in defined:
                 return
-            for path, file in sorted(self.context.files.items()):
+            for path, file in sorted(project.files.items()):
             """), " " * 8),
         "        return False\n": (
             '        return isinstance(node.func, cst.Name) and node.func.value == "helper"\n'

@@ -1,20 +1,26 @@
 """The rule API: what a lint rule is, how it reports, and how it carries its own examples.
 
 A rule is one class in one module under ``mfx.rules`` (``mfx rule new`` writes the skeleton;
-docs/lint/adding-a-rule.md). One shape per scope, all deriving from :class:`RuleBase`:
+docs/lint/adding-a-rule.md). One shape per scope, all deriving from :class:`RuleBase`, each with
+one method to implement:
 
-* :class:`Rule` looks at one file. It is a libcst batchable visitor: write ``visit_<Node>`` /
-  ``leave_<Node>`` methods and call :meth:`Rule.report`. All enabled per-file rules of a file run
-  in one batched dispatch over its tree, so a rule must not traverse the tree itself unless it
-  needs a second, local walk (``self.context.nodes(kind, within=node)`` is a fast search).
+* :class:`Rule` looks at one file: ``check(file)`` yields :class:`Report` s (build them with
+  ``self.report(node)``). ``file`` is the :class:`~mfx.engine.context.FileContext` (path, source,
+  libcst module, ``nodes(kind, within=...)``, ``parent_of(node)``). Node visitors are optional:
+  a rule that prefers them writes libcst ``visit_<Node>`` / ``leave_<Node>`` methods (a
+  :class:`Rule` is a libcst ``BatchableCSTVisitor``) and calls ``self.report``; the rules of a
+  file that have visitors run in one traversal, libcst's own ``visit_batched``.
 * :class:`ProjectRule` needs several files at once (for example the registration tuple in
-  ``mfextinit_x.py`` against the ``TYPE`` in another module). Implement :meth:`ProjectRule.check`.
+  ``mfextinit_x.py`` against the ``TYPE`` in another module): ``check(project)`` yields reports
+  with ``path`` set; ``project`` is the :class:`~mfx.engine.context.ProjectContext`.
 * :class:`mfx.projectfiles.base.ProjectFileRule` reports in project files (``pyproject.toml``,
-  CI workflows), not Python: implement ``check_file``.
+  CI workflows), not Python: ``check_file(file)``.
 
 Parents, enclosing scopes and name resolution come from the file's index
-(``self.context.parent_of(node)``, :mod:`mfx.engine.index`) and the shared analyses
-(:mod:`mfx.analysis`), not from libcst's metadata providers, which cost several parses.
+(``file.parent_of(node)``, :mod:`mfx.engine.index`) and the shared analyses (:mod:`mfx.analysis`),
+not from libcst's metadata providers, which cost several parses. An analysis that several rules
+share keeps its result per file (``file.cached(key, build)``) or per project
+(``project.cached(key, build)``), never in a module-level cache.
 
 The class docstring is the user documentation, in ruff's sections::
 
@@ -146,30 +152,68 @@ class RuleBase:
     INVALID: ClassVar[Sequence[Invalid]] = ()
 
 
-class Rule(cst.BatchableCSTVisitor, RuleBase):
-    """A per-file rule. Instantiated once per file with that file's context."""
+class _Reporting:
+    """``self.report`` for every Python rule shape."""
 
-    def __init__(self, context: "FileContext") -> None:
-        super().__init__()
-        self.context = context
+    message: ClassVar[str]
+
+    def __init__(self) -> None:
         self.reports: list[Report] = []
 
-    # -- reporting -----------------------------------------------------------------------
-    def report(self, node: cst.CSTNode, message: str | None = None, *, fix: Fix | None = None) -> None:
-        self.reports.append(Report(node=node, message=message or self.message, fix=fix))
+    def report(
+        self,
+        node: cst.CSTNode | None,
+        message: str | None = None,
+        *,
+        fix: Fix | None = None,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> Report:
+        """A :class:`Report` at ``node`` (default message: the rule's ``message``). It is
+        recorded, so a visitor method or a helper may call it without returning it; ``check``
+        may ``yield`` it as well (a report is never counted twice)."""
+        rep = Report(node=node, message=message or self.message, fix=fix, path=path, line=line, column=column)
+        self.reports.append(rep)
+        return rep
+
+    def collect(self, returned: Iterable[Report] | None) -> list[Report]:
+        """What ``check`` returned or yielded plus what was recorded, each report once."""
+        returned = list(returned or ())  # runs a generator, which may record reports too
+        out = list(self.reports)
+        seen = {id(r) for r in out}
+        for rep in returned:
+            if id(rep) not in seen:
+                seen.add(id(rep))
+                out.append(rep)
+        return out
 
 
-class ProjectRule(RuleBase):
-    """A rule that needs several files. ``check`` yields :class:`Report`s with ``path`` set."""
+class Rule(RuleBase, _Reporting, cst.BatchableCSTVisitor):
+    """A per-file rule: implement ``check(file)`` (and/or libcst visitor methods). One instance
+    per file; ``self.file`` is the file too, for visitor methods."""
+
+    def __init__(self, file: "FileContext") -> None:
+        _Reporting.__init__(self)
+        cst.BatchableCSTVisitor.__init__(self)
+        self.file = file
+
+    def check(self, file: "FileContext") -> Iterable[Report] | None:
+        """The reports for ``file``. The default does nothing (a rule made of visitors)."""
+        return ()
+
+
+class ProjectRule(RuleBase, _Reporting):
+    """A rule that needs several files: implement ``check(project)``; its reports say ``path``."""
 
     #: Project rules are not gated per file: their conditions are about the project ("a step
     #: command is built somewhere but X is never mentioned anywhere"), so every file counts.
     TRIGGERS: ClassVar[Triggers | None] = ALWAYS
 
-    def __init__(self, context: "ProjectContext") -> None:
-        self.context = context
+    def __init__(self) -> None:
+        _Reporting.__init__(self)
 
-    def check(self) -> Iterable[Report]:  # pragma: no cover - interface
+    def check(self, project: "ProjectContext") -> Iterable[Report]:  # pragma: no cover - interface
         raise NotImplementedError
 
 

@@ -6,6 +6,7 @@ import libcst as cst
 from mfx.analysis.backend_model import backend_model
 from mfx.analysis.backend_names import ImportMap, walk
 from mfx.analysis.security_taint import flows, is_secret_name
+from mfx.engine.context import FileContext
 
 
 def test_import_map_resolves_aliases_relative_and_vendored_imports():
@@ -52,7 +53,7 @@ def test_backend_model_finds_decorator_cli_and_registration():
         '@click.option("--flag/--no-flag")\n'
         "def step(**kwargs):\n    pass\n"
     )
-    model = backend_model(module, "ext.plugins")
+    model = backend_model(FileContext("ext/plugins/mybk.py", module.code, module))
     assert [(d.class_name, d.is_compute_backend, d.command_group) for d in model.decorators] == [
         ("Base", False, None),
         ("MyBk", True, "mybk"),
@@ -86,5 +87,5 @@ def test_taint_follows_containers_helpers_and_loops_but_not_unknown_calls():
         "    f.write(job_id)\n"
     )
     imports = ImportMap(module)
-    got = [(f.sink, f.label, f.callee) for f in flows(module, imports, "secret")]
+    got = [(f.sink, f.label, f.callee) for f in flows(FileContext("ext/m.py", module.code, module), imports, "secret")]
     assert got == [("file", "AWS_SECRET_ACCESS_KEY", "json.dump")]

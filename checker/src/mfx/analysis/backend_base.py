@@ -118,11 +118,11 @@ class BackendFileRule(Rule):
 
     applies_to_core = False
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if self.context.is_test:
+    def check(self, file: FileContext) -> None:
+        if file.is_test:
             return
-        self.model: BackendModel = backend_model(node, self.context.package_name)
-        self.check_model(self.model, node)
+        self.model: BackendModel = backend_model(file)
+        self.check_model(self.model, file.module)
 
     def check_model(self, model: BackendModel, module: cst.Module) -> None:  # pragma: no cover
         raise NotImplementedError

@@ -27,6 +27,7 @@ from mfx.analysis.backend_names import (
     string_value,
     walk,
 )
+from mfx.engine.context import FileContext
 
 STEP_DECORATOR_BASES = ("metaflow.decorators.StepDecorator", "metaflow.StepDecorator")
 DESC_NAMES = ("STEP_DECORATORS_DESC", "CLIS_DESC", "TRAMPOLINE_CLIS_DESC")
@@ -301,19 +302,9 @@ def _descs(node: cst.Assign) -> list[DescEntry]:
     return out
 
 
-_CACHE: dict[int, tuple[cst.Module, BackendModel]] = {}
-
-
-def backend_model(module: cst.Module, package: str = "") -> BackendModel:
-    """The cached model of ``module`` (``package`` resolves relative imports)."""
-    hit = _CACHE.get(id(module))
-    if hit is not None and hit[0] is module:
-        return hit[1]
-    model = _build(module, package)
-    if len(_CACHE) > 512:
-        _CACHE.clear()
-    _CACHE[id(module)] = (module, model)
-    return model
+def backend_model(file: FileContext) -> BackendModel:
+    """The model of ``file`` (kept on the file; its package resolves relative imports)."""
+    return file.cached(backend_model, lambda: _build(file.module, file.package_name))
 
 
 def function_params(func: cst.FunctionDef) -> list[str]:

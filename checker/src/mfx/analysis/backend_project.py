@@ -22,7 +22,7 @@ from mfx.engine.context import FileContext, ProjectContext
 
 
 def model_of(f: FileContext) -> BackendModel:
-    return backend_model(f.module, f.package_name)
+    return backend_model(f)
 
 
 @dataclasses.dataclass

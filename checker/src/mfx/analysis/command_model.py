@@ -778,7 +778,7 @@ def _candidates(f: FileContext) -> list[cst.FunctionDef]:
     from mfx.analysis.orchestrator_project import strings_of
 
     out: dict[int, cst.FunctionDef] = {}
-    strings = strings_of(f.module)
+    strings = strings_of(f)
     for word in SUBCOMMANDS:
         for frag in strings.tokens(word):
             if frag.function is not None:
@@ -798,15 +798,6 @@ def _candidates(f: FileContext) -> list[cst.FunctionDef]:
     return list(out.values())
 
 
-_MODELS: dict[int, tuple[ProjectContext, CommandModel]] = {}
-
-
 def model_of(project: ProjectContext) -> CommandModel:
-    """The command model of ``project`` (one per project, shared by all rules of a run)."""
-    cached = _MODELS.get(id(project))
-    if cached is not None and cached[0] is project:
-        return cached[1]
-    model = CommandModel(project, project)
-    _MODELS.clear()
-    _MODELS[id(project)] = (project, model)
-    return model
+    """The command model of ``project`` (kept on the project, shared by all rules of a run)."""
+    return project.cached(model_of, lambda: CommandModel(project, project))

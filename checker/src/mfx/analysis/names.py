@@ -48,10 +48,28 @@ def dotted(expr: cst.BaseExpression | None) -> str | None:
 
 def string_value(expr: cst.CSTNode | None) -> str | None:
     """The value of a plain (non-f, non-bytes) string literal, else None."""
+    if type(expr) is cst.SimpleString:
+        value = literal_value(expr)
+        return value if isinstance(value, str) else None
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
         value = expr.evaluated_value
         return value if isinstance(value, str) else None
     return None
+
+
+def literal_value(node: cst.SimpleString) -> str | bytes:
+    """``node.evaluated_value`` (may raise as it does), without ``ast.literal_eval`` for the
+    common literal that needs no evaluation: no backslash (or a raw string), no carriage return,
+    not bytes. Then the value is the text between the quotes; libcst's evaluation parses the
+    literal with Python's parser, the largest cost of collecting a big module's strings."""
+    raw = node.value
+    quote = raw[-1]
+    start = raw.find(quote)
+    prefix = raw[:start].lower()
+    if prefix in ("", "u", "r") and "\r" not in raw and ("\\" not in raw or prefix == "r"):
+        width = 3 if raw.startswith(quote * 3, start) and len(raw) - start >= 6 else 1
+        return raw[start + width : len(raw) - width]
+    return node.evaluated_value
 
 
 def call_name(call: cst.Call) -> str | None:

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import libcst as cst
 
+from mfx.analysis.names import literal_value
 from mfx.analysis.orchestrator_names import SCOPES, call_name, is_docstring, walk
 from mfx.engine.embedded import holds_code
 from mfx.engine.index import index_for
@@ -67,7 +68,7 @@ class _StringVisitor(cst.CSTVisitor):
         parent = self.stack[-1] if self.stack else None
         muted = self.muted[-1]
         if parent is not None:
-            self.strings.parents[node] = parent
+            self.strings.parents[id(node)] = parent
             parent_kind = type(parent)
             if parent_kind in _MUTING_PARENTS or kind is cst.Decorator or parent_kind in _BODIES and kind is cst.SimpleStatementLine and is_docstring(node) or parent_kind is cst.Call and node is not parent.func and call_name(parent) in MESSAGE_CALLS:
                 muted = True
@@ -96,13 +97,13 @@ _STRINGS = {cst.SimpleString, cst.ConcatenatedString, cst.FormattedString}
 class Strings:
     """All code string literals of one module, with enough structure to trace option values.
 
-    ``parents`` maps the nodes on the paths from the module to its string literals (and their
+    ``parents`` maps (the ids of) the nodes on the paths from the module to its string literals (and their
     direct children) to their parents; nodes of string-free sub-trees are not in it."""
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
         self.fragments: list[Fragment] = []
-        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.parents: dict[int, cst.CSTNode] = {}  # by id(): libcst's __hash__ is Python code
         self._index: dict[int, list[Fragment]] | None = None
         self._collect(module, None, False)
 
@@ -158,7 +159,7 @@ class Strings:
         return out
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.parents.get(node)
+        return self.parents.get(id(node))
 
     # -- value tracing ---------------------------------------------------------------------
     def _value(self, option: str, frag: Fragment, end: int) -> OptionUse:
@@ -240,7 +241,7 @@ def _fragment(node: cst.BaseExpression, func: cst.FunctionDef | None) -> Fragmen
             fields.extend(sub.fields)
         return Fragment(node, "".join(texts), fields, func, "".join(raws))
     try:
-        value = node.evaluated_value  # type: ignore[union-attr]
+        value = literal_value(node)  # type: ignore[arg-type]
     except (ValueError, SyntaxError):  # pragma: no cover - malformed escapes
         return None
     if not isinstance(value, str) or holds_code(value):
@@ -382,21 +383,24 @@ def text_names_one_based_counter(text: str) -> bool:
     )
 
 
-def retry_value_is_one_based(use: OptionUse) -> bool:
-    """The ``--retry-count`` value comes from a 1-based counter with no ``- 1`` applied: an
-    attribute of a scheduler object (``ti.try_number``, ``ctx.attempt``, ``job.attemptNumber``),
-    an environment variable or placeholder (``JOB_ATTEMPT``), or a local named as a numbered
-    attempt (``attempt_no``)."""
-    if use.literal is not None and use.expr is None:
+def value_is_one_based(
+    literal: str | None, text: str, expr: cst.CSTNode | None, func: cst.FunctionDef | None
+) -> bool:
+    """An option value comes from a 1-based counter with no ``- 1`` applied: an attribute of a
+    scheduler object (``ti.try_number``, ``ctx.attempt``, ``job.attemptNumber``), an environment
+    variable or placeholder (``JOB_ATTEMPT``), or a local named as a numbered attempt
+    (``attempt_no``). ``literal`` is the value written in the string ``text`` (then ``expr`` is
+    None), ``expr`` the expression giving it (evaluated in ``func``)."""
+    if literal is not None and expr is None:
         # the subtraction may follow the name inside the same shell expression: $((X - 1))
-        after = use.fragment.text[use.fragment.text.find(use.literal):]
+        after = text[text.find(literal):] if literal in text else literal
         expression = re.match(r"\S*(\s*[-+*/]\s*\S+)*", after)
-        tail = expression.group(0) if expression else use.literal
-        return text_names_one_based_counter(use.literal) and not re.search(r"-\s*1\b", tail)
-    if use.expr is None:
+        tail = expression.group(0) if expression else literal
+        return text_names_one_based_counter(literal) and not re.search(r"-\s*1\b", tail)
+    if expr is None:
         return False
     marker = subtract = False
-    for node in expression_parts(use.expr, use.fragment.function):
+    for node in expression_parts(expr, func):
         if isinstance(node, cst.Attribute):
             owner = node.value
             if is_one_based_counter_name(node.attr.value) and not (

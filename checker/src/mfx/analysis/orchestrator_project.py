@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 
 import libcst as cst
 
@@ -22,21 +21,59 @@ from mfx.engine.context import FileContext, ProjectContext
 from mfx.rule import Report
 
 
-@lru_cache(maxsize=256)
-def strings_of(module: cst.Module) -> Strings:
-    """The code strings of a module (cached: several rules ask for the same module)."""
-    return Strings(module)
+def strings_of(file: FileContext) -> Strings:
+    """The code strings of a file (kept on the file: several rules ask for the same file)."""
+    return file.cached(strings_of, lambda: Strings(file.module))
 
 
-@lru_cache(maxsize=256)
-def nodes_of(module: cst.Module) -> tuple[cst.CSTNode, ...]:
-    """Every node of a module in document order (cached: one walk serves all rules)."""
-    return tuple(walk(module))
+def nodes_of(file: FileContext) -> tuple[cst.CSTNode, ...]:
+    """Every node of a file in document order (kept on the file: one walk serves all rules)."""
+    return file.cached(nodes_of, lambda: tuple(walk(file.module)))
 
 
-@lru_cache(maxsize=256)
-def calls_of(module: cst.Module) -> tuple[cst.Call, ...]:
-    return tuple(n for n in nodes_of(module) if type(n) is cst.Call)
+def calls_of(file: FileContext) -> tuple[cst.Call, ...]:
+    return file.cached(calls_of, lambda: tuple(n for n in nodes_of(file) if type(n) is cst.Call))
+
+
+@dataclasses.dataclass
+class OptionValueAt:
+    """A value given to an option somewhere in the project (see :func:`option_values`)."""
+
+    path: str
+    node: cst.CSTNode  # the option as written (reported here)
+    literal: str | None  # the value written in the same string ("--retry-count=0"), if any
+    text: str  # that string
+    expr: cst.BaseExpression | None  # the expression that gives the value, if any
+    func: cst.FunctionDef | None  # the function ``expr`` is evaluated in
+
+
+def option_values(project: ProjectContext, option: str) -> list[OptionValueAt]:
+    """Every value given to ``option`` in the project's (non-test) code: next to the option in a
+    code string or list (``"--retry-count=%d" % n``, ``["--retry-count", n]``), and in the task
+    commands of the command model (:mod:`mfx.analysis.command_model`), which follows a value
+    appended by another statement or returned by a helper. Each written option counts once."""
+    out: list[OptionValueAt] = []
+    seen: set[int] = set()
+    for f in source_files(project):
+        if not may_mention(f, [option]):
+            continue
+        for use in strings_of(f).option_uses(option):
+            if use.literal is None and use.expr is None:
+                continue  # the value is elsewhere: the command model may know it
+            seen.add(id(use.fragment.node))
+            out.append(OptionValueAt(f.path, use.fragment.node, use.literal, use.fragment.text, use.expr, use.fragment.function))
+    for command in model_of(project).commands():
+        for opt in command.options():
+            if opt.option != option or id(opt.piece.node) in seen:
+                continue
+            seen.add(id(opt.piece.node))
+            value = opt.value
+            expr = value.expr if value is not None else None
+            if opt.literal is None and expr is None:
+                continue
+            func = value.func if value is not None else None
+            out.append(OptionValueAt(opt.piece.path, opt.piece.node, opt.literal, opt.piece.text or "", expr, func))
+    return out
 
 
 def source_files(project: ProjectContext) -> Iterator[FileContext]:
@@ -87,7 +124,7 @@ def builders(project: ProjectContext) -> list[Builder]:
     for f in source_files(project):
         if not may_mention(f, BUILDER_WORDS, every=True):
             continue
-        for func, anchor in step_builders(strings_of(f.module)):
+        for func, anchor in step_builders(strings_of(f)):
             if id(func) not in followed:
                 out.append(Builder(f, func, anchor))
     seen: set[int] = set()
@@ -115,7 +152,7 @@ def mentions_any(project: ProjectContext, words: Iterable[str]) -> bool:
     for f in source_files(project):
         if not may_mention(f, words):
             continue
-        strings = strings_of(f.module)
+        strings = strings_of(f)
         for w in words:
             if strings.mentions(w):
                 return True
@@ -128,7 +165,7 @@ def calls_any(project: ProjectContext, names: Iterable[str]) -> bool:
     for f in source_files(project):
         if not any(n in f.source for n in names):
             continue  # a called name is an identifier, spelled in the text
-        if any(call_name(c) in names for c in calls_of(f.module)):
+        if any(call_name(c) in names for c in calls_of(f)):
             return True
     return False
 
@@ -155,7 +192,7 @@ def subscripts_with_key(project: ProjectContext, key: str) -> bool:
     for f in source_files(project):
         if key not in f.source:
             continue  # cheap pre-filter; the analysis below decides
-        for n in nodes_of(f.module):
+        for n in nodes_of(f):
             if isinstance(n, cst.Subscript) and len(n.slice) == 1:
                 sub = n.slice[0].slice
                 if isinstance(sub, cst.Index) and string_value(sub.value) == key:

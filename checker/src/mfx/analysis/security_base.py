@@ -3,13 +3,12 @@ report the flows that end in the rule's kind of sink."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-import libcst as cst
+from typing import ClassVar, Iterator
 
 from mfx.analysis.backend_model import backend_model
 from mfx.analysis.security_taint import Flow, flows
-from mfx.rule import Rule
+from mfx.engine.context import FileContext
+from mfx.rule import Report, Rule
 
 #: Applicability pre-check of the flow rules (see :mod:`mfx.applicability`). Every flow starts
 #: at a source (``security_taint.secret_source`` / ``whole_environ_source``); without one no
@@ -34,13 +33,13 @@ class SecurityFlowRule(Rule):
         if "TRIGGERS" not in vars(cls):
             cls.TRIGGERS = SOURCE_TRIGGERS[cls.source_kind]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if self.context.is_test:
+    def check(self, file: FileContext) -> Iterator[Report]:
+        if file.is_test:
             return
-        imports = backend_model(node, self.context.package_name).imports
-        for flow in flows(node, imports, self.source_kind):
+        imports = backend_model(file).imports
+        for flow in flows(file, imports, self.source_kind):
             if flow.sink in self.sink_kinds:
-                self.report(flow.node, self.describe(flow))
+                yield self.report(flow.node, self.describe(flow))
 
     def describe(self, flow: Flow) -> str:  # pragma: no cover - each rule words its own
         raise NotImplementedError

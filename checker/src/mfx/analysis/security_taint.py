@@ -33,6 +33,7 @@ from mfx.analysis.backend_names import (
     string_value,
     walk,
 )
+from mfx.engine.context import FileContext
 from mfx.engine.index import isa
 
 #: Text every match of SECRET_NAME contains (compared without case): the applicability words of
@@ -355,14 +356,14 @@ def _remote_env_sink(imports: ImportMap, call: cst.Call) -> tuple[str, list[cst.
 
 
 # -- entry points ----------------------------------------------------------------------------------
-_CACHE: dict[tuple[int, str], tuple[cst.Module, list[Flow]]] = {}
+def flows(file: FileContext, imports: ImportMap, kind: str) -> list[Flow]:
+    """Every source→sink flow of ``kind`` ("secret" or "environ") in ``file`` (kept on the file:
+    the rules of one kind share it)."""
+    names = file.cached(_own_names, lambda: {id(f): _own_names(f) for f in _functions(file.module)})
+    return file.cached((flows, kind), lambda: _flows(file.module, imports, kind, names))
 
 
-def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
-    """Every source→sink flow of ``kind`` ("secret" or "environ") in ``module`` (cached)."""
-    hit = _CACHE.get((id(module), kind))
-    if hit is not None and hit[0] is module:
-        return hit[1]
+def _flows(module: cst.Module, imports: ImportMap, kind: str, own_names: dict[int, set[str]] | None = None) -> list[Flow]:
     source = secret_source if kind == "secret" else whole_environ_source
     lists = _string_lists(module)
     module_level = TaintAnalysis(imports, source, lists)
@@ -377,7 +378,7 @@ def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
         # Taint enters a function only through a source (whose names are in ``roots``), a
         # tainted module-level name or a call of a function returning taint; a function that
         # names none of them has nothing tainted and no flow (its analysis would find none).
-        names = _own_names(func)
+        names = own_names[id(func)] if own_names is not None else _own_names(func)
         return not (names.isdisjoint(roots) and names.isdisjoint(globals_) and names.isdisjoint(returns))
 
     # pass 1: which functions return a tainted value (one level of calls within the module)
@@ -416,9 +417,6 @@ def flows(module: cst.Module, imports: ImportMap, kind: str) -> list[Flow]:
                     seen.add(id(call))
                     out.append(Flow(sink, call, lab, callee))
                     break
-    if len(_CACHE) > 256:
-        _CACHE.clear()
-    _CACHE[(id(module), kind)] = (module, out)
     return out
 
 

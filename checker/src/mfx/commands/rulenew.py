@@ -191,10 +191,13 @@ _EXAMPLES = '''
     ]
 '''
 
-_FILE = '''import libcst as cst
+_FILE = '''from collections.abc import Iterator
+
+import libcst as cst
 
 from mfx.applicability import ALWAYS
-from mfx.rule import PLACEHOLDER, Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import PLACEHOLDER, Invalid, Report, Rule, Valid
 
 
 class {cls}(Rule):
@@ -204,12 +207,13 @@ class {cls}(Rule):
     # ALWAYS runs the rule on every file.
     TRIGGERS = ALWAYS
 {examples}
-    # One instance per file; self.context is the file (mfx.engine.context.FileContext: path,
-    # source, module, nodes(kind, within=...), parent_of(node)). Write visit_<Node>/leave_<Node>
-    # methods (libcst node classes) and call self.report(node) or self.report(node, "message").
-    def visit_Call(self, node: cst.Call) -> None:
-        if self._is_bad(node):
-            self.report(node)
+    # Called once per file. `file` (mfx.engine.context.FileContext): path, source, module (the
+    # libcst tree), nodes(kind, within=...), parent_of(node). Yield self.report(node) (or
+    # self.report(node, "message", fix=...)) per finding. Shared analyses: mfx/analysis/.
+    def check(self, file: FileContext) -> Iterator[Report]:
+        for call in file.nodes(cst.Call):
+            if self._is_bad(call):
+                yield self.report(call)
 
     def _is_bad(self, node: cst.Call) -> bool:
         return False
@@ -219,19 +223,20 @@ _PROJECT = '''from collections.abc import Iterator
 
 import libcst as cst
 
+from mfx.engine.context import ProjectContext
 from mfx.rule import PLACEHOLDER, Invalid, ProjectRule, Report, Valid
 
 
 class {cls}(ProjectRule):
 {doc}{examples}
-    # One instance per run; self.context is the project (mfx.engine.context.ProjectContext:
-    # files {{path: FileContext}}, resolve(dotted_module)). Yield one Report per finding, with the
-    # path of the file the node is in.
-    def check(self) -> Iterator[Report]:
-        for path, file in sorted(self.context.files.items()):
+    # Called once per run. `project` (mfx.engine.context.ProjectContext): files {{path:
+    # FileContext}}, resolve(dotted_module). Yield self.report(node, path=...) per finding, with
+    # the path of the file the node is in.
+    def check(self, project: ProjectContext) -> Iterator[Report]:
+        for path, file in sorted(project.files.items()):
             for call in file.nodes(cst.Call):
                 if self._is_bad(call):
-                    yield Report(node=call, message=self.message, path=path)
+                    yield self.report(call, path=path)
 
     def _is_bad(self, node: cst.Call) -> bool:
         return False

@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 from functools import cached_property
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, TypeVar
 
 import libcst as cst
 
 if TYPE_CHECKING:  # pragma: no cover
     from mfx.engine.index import TreeIndex
+
+
+T = TypeVar("T")
 
 
 def package_of(path: str) -> str:
@@ -55,6 +58,15 @@ class FileContext:
             cached = self.__dict__["_file_words"] = FileWords(self.source, self.package_name, self.path)
         return cached
 
+    def cached(self, key: object, build: Callable[[], T]) -> T:
+        """The result of the analysis ``key`` for this file, built on first use with ``build()``
+        and kept as long as the file context (one file of one run): how the shared analyses
+        (:mod:`mfx.analysis`) remember per-file results, instead of module-level caches."""
+        memo = self.__dict__.setdefault("_analyses", {})
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]
+
     # -- fast tree queries (built once per file, on first use; see mfx.engine.index) ----------
     @property
     def index(self) -> "TreeIndex":
@@ -80,6 +92,14 @@ class ProjectContext:
     """All parsed files of one run, for rules that must look across files."""
 
     files: Mapping[str, FileContext]
+
+    def cached(self, key: object, build: Callable[[], T]) -> T:
+        """A project-wide analysis (the task-command model...), built once per run and shared by
+        every rule of the run; see :meth:`FileContext.cached`."""
+        memo = self.__dict__.setdefault("_analyses", {})
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]
 
     def __iter__(self) -> Iterator[FileContext]:
         return iter(self.files.values())

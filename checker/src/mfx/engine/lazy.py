@@ -28,6 +28,11 @@ class LazyFileContext(FileContext):
     def module(self) -> cst.Module:
         return self._owner.parsed(self.path).module
 
+    def cached(self, key, build):
+        """Analyses are kept on the parsed file's own context, so the per-file rules and the
+        project rules of a run share them."""
+        return self._owner.parsed(self.path).context.cached(key, build)
+
 
 class LazyProject:
     """``parse(path, text)`` builds a missing tree (by default :class:`ParsedFile`, which raises

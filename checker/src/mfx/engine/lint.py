@@ -8,6 +8,7 @@ unchanged project only reads and hashes files.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -285,7 +286,10 @@ def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache:
     cached_project = project = cache.get_project(fingerprint)
     parallel = None
     if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES and sum(len(t) for _, t in todo) >= PARALLEL_MIN_BYTES:
-        parallel = _lint_parallel(todo, settings, jobs, sources, ok_paths, project)
+        if os.environ.get("MFX_PARALLEL") == "pool":  # the plain-pool comparison (benchmarks)
+            parallel = _lint_plain_pool(todo, settings, jobs, sources, ok_paths, project)
+        else:
+            parallel = _lint_parallel(todo, settings, jobs, sources, ok_paths, project)
     if parallel is not None:
         linted, project = parallel
     else:
@@ -403,6 +407,42 @@ def _lint_parallel(
         # Some file does not parse: the project rules must not have seen it (as in a serial run).
         ok_now = sorted(set(cached_ok) | {relpath for relpath, _, ok in linted if ok})
         project = _run_project_rules(settings, sources, ok_now, parsed, parser(lambda _: None))
+    return linted, project
+
+
+def _pool_lint(item: tuple[str, str, Sequence[str], PerFileIgnores]) -> tuple[str, list[Diagnostic], bool]:
+    relpath, text, codes, pfi = item
+    return (relpath, *lint_text(relpath, text, codes, pfi))
+
+
+def _lint_plain_pool(
+    todo: list[tuple[str, str]],
+    settings: Settings,
+    jobs: int,
+    sources: Mapping[str, SourceFile],
+    cached_ok: list[str],
+    project: list[Diagnostic] | None,
+) -> tuple[list[tuple[str, list[Diagnostic], bool]], list[Diagnostic]] | None:
+    """A plain ``concurrent.futures.ProcessPoolExecutor`` of ``jobs`` workers lints the files,
+    biggest first, while this process runs the project rules (parsing the files they read)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    codes, pfi = settings.enabled, settings.per_file_ignores
+    items = [(r, t, codes, pfi) for r, t in sorted(todo, key=lambda it: -len(it[1]))]
+    try:
+        executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+    except (OSError, ValueError):
+        return None
+    with executor:
+        results = executor.map(_pool_lint, items, chunksize=1)
+        guessed = project is None
+        if guessed:
+            project = _run_project_rules(settings, sources, sorted(cached_ok + [r for r, _ in todo]), {})
+        linted = list(results)
+    if guessed and any(not ok for _, _, ok in linted):
+        ok_now = sorted(set(cached_ok) | {relpath for relpath, _, ok in linted if ok})
+        project = _run_project_rules(settings, sources, ok_now, {})
     return linted, project
 
 

@@ -308,135 +308,24 @@ def lint_sources(sources: Mapping[str, str], rules: Sequence[RuleClass] | None =
     return sorted(diagnostics, key=lambda d: d.sort_key)
 
 
-# -- batched traversal ------------------------------------------------------------------------
+# -- running the rules of one file ------------------------------------------------------------
 
 
-_METHOD_NAMES: dict[type, tuple[str, ...]] = {}
+_HAS_VISITORS: dict[type, bool] = {}
 
 
-def _visitor_method_names(cls: type) -> tuple[str, ...]:
-    """The ``visit_*``/``leave_*`` methods a rule class really defines (cached per class;
-    libcst's ``get_visitors`` inspects every instance, which is slow with many small files)."""
-    names = _METHOD_NAMES.get(cls)
-    if names is None:
-        names = tuple(
-            name
-            for name in dir(cls)
-            if (name.startswith("visit_") or name.startswith("leave_"))
+def has_visitors(cls: type) -> bool:
+    """Whether a rule class defines libcst ``visit_*``/``leave_*`` methods of its own (the
+    optional node-visitor shape); remembered per class."""
+    found = _HAS_VISITORS.get(cls)
+    if found is None:
+        found = _HAS_VISITORS[cls] = any(
+            (name.startswith("visit_") or name.startswith("leave_"))
             and callable(getattr(cls, name))
             and not getattr(getattr(cls, name), "_is_no_op", False)
+            for name in dir(cls)
         )
-        _METHOD_NAMES[cls] = names
-    return names
-
-
-class _Batched(cst.CSTVisitor):
-    """One traversal that calls every rule's methods for each node.
-
-    Method lists are looked up once per node type (not by building a name per node), and the
-    per-attribute hooks, which libcst calls for every field of every node, are no-ops unless a
-    rule defines a ``visit_<Node>_<field>`` method."""
-
-    def __init__(self, methods: Mapping[str, list[Callable]]) -> None:
-        super().__init__()
-        self.methods = methods
-        self._visit: dict[type, tuple[Callable, ...]] = {}
-        self._leave: dict[type, tuple[Callable, ...]] = {}
-        if not any(name.count("_") >= 2 for name in methods):
-            self.on_visit_attribute = _no_attribute_hook  # type: ignore[method-assign]
-            self.on_leave_attribute = _no_attribute_hook  # type: ignore[method-assign]
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        fns = self._visit.get(type(node))
-        if fns is None:
-            fns = self._visit[type(node)] = tuple(self.methods.get("visit_" + type(node).__name__, ()))
-        for fn in fns:
-            fn(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        fns = self._leave.get(type(original_node))
-        if fns is None:
-            fns = self._leave[type(original_node)] = tuple(
-                self.methods.get("leave_" + type(original_node).__name__, ())
-            )
-        for fn in fns:
-            fn(original_node)
-
-    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
-        for fn in self.methods.get(f"visit_{type(node).__name__}_{attribute}", ()):
-            fn(node)
-
-    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
-        for fn in self.methods.get(f"leave_{type(original_node).__name__}_{attribute}", ()):
-            fn(original_node)
-
-
-def _no_attribute_hook(node: cst.CSTNode, attribute: str) -> None:
-    return None
-
-
-def _visits_formatting(method_name: str) -> bool:
-    """Whether ``visit_<Node>``/``leave_<Node>`` is about a formatting node (whitespace, comma...),
-    which the file index does not hold (:data:`mfx.engine.index.FORMATTING_TYPES`)."""
-    from mfx.engine.index import FORMATTING_TYPES
-
-    kind = getattr(cst, method_name.partition("_")[2], None)
-    return isinstance(kind, type) and issubclass(kind, FORMATTING_TYPES)
-
-
-def _dispatch(module: cst.Module, methods: Mapping[str, list[Callable]]) -> None:
-    """Call the rules' ``visit_<Node>``/``leave_<Node>`` methods in the order a libcst traversal
-    of ``module`` would, but only at the nodes that have methods.
-
-    The file's :class:`~mfx.engine.index.TreeIndex` (built once, in libcst's visiting order, and
-    shared with the analyses that search sub-trees) lists the nodes in pre-order with the end of
-    each sub-tree, so a stack of open sub-trees gives every leave at the right moment. Batched
-    visitors cannot skip children (libcst ignores their return value), so nothing else changes.
-    Per-attribute hooks (``visit_<Node>_<field>``) and methods for formatting nodes (which the
-    index leaves out) need the real traversal, which is then used."""
-    from mfx.engine.index import index_for
-
-    if all(name in ("visit_Module", "leave_Module") for name in methods):
-        # Only whole-module rules (most rules): the module is the first node visited and the
-        # last left, so no index in libcst's order is needed for this file.
-        for fn in methods.get("visit_Module", ()):
-            fn(module)
-        for fn in methods.get("leave_Module", ()):
-            fn(module)
-        return
-    idx = None if any(name.count("_") >= 2 or _visits_formatting(name) for name in methods) else index_for(module)
-    if idx is None:
-        module.visit(_Batched(methods))
-        return
-    visits: dict[type, tuple[Callable, ...]] = {}
-    leaves: dict[type, tuple[Callable, ...]] = {}
-    positions: list[int] = []
-    for kind, at in idx.by_type().items():
-        v = tuple(methods.get("visit_" + kind.__name__, ()))
-        l_ = tuple(methods.get("leave_" + kind.__name__, ()))
-        if v or l_:
-            visits[kind], leaves[kind] = v, l_
-            positions.extend(at)
-    positions.sort()
-    order, ends = idx.order, idx.ends
-    open_ends: list[int] = []
-    open_nodes: list[cst.CSTNode] = []
-    for i in positions:
-        while open_ends and open_ends[-1] <= i:
-            open_ends.pop()
-            node = open_nodes.pop()
-            for fn in leaves[type(node)]:
-                fn(node)
-        node = order[i]
-        for fn in visits[type(node)]:
-            fn(node)
-        open_ends.append(ends[i])
-        open_nodes.append(node)
-    while open_nodes:
-        node = open_nodes.pop()
-        for fn in leaves[type(node)]:
-            fn(node)
+    return found
 
 
 def _culprit(exc: BaseException, instances: Sequence[Rule]) -> Rule | None:
@@ -491,36 +380,38 @@ def run_file_rules(pf: ParsedFile, rules: Iterable[type[Rule]]) -> list[Diagnost
 def _traverse(
     pf: ParsedFile, rules: list[type[Rule]], failures: list[Diagnostic]
 ) -> tuple[list[Diagnostic], type[Rule] | None]:
-    instances: list[Rule] = []
+    """Each rule's ``check(file)``, then one batched libcst traversal for the rules that have
+    node visitors. Returns the diagnostics, or the rule that raised (then nothing)."""
+    found: list[tuple[Rule, list[Report]]] = []
+    visitors: list[Rule] = []
     for rule in rules:
         try:
-            instances.append(rule(pf.context))
-        except Exception as exc:  # a rule's __init__ is rule code too
+            inst = rule(pf.context)
+            with profile.phase(f"rule:{rule.code}"):
+                found.append((inst, inst.collect(inst.check(pf.context))))
+        except Exception as exc:
             failures.append(internal_error(pf.path, rule, exc))
             return [], rule
-    methods: dict[str, list[Callable]] = {}
-    for inst in instances:
-        for name in _visitor_method_names(type(inst)):
-            method = getattr(inst, name)
-            if profile.ENABLED:
-                method = profile.timed(f"rule:{inst.code}", method)
-            methods.setdefault(name, []).append(method)
-    try:
-        with profile.phase("traverse (rules included)"):
-            _dispatch(pf.module, methods)
-    except Exception as exc:
-        culprit = _culprit(exc, instances)
-        if culprit is None:  # the traversal itself failed: no rule can run on this file
-            failures.append(internal_error(pf.path, None, exc))
-            return [], None
-        failures.append(internal_error(pf.path, type(culprit), exc))
-        return [], type(culprit)
+        if has_visitors(rule):
+            visitors.append(inst)
+    if visitors:
+        try:
+            with profile.phase("traverse (visitor rules)"):
+                cst.visit_batched(pf.module, visitors)
+        except Exception as exc:
+            culprit = _culprit(exc, visitors)
+            if culprit is None:  # the traversal itself failed: no rule can run on this file
+                failures.append(internal_error(pf.path, None, exc))
+                return [], None
+            failures.append(internal_error(pf.path, type(culprit), exc))
+            return [], type(culprit)
+        found = [(inst, inst.collect(reports)) for inst, reports in found]
     out: list[Diagnostic] = []
     pf.prepare_ranges(
-        node for inst in instances for rep in inst.reports for node in (rep.node, rep.fix.node if rep.fix else None)
+        node for _, reports in found for rep in reports for node in (rep.node, rep.fix.node if rep.fix else None)
     )
-    for inst in instances:
-        for rep in inst.reports:
+    for inst, reports in found:
+        for rep in reports:
             try:
                 out.append(_locate(pf, type(inst), rep))
             except Exception as exc:  # e.g. a report on a node that is not in this tree
@@ -546,7 +437,8 @@ def run_project_rules_on(
     for rule in rules:
         try:
             with profile.phase(f"project rule {rule.code}"):
-                found.append((rule, list(rule(project).check())))
+                inst = rule()
+                found.append((rule, inst.collect(inst.check(project))))
         except Exception as exc:
             out.append(internal_error(anchor, rule, exc))
     # One position pass per file for all the project rules' reports in it.

@@ -12,6 +12,7 @@ from mfx.analysis.orchestrator_registration import (
     find_definition,
     resolve_target,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("my-orch", ".my_orch.cli.cli")]\n'
@@ -117,9 +118,9 @@ def trigger():
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        for entry in all_desc_entries(self.context, "CLIS_DESC"):
-            target = resolve_target(self.context, entry)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        for entry in all_desc_entries(project, "CLIS_DESC"):
+            target = resolve_target(project, entry)
             if target is None:
                 continue
             definition = find_definition(target, entry.attr)

@@ -13,6 +13,7 @@ from mfx.analysis.orchestrator_registration import (
     find_definition,
     resolve_target,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG_PATH = "metaflow_extensions/my_orch/plugins/mfextinit_my_orch.py"
@@ -119,9 +120,9 @@ class PluginNameMismatch(ProjectRule):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        for entry in all_desc_entries(self.context, "DEPLOYER_IMPL_PROVIDERS_DESC"):
-            target = resolve_target(self.context, entry)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        for entry in all_desc_entries(project, "DEPLOYER_IMPL_PROVIDERS_DESC"):
+            target = resolve_target(project, entry)
             cls = find_definition(target, entry.attr) if target is not None else None
             if isinstance(cls, cst.ClassDef):
                 found = class_constant(cls, "TYPE")
@@ -140,8 +141,8 @@ class PluginNameMismatch(ProjectRule):
                     f"(found {sorted(cli_keys)}): the Deployer looks the CLI group up by TYPE",
                     path=entry.file.path,
                 )
-        for entry in all_desc_entries(self.context, "CLIS_DESC"):
-            target = resolve_target(self.context, entry)
+        for entry in all_desc_entries(project, "CLIS_DESC"):
+            target = resolve_target(project, entry)
             if target is None:
                 continue
             nodes = click_nodes(target.module)

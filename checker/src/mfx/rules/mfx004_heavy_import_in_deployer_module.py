@@ -112,12 +112,12 @@ class HeavyImportInDeployerModule(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
         seen: set[str] = set()
         queue: list[tuple[FileContext, str]] = []
         for desc in _EAGER:
-            for entry in all_desc_entries(self.context, desc):
-                target = resolve_target(self.context, entry)
+            for entry in all_desc_entries(project, desc):
+                target = resolve_target(project, entry)
                 if target is not None:
                     queue.append((target, f"{entry.key!r} ({desc})"))
                 queue.append((entry.file, f"the registration module of {entry.key!r}"))
@@ -127,7 +127,7 @@ class HeavyImportInDeployerModule(ProjectRule):
                 continue
             seen.add(file.path)
             for node, name in module_level_imports(file.module):
-                local = self._resolve(file, node, name)
+                local = self._resolve(project, file, node, name)
                 if local is not None:
                     queue.append((local, why))
                     continue
@@ -144,8 +144,8 @@ class HeavyImportInDeployerModule(ProjectRule):
                     path=file.path,
                 )
 
-    def _resolve(self, file: FileContext, node: cst.CSTNode, name: str) -> FileContext | None:
-        project: ProjectContext = self.context
+    @staticmethod
+    def _resolve(project: ProjectContext, file: FileContext, node: cst.CSTNode, name: str) -> FileContext | None:
         if name.startswith("."):
             level = len(name) - len(name.lstrip("."))
             parts = file.package_name.split(".") if file.package_name else []

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
+from typing import Iterator
 
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import walk
 from mfx.applicability import ALWAYS
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _UPSTREAM = re.compile(r"(^|/)test/ux(/|$)")
 _KIT = re.compile(r"metaflow_orchestrator_kit|(^|/)[\w.-]*/compliance/?$")
@@ -81,10 +83,10 @@ def ux(session):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if PurePosixPath(self.context.path).name != "noxfile.py":
+    def check(self, file: FileContext) -> Iterator[Report]:
+        if PurePosixPath(file.path).name != "noxfile.py":
             return
-        for call in walk(node):
+        for call in walk(file.module):
             if not isinstance(call, cst.Call):
                 continue
             texts = []
@@ -97,4 +99,4 @@ def ux(session):
                     elif isinstance(n, cst.FormattedStringText):
                         texts.append(n.value)
             if any(_UPSTREAM.search(t) for t in texts) and any(_KIT.search(t) for t in texts):
-                self.report(call)
+                yield self.report(call)

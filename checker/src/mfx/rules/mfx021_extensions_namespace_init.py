@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -61,8 +62,8 @@ class ExtensionsNamespaceInit(ProjectRule):
         Invalid({"src/metaflow_extensions/__init__.py": "# namespace\n"}, count=1, note="under a src/ layout"),
     ]
 
-    def check(self) -> Iterable[Report]:
-        for f in self.context:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        for f in project:
             parts = PurePosixPath(f.path).parts
             if len(parts) >= 2 and parts[-1] == "__init__.py" and parts[-2] == "metaflow_extensions":
                 yield Report(node=None, message=self.message, path=f.path, line=1, column=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mfx.analysis.backend_project import backend_clis
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = """
@@ -199,8 +200,8 @@ def status():
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        for cli in backend_clis(self.context):
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        for cli in backend_clis(project):
             if cli.registration is None or cli.root is None:
                 continue
             key = cli.registration.entry.key

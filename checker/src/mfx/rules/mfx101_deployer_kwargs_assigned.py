@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import import_map, qualify
-from mfx.rule import Applicability, Fix, Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Applicability, Fix, Invalid, Report, Rule, Valid
 
 
 def _is_attribute(node: cst.CSTNode, owner: str, attr: str) -> bool:
@@ -167,15 +170,23 @@ class MyDeployer(impl.DeployerImpl):
         "metaflow.DeployerImpl",
     }
 
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self._classes: list[bool] = []  # stack: is this class a DeployerImpl without a setter?
+    def check(self, file: FileContext) -> Iterator[Report]:
         # Resolving bases from the module's imports is enough to identify DeployerImpl, and
         # avoids libcst's scope analysis (seconds on a large compiler module).
-        self._imports = import_map(context.module)
+        imports = import_map(file.module)
+        for cls in file.nodes(cst.ClassDef):
+            if not self._deployer_without_setter(cls, imports):
+                continue
+            for node in file.nodes((cst.Assign, cst.AnnAssign), within=cls):
+                if self._innermost_class(file, node) is not cls:
+                    continue  # a nested class is judged on its own
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                for target in targets:
+                    if self._target_is_self_deployer_kwargs(target):
+                        yield self._report_with_fix(target)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        is_deployer = any(qualify(base.value, self._imports) in self._DEPLOYER_IMPL for base in node.bases)
+    def _deployer_without_setter(self, node: cst.ClassDef, imports) -> bool:
+        is_deployer = any(qualify(base.value, imports) in self._DEPLOYER_IMPL for base in node.bases)
         has_setter = any(
             isinstance(stmt, cst.FunctionDef)
             and any(
@@ -184,27 +195,21 @@ class MyDeployer(impl.DeployerImpl):
             )
             for stmt in node.body.body
         )
-        self._classes.append(is_deployer and not has_setter)
+        return is_deployer and not has_setter
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._classes.pop()
+    @staticmethod
+    def _innermost_class(file: FileContext, node: cst.CSTNode) -> cst.CSTNode | None:
+        parent = file.parent_of(node)
+        while parent is not None and not isinstance(parent, cst.ClassDef):
+            parent = file.parent_of(parent)
+        return parent
 
     def _target_is_self_deployer_kwargs(self, target: cst.BaseExpression) -> bool:
         return _is_attribute(target, "self", "deployer_kwargs")
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if self._classes and self._classes[-1]:
-            for t in node.targets:
-                if self._target_is_self_deployer_kwargs(t.target):
-                    self._report_with_fix(t.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if self._classes and self._classes[-1] and self._target_is_self_deployer_kwargs(node.target):
-            self._report_with_fix(node.target)
-
-    def _report_with_fix(self, target: cst.BaseExpression) -> None:
+    def _report_with_fix(self, target: cst.BaseExpression) -> Report:
         backing = target.with_changes(attr=cst.Name("_deployer_kwargs"))
-        self.report(
+        return self.report(
             target,
             fix=Fix(target, backing, Applicability.UNSAFE, "Store the kwargs in `self._deployer_kwargs`"),
         )

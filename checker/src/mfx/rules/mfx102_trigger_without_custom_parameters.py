@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import commands_named
 from mfx.analysis.orchestrator_names import dotted, import_map, qualify
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _DECORATOR = "metaflow.parameters.add_custom_parameters"
 
@@ -174,11 +177,11 @@ def do_trigger():
         ),
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        imports = import_map(node)
-        for func in commands_named(node, "trigger"):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        imports = import_map(file.module)
+        for func in commands_named(file.module, "trigger"):
             if not any(self._is_custom_parameters(d, imports) for d in func.decorators):
-                self.report(func.name)
+                yield self.report(func.name)
 
     @staticmethod
     def _is_custom_parameters(deco: cst.Decorator, imports: dict) -> bool:

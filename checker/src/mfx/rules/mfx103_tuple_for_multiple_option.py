@@ -6,6 +6,7 @@ import libcst as cst
 
 from mfx.analysis.orchestrator_command import assignments
 from mfx.analysis.orchestrator_names import SCOPES, call_name, walk
+from mfx.engine.context import FileContext
 from mfx.rule import Applicability, Fix, Invalid, Rule, Valid
 
 
@@ -151,7 +152,11 @@ def create(self, tags):
         ),
     ]
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def check(self, file: FileContext) -> None:
+        for func in file.nodes(cst.FunctionDef):
+            self._check_function(func)
+
+    def _check_function(self, node: cst.FunctionDef) -> None:
         groups = self._group_names(node)
         for call in self._calls(node):
             func = call.func
@@ -246,7 +251,7 @@ def create(self, tags):
     def _shadowed(self, name: str, func: cst.FunctionDef) -> bool:
         """``name`` is bound in the module or the function (so it is not the builtin)."""
         bound = {p.name.value for p in (*func.params.params, *func.params.kwonly_params, *func.params.posonly_params)}
-        for scope in (self.context.module, func.body):
+        for scope in (self.file.module, func.body):
             for n in walk(scope):
                 if isinstance(n, (cst.FunctionDef, cst.ClassDef)) and n.name.value == name:
                     bound.add(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import (
@@ -11,7 +13,8 @@ from mfx.analysis.orchestrator_cli import (
     subclasses,
 )
 from mfx.analysis.orchestrator_names import top_level_classes
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _REQUIRED = ("from_deployment", "get_triggered_run", "list_deployed_flows")
 
@@ -129,9 +132,9 @@ class ToyDeployedFlow(DeployedFlow):
         ),
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        local = {c.name.value: c for c in top_level_classes(node)}
-        for cls in subclasses(node, DEPLOYED_FLOW):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        local = {c.name.value: c for c in top_level_classes(file.module)}
+        for cls in subclasses(file.module, DEPLOYED_FLOW):
             defined = dict(methods(cls))
             # Methods inherited from intermediate classes of the same module count.
             for base in cls.bases:
@@ -140,11 +143,11 @@ class ToyDeployedFlow(DeployedFlow):
                         defined.setdefault(k, v)
             missing = [m for m in _REQUIRED if m not in defined]
             if missing:
-                self.report(cls.name, self.message.format(missing="`" + "`, `".join(missing) + "`"))
+                yield self.report(cls.name, self.message.format(missing="`" + "`, `".join(missing) + "`"))
             for m in _REQUIRED:
                 func = defined.get(m)
                 if func is not None and "classmethod" not in decorator_names(func):
-                    self.report(
+                    yield self.report(
                         func.name,
                         f"`{m}` must be a classmethod: `DeployedFlow.{m}(...)` and "
                         f"`DeployedFlow.{m}(..., impl=TYPE)` call it on the class",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from typing import Iterator
 
 from mfx.analysis.orchestrator_cli import (
     TRIGGERED_RUN,
@@ -10,7 +10,8 @@ from mfx.analysis.orchestrator_cli import (
     methods,
     subclasses,
 )
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 
 class TriggeredRunWithoutStatus(Rule):
@@ -88,7 +89,7 @@ class MyTriggeredRun(TriggeredRun):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        for cls in subclasses(node, TRIGGERED_RUN):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        for cls in subclasses(file.module, TRIGGERED_RUN):
             if "status" not in methods(cls) and class_constant(cls, "status") is None:
-                self.report(cls.name)
+                yield self.report(cls.name)

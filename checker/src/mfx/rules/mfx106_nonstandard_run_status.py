@@ -8,7 +8,8 @@ import libcst as cst
 
 from mfx.analysis.orchestrator_cli import TRIGGERED_RUN, methods, subclasses
 from mfx.analysis.orchestrator_names import string_value, walk
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 VOCABULARY = {"RUNNING", "PENDING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -104,8 +105,8 @@ class MyTriggeredRun(TriggeredRun):
         ),
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        for cls in subclasses(node, TRIGGERED_RUN):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        for cls in subclasses(file.module, TRIGGERED_RUN):
             func = methods(cls).get("status")
             if func is None:
                 continue
@@ -114,7 +115,7 @@ class MyTriggeredRun(TriggeredRun):
                     for const in self._returned_constants(ret.value):
                         value = string_value(const)
                         if value is not None and value.upper() not in VOCABULARY:
-                            self.report(const, self.message.format(value=value))
+                            yield self.report(const, self.message.format(value=value))
 
     def _returned_constants(self, expr: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
         if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):

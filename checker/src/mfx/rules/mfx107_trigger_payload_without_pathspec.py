@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import commands_named
 from mfx.analysis.orchestrator_command import assignments
 from mfx.analysis.orchestrator_names import call_name, dotted, string_value, walk
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _PAYLOAD_KEYS = {"metadata", "flow_name"}
 
@@ -120,8 +123,8 @@ def trigger(obj, deployer_attribute_file=None, **kwargs):
         ),
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        for func in commands_named(node, "trigger"):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        for func in commands_named(file.module, "trigger"):
             files = self._attribute_file_aliases(func)
             for call in walk(func.body):
                 if not isinstance(call, cst.Call) or call_name(call) not in ("dump", "dumps"):
@@ -139,7 +142,7 @@ def trigger(obj, deployer_attribute_file=None, **kwargs):
                     if opaque or "pathspec" in keys:
                         continue
                     if to_attr_file or keys & _PAYLOAD_KEYS:
-                        self.report(d)
+                        yield self.report(d)
 
     @staticmethod
     def _attribute_file_aliases(func: cst.FunctionDef) -> set[str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import orchestrator_commands, parameter_names
 from mfx.analysis.orchestrator_names import SCOPES, dotted, walk
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _PARAM = "deployer_attribute_file"
 
@@ -140,15 +143,15 @@ def create(obj, only_json=False):
         ),
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        for _, cmd in orchestrator_commands(node):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        for _, cmd in orchestrator_commands(file.module):
             if cmd.name not in ("create", "trigger"):
                 continue
             func = cmd.func
             params = parameter_names(func)
             if _PARAM not in params:
                 if not isinstance(func.params.star_kwarg, cst.Param):
-                    self.report(
+                    yield self.report(
                         func.name,
                         f"`{cmd.name}` has no `--deployer-attribute-file` option: the Deployer API "
                         "always passes it and reads the JSON payload from it",
@@ -157,11 +160,11 @@ def create(obj, only_json=False):
             order = self._ordered(func.body)
             writes = [i for i, n in enumerate(order) if self._is_write(n)]
             if not writes:
-                self.report(func.name, self.message.format(cmd=cmd.name))
+                yield self.report(func.name, self.message.format(cmd=cmd.name))
                 continue
             for i, n in enumerate(order):
                 if isinstance(n, cst.Return) and i < writes[0] and not self._guarded(n, func):
-                    self.report(n, self.message.format(cmd=cmd.name))
+                    yield self.report(n, self.message.format(cmd=cmd.name))
 
     @staticmethod
     def _ordered(body: cst.CSTNode) -> list[cst.CSTNode]:

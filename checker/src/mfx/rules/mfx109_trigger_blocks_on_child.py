@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import commands_named
@@ -12,7 +14,8 @@ from mfx.analysis.orchestrator_names import (
     qualify,
     walk,
 )
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _SESSION_VALUES = {"os.setsid", "os.setpgrp"}
 
@@ -111,9 +114,9 @@ def trigger(obj, deployer_attribute_file=None, **kwargs):
         ),
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        imports = import_map(node)
-        for func in commands_named(node, "trigger"):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        imports = import_map(file.module)
+        for func in commands_named(file.module, "trigger"):
             local = dict(imports)
             for n in walk(func.body):  # imports inside the command
                 if isinstance(n, cst.ImportFrom) and not isinstance(n.names, cst.ImportStar):
@@ -141,7 +144,7 @@ def trigger(obj, deployer_attribute_file=None, **kwargs):
                     if arg is None or value in ("subprocess.PIPE", "None"):
                         problems.append(f"inherits or pipes {stream}")
                 if problems:
-                    self.report(call, self.message.format(problem=", ".join(problems)))
+                    yield self.report(call, self.message.format(problem=", ".join(problems)))
 
     @staticmethod
     def _waited_names(func: cst.FunctionDef) -> set[str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import CLICK_MODULES
 from mfx.analysis.orchestrator_names import dotted, import_map, qualify, walk
 from mfx.applicability import all_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 
 class AsyncClickCommand(Rule):
@@ -110,9 +113,9 @@ async def trigger(obj, deployer_attribute_file=None):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        imports = import_map(node)
-        funcs = [n for n in walk(node) if type(n) is cst.FunctionDef]
+    def check(self, file: FileContext) -> Iterator[Report]:
+        imports = import_map(file.module)
+        funcs = [n for n in walk(file.module) if type(n) is cst.FunctionDef]
         groups: set = set()
         while True:  # groups of groups: a fixpoint, bounded by the number of functions
             found = {f.name.value for f in funcs if self._click_decorator(f, imports, groups) == "group"}
@@ -123,7 +126,7 @@ async def trigger(obj, deployer_attribute_file=None):
             if f.asynchronous is not None:
                 deco = self._click_decorator(f, imports, groups, node_only=True)
                 if deco is not None:
-                    self.report(deco)
+                    yield self.report(deco)
 
     @staticmethod
     def _click_decorator(func: cst.FunctionDef, imports: dict, groups: set, node_only: bool = False):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import TRIGGERED_RUN, methods, subclasses
 from mfx.analysis.orchestrator_names import dotted, string_value, walk
 from mfx.applicability import all_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 #: Attributes of a Metaflow ``Run`` that tell whether it ended (and how).
 _RUN_STATE = {"finished", "successful", "finished_at"}
@@ -106,8 +109,8 @@ class MyTriggeredRun(TriggeredRun):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        for cls in subclasses(node, TRIGGERED_RUN):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        for cls in subclasses(file.module, TRIGGERED_RUN):
             members = methods(cls)
             func = members.get("status")
             if func is None:
@@ -118,7 +121,7 @@ class MyTriggeredRun(TriggeredRun):
                 continue
             if any(self._asks_elsewhere(n, members) for n in nodes):
                 continue
-            self.report(func.name)
+            yield self.report(func.name)
 
     @staticmethod
     def _reachable(func: cst.FunctionDef, members: dict) -> list:

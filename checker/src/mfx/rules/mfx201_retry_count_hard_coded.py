@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_command import constant
 from mfx.analysis.orchestrator_project import may_mention, source_files, strings_of
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -134,17 +135,17 @@ STEP = """python {flow} step {step} --run-id {run_id} --task-id {task_id} \\\\
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
         seen: set[int] = set()
-        for f in source_files(self.context):  # tests run steps by hand on purpose
+        for f in source_files(project):  # tests run steps by hand on purpose
             if not may_mention(f, ["--retry-count"]):
                 continue
-            for use in strings_of(f.module).option_uses("--retry-count"):
+            for use in strings_of(f).option_uses("--retry-count"):
                 value = use.literal if use.expr is None else constant(use.expr, use.fragment.function)
                 if value is not None and value.strip().isdigit() and id(use.fragment.node) not in seen:
                     seen.add(id(use.fragment.node))
                     yield Report(use.fragment.node, self.message.format(value=value.strip()), path=f.path)
-        for command in model_of(self.context).commands():
+        for command in model_of(project).commands():
             for opt in command.options():
                 if opt.option != "--retry-count" or id(opt.piece.node) in seen:
                     continue

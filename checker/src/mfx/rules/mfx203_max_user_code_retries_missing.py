@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_project import builders, report_at, strings_of
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -96,15 +97,15 @@ def step_cmd(node, run_id, task_id):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
         option = "--max-user-code-retries"
-        model = model_of(self.context)
+        model = model_of(project)
         in_commands = {id(p.node) for c in model.commands() for p in c.pieces}
-        for b in builders(self.context):
+        for b in builders(project):
             if b.command is not None and b.command.has_option(option):
                 continue
             # A mention the model did not follow into a command may still reach it: silent.
-            uses = strings_of(b.file.module).option_uses(option)
+            uses = strings_of(b.file).option_uses(option)
             if any(id(u.fragment.node) not in in_commands for u in uses):
                 continue
             yield report_at(b, self.message)

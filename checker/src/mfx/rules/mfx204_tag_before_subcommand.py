@@ -9,6 +9,7 @@ import libcst as cst
 
 from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_project import may_mention, source_files, strings_of
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _TAG = re.compile(r"(?<![\w-])--tag(?![\w-])")
@@ -86,16 +87,16 @@ def cmds(tag, name, run_id):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
         seen: set[int] = set()
-        for f in source_files(self.context):  # tests run steps by hand on purpose
+        for f in source_files(project):  # tests run steps by hand on purpose
             if not may_mention(f, ["--tag"]):
                 continue
-            for node in self._in_strings(strings_of(f.module)):
+            for node in self._in_strings(strings_of(f)):
                 if id(node) not in seen:
                     seen.add(id(node))
                     yield Report(node, self.message, path=f.path)
-        for command in model_of(self.context).commands():
+        for command in model_of(project).commands():
             for piece in command.before_sub("--tag"):
                 if id(piece.node) not in seen:
                     seen.add(id(piece.node))

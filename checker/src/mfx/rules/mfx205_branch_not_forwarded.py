@@ -11,6 +11,7 @@ from mfx.analysis.orchestrator_project import (
     calls_any,
     mentions_any,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -104,10 +105,10 @@ class BranchNotForwarded(ProjectRule):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        model = model_of(self.context)
-        present = calls_any(self.context, ["get_top_level_options"]) or (
-            (mentions_any(self.context, ["--branch"]) or model.passes("--branch"))
-            and (mentions_any(self.context, ["--production"]) or model.passes("--production"))
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        model = model_of(project)
+        present = calls_any(project, ["get_top_level_options"]) or (
+            (mentions_any(project, ["--branch"]) or model.passes("--branch"))
+            and (mentions_any(project, ["--production"]) or model.passes("--production"))
         )
-        return absent_reports(self.context, present, self.message)
+        return absent_reports(project, present, self.message)

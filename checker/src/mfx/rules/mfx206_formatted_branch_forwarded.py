@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 import libcst as cst
 
 from mfx.analysis.orchestrator_command import expression_parts
 from mfx.analysis.orchestrator_names import string_value
-from mfx.analysis.orchestrator_project import strings_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.analysis.orchestrator_project import option_values
+from mfx.engine.context import ProjectContext
+from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
-class FormattedBranchForwarded(Rule):
+class FormattedBranchForwarded(ProjectRule):
     """## What it does
     Flags a ``--branch`` option whose value comes from ``current.branch_name``, a
     ``branch_name`` attribute, ``format_name(...)``, a ``["branch"]`` lookup of the project info,
-    or a literal ``test.``/``prod.``/``user.`` prefix.
+    or a literal ``test.``/``prod.``/``user.`` prefix. The value may be written next to the
+    option in a code string or list, or reach a task command assembled across statements and
+    helper functions (the project's command model).
 
     ## Why is this bad?
     ``@project`` formats the branch itself in every task from the raw ``--branch`` value
@@ -39,10 +43,6 @@ class FormattedBranchForwarded(Rule):
     """
 
     code = "MFX206"
-    # Applicability pre-check (mfx.applicability), sound because it reports uses of the `--branch`
-    # option found in string values (escape sequences are covered by the engine, see
-    # mfx.applicability)
-    TRIGGERS = ("--branch",)
     name = "formatted-branch-forwarded"
     message = (
         "`--branch` is given the formatted branch name: @project expects the raw branch (`abc`, "
@@ -59,7 +59,23 @@ def top(branch, production):
         opts.append("--production")
     return opts
 """
-        )
+        ),
+        Valid(
+            """
+def build(branch, run_id, task_id):
+    cmd = ["--branch"]
+    cmd.append(branch)
+    return cmd + ["step", "start", "--run-id", run_id, "--task-id", task_id]
+""",
+            note="the raw branch, appended by another statement",
+        ),
+        Valid(
+            """
+def label(current):
+    return "branch: " + current.branch_name
+""",
+            note="the formatted name, but not as the value of --branch",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -71,22 +87,49 @@ def top(obj):
     return ["--branch", name, "--branch=%s" % obj._project_info["branch"], f"--branch test.{obj.b}"]
 """,
             count=3,
-        )
+        ),
+        Invalid(
+            """
+from metaflow import current
+
+def build(run_id, task_id):
+    cmd = ["--branch"]
+    cmd.append(current.branch_name)
+    return cmd + ["step", "start", "--run-id", run_id, "--task-id", task_id]
+""",
+            count=1,
+            line=4,
+            note="the value appended by another statement (the command model)",
+        ),
+        Invalid(
+            {
+                "ext/opts.py": """
+def top_options(flow):
+    name = flow._project_info["branch"]
+    opts = ["--branch"]
+    opts += [name]
+    return opts
+""",
+                "ext/build.py": """
+from .opts import top_options
+
+def build(flow, run_id, task_id):
+    return top_options(flow) + ["step", "start", "--run-id", run_id, "--task-id", task_id]
+""",
+            },
+            count=1,
+            path="ext/opts.py",
+            line=3,
+            note="options from a helper in another module, the value through a local",
+        ),
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if self.context.is_test:
-            return  # tests run steps by hand on purpose
-        for use in strings_of(node).option_uses("--branch"):
-            if use.literal is not None and re.match(r"(test|prod|user)\.", use.literal):
-                self.report(use.fragment.node)
-                continue
-            if use.expr is None:
-                continue
-            for part in expression_parts(use.expr, use.fragment.function):
-                if self._formatted(part):
-                    self.report(use.fragment.node)
-                    break
+    def check(self, project: ProjectContext) -> Iterator[Report]:
+        for value in option_values(project, "--branch"):  # tests run steps by hand: skipped
+            if value.literal is not None and re.match(r"(test|prod|user)\.", value.literal):
+                yield self.report(value.node, path=value.path)
+            elif value.expr is not None and any(self._formatted(part) for part in expression_parts(value.expr, value.func)):
+                yield self.report(value.node, path=value.path)
 
     @staticmethod
     def _formatted(part: cst.CSTNode) -> bool:

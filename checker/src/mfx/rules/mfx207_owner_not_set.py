@@ -9,6 +9,7 @@ from mfx.analysis.orchestrator_project import (
     absent_reports,
     mentions_any,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -63,5 +64,5 @@ class OwnerNotSet(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
-        return absent_reports(self.context, mentions_any(self.context, ["METAFLOW_OWNER"]), self.message)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        return absent_reports(project, mentions_any(project, ["METAFLOW_OWNER"]), self.message)

@@ -10,6 +10,7 @@ from mfx.analysis.orchestrator_project import (
     absent_reports,
     mentions_any,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _CHANNELS = [
@@ -77,8 +78,8 @@ class ConfigNotPropagated(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
-        present = mentions_any(self.context, _CHANNELS) or model_of(self.context).passes(
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        present = mentions_any(project, _CHANNELS) or model_of(project).passes(
             "--config-value", "--config", "--local-config-file"
         )
-        return absent_reports(self.context, present, self.message)
+        return absent_reports(project, present, self.message)

@@ -9,6 +9,7 @@ from mfx.analysis.orchestrator_project import (
     absent_reports,
     subscripts_with_key,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -70,5 +71,5 @@ class EnvironmentVarsNotInjected(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
-        return absent_reports(self.context, subscripts_with_key(self.context, "vars"), self.message)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        return absent_reports(project, subscripts_with_key(project, "vars"), self.message)

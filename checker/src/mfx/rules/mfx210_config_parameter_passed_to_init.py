@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import dotted, walk
+from mfx.engine.context import FileContext
 from mfx.rule import Invalid, Rule, Valid
 
 _OPTIONISH = re.compile(r"^\s*--|METAFLOW_INIT_")
@@ -86,21 +87,15 @@ def init_args(flow, values):
         )
     ]
 
-    def visit_For(self, node: cst.For) -> None:
-        if self._over_parameters(node.iter):
-            self._check(node, node.target, [node.body])
-
-    def visit_ListComp(self, node: cst.ListComp) -> None:
-        self._check_comp(node, [node.elt])
-
-    def visit_SetComp(self, node: cst.SetComp) -> None:
-        self._check_comp(node, [node.elt])
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._check_comp(node, [node.elt])
-
-    def visit_DictComp(self, node: cst.DictComp) -> None:
-        self._check_comp(node, [node.key, node.value])
+    def check(self, file: FileContext) -> None:
+        for node in file.nodes((cst.For, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            if isinstance(node, cst.For):
+                if self._over_parameters(node.iter):
+                    self._check(node, node.target, [node.body])
+            elif isinstance(node, cst.DictComp):
+                self._check_comp(node, [node.key, node.value])
+            else:
+                self._check_comp(node, [node.elt])
 
     def _check_comp(self, node: cst.CSTNode, parts: list) -> None:
         comp = node.for_in  # type: ignore[attr-defined]

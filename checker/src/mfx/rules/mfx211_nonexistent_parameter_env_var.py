@@ -9,6 +9,7 @@ import libcst as cst
 
 from mfx.analysis.orchestrator_names import dotted, string_value
 from mfx.analysis.orchestrator_project import nodes_of, source_files, strings_of
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _NAME = re.compile(r"METAFLOW_PARAMETER(S\b|_)")
@@ -73,16 +74,16 @@ class NonexistentParameterEnvVar(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
-        files = [f for f in source_files(self.context) if "METAFLOW_PARAMETER" in f.source]
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        files = [f for f in source_files(project) if "METAFLOW_PARAMETER" in f.source]
         read = set()
         for f in files:
-            for n in nodes_of(f.module):
+            for n in nodes_of(f):
                 name = self._read_name(n)
                 if name:
                     read.add(name)
         for f in files:
-            for frag in strings_of(f.module).fragments:
+            for frag in strings_of(f).fragments:
                 for match in _NAME.finditer(frag.raw):
                     if not self._code_like(frag.raw, match.start()):
                         continue

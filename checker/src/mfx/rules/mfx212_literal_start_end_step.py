@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import dotted, string_value, walk
 from mfx.applicability import all_of
+from mfx.engine.context import FileContext
 from mfx.engine.index import index_for
-from mfx.rule import Invalid, Rule, Valid
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _NAMES = {"start", "end"}
 
@@ -82,13 +85,13 @@ def compile(self, node, step_name):
 
     _excused: set[int]
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def check(self, file: FileContext) -> Iterator[Report]:
         self._excused = set()
-        # One lookup per node type in the module's index (the analyses' field order) instead of
+        # One lookup per file.module type in the module's index (the analyses' field order) instead of
         # visitor methods, so that files linted by whole-module rules only need no index in
         # libcst's order. A comparison can only be excused by a boolean operation containing it,
         # so collecting every excuse first is what the visiting order gave.
-        idx = index_for(node)
+        idx = index_for(file.module)
         for op in idx.nodes(cst.BooleanOperation):
             self._excuse(op)
         for n in idx.nodes((cst.Comparison, cst.Subscript)):

@@ -12,6 +12,7 @@ from mfx.analysis.orchestrator_project import (
     source_files,
     strings_of,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 #: ``init`` followed by its options inside one command string.
@@ -68,12 +69,12 @@ class InitCommandMissing(ProjectRule):
         Invalid({"orch/compiler.py": EXAMPLE_BUILDER + '\nNOTE = "run init first"\n'}, count=1),
     ]
 
-    def check(self) -> Iterable[Report]:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
         # Both matches need the word `init` in a file's text (see may_mention).
         present = any(
             frag.text.strip() == "init" or _INIT.search(frag.text)
-            for f in source_files(self.context)
+            for f in source_files(project)
             if may_mention(f, ("init",))
-            for frag in strings_of(f.module).fragments
+            for frag in strings_of(f).fragments
         )
-        return absent_reports(self.context, present, self.message)
+        return absent_reports(project, present, self.message)

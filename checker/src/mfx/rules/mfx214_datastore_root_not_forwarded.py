@@ -10,6 +10,7 @@ from mfx.analysis.orchestrator_project import (
     absent_reports,
     mentions_any,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _CHANNELS = [
@@ -77,6 +78,6 @@ class DatastoreRootNotForwarded(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
-        present = mentions_any(self.context, _CHANNELS) or model_of(self.context).passes("--datastore-root")
-        return absent_reports(self.context, present, self.message)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        present = mentions_any(project, _CHANNELS) or model_of(project).passes("--datastore-root")
+        return absent_reports(project, present, self.message)

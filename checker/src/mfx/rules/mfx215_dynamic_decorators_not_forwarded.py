@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, calls_any
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -62,5 +63,5 @@ class DynamicDecoratorsNotForwarded(ProjectRule):
         Invalid({"orch/compiler.py": EXAMPLE_BUILDER + "# d.make_decorator_spec()\n"}, count=1),
     ]
 
-    def check(self) -> Iterable[Report]:
-        return absent_reports(self.context, calls_any(self.context, ["make_decorator_spec"]), self.message)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        return absent_reports(project, calls_any(project, ["make_decorator_spec"]), self.message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports, calls_any
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 
@@ -63,7 +64,7 @@ class CondaEnvironmentNotMaterialised(ProjectRule):
         Invalid({"orch/compiler.py": "import sys\n" + EXAMPLE_BUILDER + "PY = sys.executable\n"}, count=1),
     ]
 
-    def check(self) -> Iterable[Report]:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
         return absent_reports(
-            self.context, calls_any(self.context, ["executable", "bootstrap_commands"]), self.message
+            project, calls_any(project, ["executable", "bootstrap_commands"]), self.message
         )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import SCOPES, string_value, walk
 from mfx.analysis.orchestrator_project import nodes_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 
 class TimeoutSecondsOnly(Rule):
@@ -65,8 +68,8 @@ def limit(node):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        nodes = nodes_of(node)
+    def check(self, file: FileContext) -> Iterator[Report]:
+        nodes = nodes_of(file)
         if not any(self._attribute_key(n) == "seconds" for n in nodes if type(n) in (cst.Subscript, cst.Call)):
             return
         for func in nodes:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import import_map, qualify, walk
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 
 class StepRunInProcess(Rule):
@@ -66,8 +69,8 @@ def run_step(flow, ds, md, env, echo, logger, monitor):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        imports = import_map(node)
-        for call in walk(node):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        imports = import_map(file.module)
+        for call in walk(file.module):
             if isinstance(call, cst.Call) and qualify(call.func, imports) == "metaflow.task.MetaflowTask":
-                self.report(call)
+                yield self.report(call)

@@ -8,6 +8,7 @@ import libcst as cst
 
 from mfx.analysis.orchestrator_names import string_value, walk
 from mfx.analysis.orchestrator_project import may_mention, source_files, strings_of
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _NODE_TYPES = {"foreach", "split", "join", "linear"}
@@ -77,13 +78,13 @@ class SplitSwitchNotHandled(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
         first: tuple[str, cst.CSTNode] | None = None
-        for f in source_files(self.context):
+        for f in source_files(project):
             # A fragment equal to "split-switch" needs the word in the file's text (see
             # may_mention): other files are not collected.
             if may_mention(f, ("split-switch",)):
-                strings = strings_of(f.module)
+                strings = strings_of(f)
                 if any(frag.text.strip() == "split-switch" for frag in strings.fragments):
                     return []
             # A compiler compares node types with at least two of the graph's kinds: string values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 import libcst as cst
 
@@ -13,7 +14,8 @@ from mfx.analysis.orchestrator_command import (
     expression_parts,
 )
 from mfx.analysis.orchestrator_project import strings_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _DELIMITERS = re.compile(r"[:,/]|^!")
 
@@ -80,15 +82,15 @@ def cmd(run_ts):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if self.context.is_test:
+    def check(self, file: FileContext) -> Iterator[Report]:
+        if file.is_test:
             return  # tests run steps by hand on purpose
-        strings = strings_of(node)
+        strings = strings_of(file)
         for option in ("--run-id", "--task-id"):
             for use in strings.option_uses(option):
                 why = self._problem(use)
                 if why:
-                    self.report(use.fragment.node, self.message.format(option=option, why=why))
+                    yield self.report(use.fragment.node, self.message.format(option=option, why=why))
 
     @staticmethod
     def _problem(use: OptionUse) -> str | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_names import SCOPES, dotted, import_map, qualify, string_value, walk
 from mfx.analysis.orchestrator_project import nodes_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _CONFIG = ("metaflow.metaflow_config", "metaflow_config")
 #: Calls that start a process: a function making one runs the task (it is the worker).
@@ -100,12 +103,12 @@ def run_step(cmd):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        imports = import_map(node)
-        if not any(self._resolves_root(n, imports) for n in nodes_of(node)):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        imports = import_map(file.module)
+        if not any(self._resolves_root(n, imports) for n in nodes_of(file)):
             return  # one walk decides for most files: nothing resolves a root
-        script = any(self._is_main_guard(s) for s in node.body)
-        for func in nodes_of(node):
+        script = any(self._is_main_guard(s) for s in file.module.body)
+        for func in nodes_of(file):
             if type(func) is not cst.FunctionDef:
                 continue
             nodes = walk(func.body, SCOPES)
@@ -115,7 +118,7 @@ def run_step(cmd):
             for n in nodes:
                 if self._resolves_root(n, imports) and not any(self._inside(n, f) for f in flagged):
                     flagged.append(n)
-                    self.report(n)
+                    yield self.report(n)
 
     @staticmethod
     def _inside(n: cst.CSTNode, outer: cst.CSTNode) -> bool:

@@ -10,6 +10,7 @@ import libcst as cst
 from mfx.analysis.orchestrator_command import expression_parts
 from mfx.analysis.orchestrator_names import SCOPES, call_name, string_value, walk
 from mfx.analysis.orchestrator_project import may_mention, nodes_of, source_files, strings_of
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 #: Keyword arguments and keys through which a scheduler task declares its own retries.
@@ -99,13 +100,13 @@ def run_task(cmd, tries):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
-        files = [f for f in source_files(self.context) if may_mention(f, ("--retry-count",))]
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        files = [f for f in source_files(project) if may_mention(f, ("--retry-count",))]
         if not files:
             return []
         suspects: list[tuple[str, cst.CSTNode]] = []
         for f in files:
-            for use in strings_of(f.module).option_uses("--retry-count"):
+            for use in strings_of(f).option_uses("--retry-count"):
                 func = use.fragment.function
                 if use.expr is None or func is None:
                     continue
@@ -118,9 +119,9 @@ def run_task(cmd, tries):
                     if _assigned(func, name):
                         continue
                     method = bool(params) and params[0] in ("self", "cls")
-                    for path, arg in self._looped_calls(func.name.value, params.index(name), name, method):
+                    for path, arg in self._looped_calls(project, func.name.value, params.index(name), name, method):
                         suspects.append((path, arg))
-        if not suspects or not self._native_retries():
+        if not suspects or not self._native_retries(project):
             return []
         return [Report(node=n, message=self.message, path=p) for p, n in suspects]
 
@@ -133,12 +134,12 @@ def run_task(cmd, tries):
                     return True
         return False
 
-    def _looped_calls(self, callee: str, index: int, param: str, method: bool) -> Iterator[tuple[str, cst.CSTNode]]:
+    def _looped_calls(self, project: ProjectContext, callee: str, index: int, param: str, method: bool) -> Iterator[tuple[str, cst.CSTNode]]:
         """Arguments bound to ``param`` of ``callee`` that are a loop counter at the call site."""
-        for f in source_files(self.context):
+        for f in source_files(project):
             if callee not in f.source:
                 continue  # a call names the function
-            for func in (n for n in nodes_of(f.module) if type(n) is cst.FunctionDef):
+            for func in (n for n in nodes_of(f) if type(n) is cst.FunctionDef):
                 for call in walk(func.body, SCOPES):  # type: ignore[attr-defined]
                     if type(call) is not cst.Call or call_name(call) != callee:  # type: ignore[arg-type]
                         continue
@@ -150,11 +151,11 @@ def run_task(cmd, tries):
                             yield f.path, arg
                             break
 
-    def _native_retries(self) -> bool:
-        for f in source_files(self.context):
+    def _native_retries(self, project: ProjectContext) -> bool:
+        for f in source_files(project):
             if not may_mention(f, _NATIVE_WORDS):
                 continue
-            for n in nodes_of(f.module):
+            for n in nodes_of(f):
                 if type(n) is cst.Arg and n.keyword is not None and n.keyword.value in _NATIVE:  # type: ignore[attr-defined]
                     if _retrying(n.keyword.value, n.value):  # type: ignore[attr-defined]
                         return True

@@ -9,6 +9,7 @@ import libcst as cst
 
 from mfx.analysis.orchestrator_names import SCOPES, call_name, dotted, string_value, walk
 from mfx.analysis.orchestrator_project import extension_of, nodes_of, source_files
+from mfx.engine.context import FileContext, ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _OPTIONISH = re.compile(r"^\s*--|METAFLOW_INIT_")
@@ -86,15 +87,15 @@ class UnfilteredParametersEmitted(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
-        files = [f for f in source_files(self.context) if "_get_parameters" in f.source]
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        files = [f for f in source_files(project) if "_get_parameters" in f.source]
         if not files:
             return []  # every collection starts with a call written in some module
         collectors: dict[str, set[str]] = {}  # per extension: functions returning unfiltered parameters
         attributes: dict[str, set[str]] = {}  # per extension: self.<attr> holding them
         for f in files:
             ext = extension_of(f.path)
-            for func in _functions(f.module):
+            for func in _functions(f):
                 body = walk(func.body, SCOPES)
                 if not any(_is_get_parameters(n) for n in body) or _filters(body):
                     continue
@@ -108,30 +109,30 @@ class UnfilteredParametersEmitted(ProjectRule):
         self._calls: dict | None = None
         reports: list[Report] = []
         seen: set[int] = set()
-        for f in source_files(self.context):
+        for f in source_files(project):
             ext = extension_of(f.path)
             mine, attrs = collectors.get(ext, set()), attributes.get(ext, set())
             if not any(w in f.source for w in (*mine, *attrs, "_get_parameters")):
                 continue  # a use names the collector, the attribute or the call
             if "--" not in f.source and "METAFLOW_INIT_" not in f.source and not f.words.escaped:
                 continue  # an option is spelled in the file
-            for func in _functions(f.module):
+            for func in _functions(f):
                 candidates = _option_loops(func)
                 if not candidates:
                     continue
-                fed = self._fed_parameters(func, mine, ext) if set(_parameters(func)) else set()
+                fed = self._fed_parameters(project, func, mine, ext) if set(_parameters(func)) else set()
                 for loop in self._emitting_loops(func, candidates, mine, attrs, fed):
                     if id(loop) not in seen:
                         seen.add(id(loop))
                         reports.append(Report(node=loop, message=self.message, path=f.path))
         return reports
 
-    def _call_index(self) -> dict:
+    def _call_index(self, project: ProjectContext) -> dict:
         """name → [(caller, call)] over the project, built once."""
         if self._calls is None:
             self._calls = {}
-            for f in source_files(self.context):
-                for caller in _functions(f.module):
+            for f in source_files(project):
+                for caller in _functions(f):
                     for call in walk(caller.body, SCOPES):
                         if type(call) is cst.Call:
                             name = call_name(call)  # type: ignore[arg-type]
@@ -139,12 +140,12 @@ class UnfilteredParametersEmitted(ProjectRule):
                                 self._calls.setdefault(name, []).append((extension_of(f.path), caller, call))
         return self._calls
 
-    def _fed_parameters(self, func: cst.FunctionDef, collectors: set[str], ext: str) -> set[str]:
+    def _fed_parameters(self, project: ProjectContext, func: cst.FunctionDef, collectors: set[str], ext: str) -> set[str]:
         """Parameters of ``func`` that some caller in the extension feeds with collected parameters."""
         params = _parameters(func)
         method = bool(params) and params[0] in ("self", "cls")
         out: set[str] = set()
-        for where, caller, call in self._call_index().get(func.name.value, []):
+        for where, caller, call in self._call_index(project).get(func.name.value, []):
             if where != ext:
                 continue
             local = _source_locals(caller, collectors, set())
@@ -194,8 +195,8 @@ def _option_loops(func: cst.FunctionDef) -> list:
     return out
 
 
-def _functions(module: cst.Module) -> list[cst.FunctionDef]:
-    return [n for n in nodes_of(module) if type(n) is cst.FunctionDef]  # type: ignore[misc]
+def _functions(file: FileContext) -> list[cst.FunctionDef]:
+    return [n for n in nodes_of(file) if type(n) is cst.FunctionDef]  # type: ignore[misc]
 
 
 def _parameters(func: cst.FunctionDef) -> list[str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import libcst as cst
 
 from mfx.analysis.orchestrator_cli import orchestrator_commands
 from mfx.analysis.orchestrator_names import SCOPES, walk
 from mfx.applicability import all_of
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 #: Methods that change a collection in place: calling one is not passing the collection on.
 _MUTATORS = {"update", "setdefault", "pop", "append", "extend", "insert", "clear", "remove", "popitem"}
@@ -94,8 +97,8 @@ class TriggerParametersDropped(Rule):
         )
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        for _, cmd in orchestrator_commands(node):
+    def check(self, file: FileContext) -> Iterator[Report]:
+        for _, cmd in orchestrator_commands(file.module):
             if cmd.name != "trigger":
                 continue
             star = cmd.func.params.star_kwarg

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from mfx.analysis.orchestrator_command import PLACEHOLDER
 from mfx.analysis.orchestrator_project import extension_of, may_mention, source_files, strings_of
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 #: An option whose name is computed: ``"--" + name``, ``"--%s" % name``, ``"--{}".format(n)``,
@@ -74,13 +75,13 @@ class InitWithoutParameters(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
-        files = list(source_files(self.context))
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        files = list(source_files(project))
         inits = []
         for f in files:
             if not may_mention(f, ("init", "--task-id"), every=True):
                 continue  # both words are in the text of a file that builds init
-            strings = strings_of(f.module)
+            strings = strings_of(f)
             for func in strings.functions():
                 frags = strings.in_function(func)
                 tokens = strings.tokens("init", frags)
@@ -93,7 +94,7 @@ class InitWithoutParameters(ProjectRule):
             ext = extension_of(f.path)
             if ext in fed or not (_TEXT.search(f.source) or f.words.escaped):
                 continue  # a computed option name or the variable is spelled in the file's text
-            strings = strings_of(f.module)
+            strings = strings_of(f)
             if any(_DYNAMIC_OPTION.search(frag.text) or "METAFLOW_INIT_" in frag.text for frag in strings.fragments):
                 fed.add(ext)
         return [Report(node=node, message=self.message, path=path) for path, node in inits if extension_of(path) not in fed]

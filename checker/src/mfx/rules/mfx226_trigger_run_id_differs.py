@@ -10,6 +10,7 @@ import libcst as cst
 from mfx.analysis.orchestrator_command import expression_parts
 from mfx.analysis.orchestrator_names import call_name, dotted, string_value, walk
 from mfx.analysis.orchestrator_project import extension_of, may_mention, nodes_of, source_files, strings_of
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _FRESH = {"uuid4", "uuid1", "token_hex", "token_urlsafe", "randint", "getrandbits", "urandom", "time", "time_ns", "now", "utcnow"}
@@ -35,7 +36,7 @@ class _Helpers:
             for f in self.files:
                 if "def " + name not in f.source:
                     continue
-                for n in nodes_of(f.module):
+                for n in nodes_of(f):
                     if type(n) is cst.FunctionDef and n.name.value == name:  # type: ignore[attr-defined]
                         self.found[name] = n
                         break
@@ -141,13 +142,13 @@ class TriggerRunIdDiffers(ProjectRule):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
-        files = list(source_files(self.context))
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        files = list(source_files(project))
         payloads = []
         for f in files:
             if not may_mention(f, ("pathspec",)):
                 continue
-            for func in (n for n in nodes_of(f.module) if type(n) is cst.FunctionDef):
+            for func in (n for n in nodes_of(f) if type(n) is cst.FunctionDef):
                 for d in walk(func.body):  # type: ignore[attr-defined]
                     if type(d) is not cst.Dict:
                         continue
@@ -161,7 +162,7 @@ class TriggerRunIdDiffers(ProjectRule):
         for f in files:
             if not may_mention(f, ("--run-id",)):
                 continue
-            for use in strings_of(f.module).option_uses("--run-id"):
+            for use in strings_of(f).option_uses("--run-id"):
                 if use.expr is not None and use.fragment.function is not None:
                     tasks.append((extension_of(f.path), _derive(use.expr, use.fragment.function, helpers)))
         written: frozenset | None = None
@@ -206,7 +207,7 @@ class TriggerRunIdDiffers(ProjectRule):
         ``export NAME=`` in scripts)."""
         out = set()
         for f in files:
-            for n in nodes_of(f.module):
+            for n in nodes_of(f):
                 if type(n) is cst.DictElement:
                     k = string_value(n.key)  # type: ignore[attr-defined]
                     if k:
@@ -221,7 +222,7 @@ class TriggerRunIdDiffers(ProjectRule):
                     k = string_value(n.args[0].value)  # type: ignore[attr-defined]
                     if k:
                         out.add(k)
-            for frag in strings_of(f.module).fragments if may_mention(f, ("=",)) else ():
+            for frag in strings_of(f).fragments if may_mention(f, ("=",)) else ():
                 for word in frag.text.replace("export ", " ").split():
                     if "=" in word:
                         out.add(word.split("=", 1)[0])

@@ -10,6 +10,7 @@ from mfx.analysis.backend_base import find_nodes
 from mfx.analysis.backend_model import BackendModel, ClickCommand
 from mfx.analysis.backend_names import keyword, string_value
 from mfx.analysis.backend_project import backend_clis, compute_decorators
+from mfx.engine.context import ProjectContext
 from mfx.rule import Applicability, Fix, Invalid, ProjectRule, Report, Valid
 
 #: Options Metaflow's runtime may add to the task command that runtime_step_cli rewrites.
@@ -168,9 +169,9 @@ class RuntimeOptionMissing(ProjectRule):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        decos = compute_decorators(self.context)
-        for cli in backend_clis(self.context):
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        decos = compute_decorators(project)
+        for cli in backend_clis(project):
             step = cli.step
             if step is None or self._ignores_unknown(step):
                 continue

@@ -10,6 +10,7 @@ from mfx.analysis.backend_base import find_nodes
 from mfx.analysis.backend_model import DecoratorClass, normalize_option
 from mfx.analysis.backend_names import string_value
 from mfx.analysis.backend_project import cli_for_group, compute_decorators
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("mybk", ".mybk_cli.cli")]\n'
@@ -137,9 +138,9 @@ class StepCliOptionUndeclared(ProjectRule):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        for f, deco in compute_decorators(self.context):
-            cli = cli_for_group(self.context, deco.command_group)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        for f, deco in compute_decorators(project):
+            cli = cli_for_group(project, deco.command_group)
             if cli is None or cli.step is None:
                 continue
             func = deco.methods["runtime_step_cli"]

@@ -12,6 +12,7 @@ from mfx.analysis.backend_project import (
     compute_decorators,
     same_extension,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("mybk", ".mybk_cli.cli")]\n'
@@ -101,12 +102,12 @@ class EnvironmentBootstrapIgnored(ProjectRule):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        for f, deco in compute_decorators(self.context):
-            if cli_for_group(self.context, deco.command_group) is None:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        for f, deco in compute_decorators(project):
+            if cli_for_group(project, deco.command_group) is None:
                 continue
             bootstrap = executable = False
-            for g in same_extension(self.context, f):
+            for g in same_extension(project, f):
                 for c in file_calls_named(g, "bootstrap_commands", "executable"):
                     if isinstance(c.func, cst.Attribute):
                         if c.func.attr.value == "bootstrap_commands":

@@ -11,6 +11,7 @@ from mfx.analysis.backend_base import find_nodes
 from mfx.analysis.backend_names import string_value
 from mfx.analysis.backend_project import cli_for_group, compute_decorators
 from mfx.analysis.orchestrator_project import may_mention
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 KEY = "METAFLOW_DATASTORE_SYSROOT_LOCAL"
@@ -106,16 +107,16 @@ def env_for_task(user):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
         dirs = set()
-        for f, deco in compute_decorators(self.context):
+        for f, deco in compute_decorators(project):
             dirs.add(PurePosixPath(f.path).parent)
-            cli = cli_for_group(self.context, deco.command_group)
+            cli = cli_for_group(project, deco.command_group)
             if cli is not None:
                 dirs.add(PurePosixPath(cli.file.path).parent)
         if not dirs:
             return
-        for f in self.context:
+        for f in project:
             if f.is_test or PurePosixPath(f.path).parent not in dirs:
                 continue
             if not may_mention(f, (KEY,)):

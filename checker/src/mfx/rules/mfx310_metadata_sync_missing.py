@@ -10,6 +10,7 @@ from mfx.analysis.backend_project import (
     compute_decorators,
     same_extension,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("mybk", ".mybk_cli.cli")]\n'
@@ -117,10 +118,10 @@ class MetadataSyncMissing(ProjectRule):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        for f, deco in compute_decorators(self.context):
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        for f, deco in compute_decorators(project):
             from_ds_called = any(
-                file_calls_named(g, "sync_local_metadata_from_datastore") for g in same_extension(self.context, f)
+                file_calls_named(g, "sync_local_metadata_from_datastore") for g in same_extension(project, f)
             )
             finished = deco.methods.get("task_finished")
             if finished is None or not calls_named(finished, "sync_local_metadata_to_datastore"):
@@ -133,7 +134,7 @@ class MetadataSyncMissing(ProjectRule):
                         "(guarded by the workload marker) when `self.metadata.TYPE == \"local\"`"
                     ),
                 )
-            cli = cli_for_group(self.context, deco.command_group)
+            cli = cli_for_group(project, deco.command_group)
             if cli is not None and cli.step is not None and not from_ds_called:
                 yield Report(
                     node=cli.step.func.name,

@@ -12,7 +12,7 @@ from mfx.analysis.backend_project import (
     compute_decorators,
     same_extension,
 )
-from mfx.engine.context import FileContext
+from mfx.engine.context import FileContext, ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("mybk", ".mybk_cli.cli")]\n'
@@ -123,12 +123,12 @@ class InputPathsOnCommandLine(ProjectRule):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        for f, deco in compute_decorators(self.context):
-            cli = cli_for_group(self.context, deco.command_group)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        for f, deco in compute_decorators(project):
+            cli = cli_for_group(project, deco.command_group)
             if cli is None or cli.step is None:
                 continue
-            if any(splits_input_paths(g) for g in same_extension(self.context, f)):
+            if any(splits_input_paths(g) for g in same_extension(project, f)):
                 continue
             yield Report(
                 node=cli.step.func.name,

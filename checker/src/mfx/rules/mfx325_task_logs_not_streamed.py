@@ -13,6 +13,7 @@ from mfx.analysis.backend_project import (
     compute_decorators,
     same_extension,
 )
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _REG = 'CLIS_DESC = [("mybk", ".mybk_cli.cli")]\n'
@@ -151,12 +152,12 @@ class TaskLogsNotStreamed(ProjectRule):
         ),
     ]
 
-    def check(self) -> Iterable[Report]:
-        for f, deco in compute_decorators(self.context):
-            cli = cli_for_group(self.context, deco.command_group)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        for f, deco in compute_decorators(project):
+            cli = cli_for_group(project, deco.command_group)
             if cli is None or cli.step is None:
                 continue
-            missing = self._missing(same_extension(self.context, f))
+            missing = self._missing(same_extension(project, f))
             if not missing:
                 continue
             yield Report(

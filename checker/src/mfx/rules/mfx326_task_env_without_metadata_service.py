@@ -13,6 +13,7 @@ from mfx.analysis.backend_names import string_value
 from mfx.analysis.backend_project import cli_for_group, compute_decorators
 from mfx.analysis.orchestrator_names import dotted
 from mfx.analysis.orchestrator_project import may_mention
+from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 #: What a remote task needs to register with the deploying user's metadata service.
@@ -96,16 +97,16 @@ def env_for_task(user, ds_type):
         )
     ]
 
-    def check(self) -> Iterable[Report]:
+    def check(self, project: ProjectContext) -> Iterable[Report]:
         dirs = set()
-        for f, deco in compute_decorators(self.context):
+        for f, deco in compute_decorators(project):
             dirs.add(PurePosixPath(f.path).parent)
-            cli = cli_for_group(self.context, deco.command_group)
+            cli = cli_for_group(project, deco.command_group)
             if cli is not None:
                 dirs.add(PurePosixPath(cli.file.path).parent)
         if not dirs:
             return []
-        files = [f for f in self.context if not f.is_test and PurePosixPath(f.path).parent in dirs]
+        files = [f for f in project if not f.is_test and PurePosixPath(f.path).parent in dirs]
         files = [f for f in files if may_mention(f, ("METAFLOW_",))]
         missing = list(NEEDED)
         first: tuple | None = None

@@ -9,6 +9,7 @@ import libcst as cst
 from mfx.analysis.backend_base import find_nodes
 from mfx.analysis.backend_names import string_value
 from mfx.analysis.security_taint import SECRET_NAME_WORDS, is_secret_name
+from mfx.engine.context import FileContext
 from mfx.rule import Invalid, Rule, Valid
 
 AWS_KEY_ID = re.compile(r"^(AKIA|ASIA)[0-9A-Z]{16}$")
@@ -110,10 +111,10 @@ def session():
         ),
     ]
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if self.context.is_test:
+    def check(self, file: FileContext) -> None:
+        if file.is_test:
             return
-        docstrings = _docstrings(node)
+        docstrings = _docstrings(file.module)
         reported: set[int] = set()
 
         def report(n: cst.CSTNode, why: str) -> None:
@@ -121,7 +122,7 @@ def session():
                 reported.add(id(n))
                 self.report(n, f"{why}: read it from the environment or a secrets manager at run time")
 
-        for s in find_nodes(node, cst.SimpleString):
+        for s in find_nodes(file.module, cst.SimpleString):
             if id(s) in docstrings:
                 continue
             raw = s.value
@@ -136,19 +137,19 @@ def session():
                 report(s, "bearer token literal in source")
             elif PRIVATE_KEY.search(value):
                 report(s, "private key literal in source")
-        for a in find_nodes(node, cst.Assign):
+        for a in find_nodes(file.module, cst.Assign):
             for t in a.targets:
                 name = _target_name(t.target)
                 if name and is_secret_name(name):
                     self._check_value(a.value, name, report)
-        for a in find_nodes(node, cst.AnnAssign):
+        for a in find_nodes(file.module, cst.AnnAssign):
             name = _target_name(a.target)
             if name and a.value is not None and is_secret_name(name):
                 self._check_value(a.value, name, report)
-        for arg in find_nodes(node, cst.Arg):
+        for arg in find_nodes(file.module, cst.Arg):
             if arg.keyword is not None and is_secret_name(arg.keyword.value):
                 self._check_value(arg.value, arg.keyword.value, report)
-        for el in find_nodes(node, cst.DictElement):
+        for el in find_nodes(file.module, cst.DictElement):
             key = string_value(el.key)
             if key and is_secret_name(key):
                 self._check_value(el.value, key, report)

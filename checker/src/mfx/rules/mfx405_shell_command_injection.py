@@ -10,7 +10,8 @@ from mfx.analysis.backend_base import find_nodes
 from mfx.analysis.backend_model import backend_model, function_params
 from mfx.analysis.backend_names import ImportMap, call_name, keyword, walk
 from mfx.analysis.security_taint import TaintAnalysis, collect_flow_nodes
-from mfx.rule import Invalid, Rule, Valid
+from mfx.engine.context import FileContext
+from mfx.rule import Invalid, Report, Rule, Valid
 
 _QUOTERS = ("shlex.quote", "shlex.join", "pipes.quote", "quote")
 _NUMERIC = ("int", "float", "len", "abs", "round", "bool")
@@ -163,11 +164,11 @@ class Deco:
     #: in its package name, for relative imports).
     TRIGGERS = ("system", "popen", "subprocess")
 
-    def visit_Module(self, node: cst.Module) -> None:
-        if self.context.is_test:
+    def check(self, file: FileContext) -> Iterator[Report]:
+        if file.is_test:
             return
-        imports = backend_model(node, self.context.package_name).imports
-        for func in find_nodes(node, cst.FunctionDef):
+        imports = backend_model(file).imports
+        for func in find_nodes(file.module, cst.FunctionDef):
             commands = [(call, cmd) for call in _own_calls(func) if (cmd := self._shell_command(imports, call)) is not None]
             if not commands:
                 continue  # no shell command in this function: nothing to trace
@@ -184,7 +185,7 @@ class Deco:
                 for e in exprs:
                     culprit = next((p for p in _interpolated(e) if analysis.label(p)), None)
                     if culprit is not None:
-                        self.report(
+                        yield self.report(
                             call,
                             f"shell command built from `{analysis.label(culprit)}` without shlex.quote: a value "
                             "with `;`, spaces or quotes runs or breaks commands; pass an argv list without "
