@@ -418,3 +418,14 @@ def test_invisible_run_whose_data_is_under_another_root_is_o21(tmp_path: Path) -
     assert ev.elsewhere == [] and dx.diagnose_run(ev).kind == "no-worker"
     # the client's own root is never "elsewhere"
     assert dx.local_roots_elsewhere("MfxBranchFlow", "prefect-e800", str(home_root), [str(home_root)]) == []
+
+
+def test_create_bound_grows_with_this_machines_start_up_time() -> None:
+    """O1 is a create that does not answer: the bound is CREATE_TIMEOUT of the CLI's own work plus twice
+    the (measured, real) time this machine takes to start Python and import Metaflow, measured once."""
+    from mfx.compliance import harness
+
+    first = harness.startup_seconds()
+    assert 0 < first < 4 * harness.CREATE_TIMEOUT + 5
+    assert harness.startup_seconds() == first, "measured once per process"
+    assert harness.create_timeout() == harness.CREATE_TIMEOUT + 2 * first
