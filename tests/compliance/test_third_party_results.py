@@ -123,3 +123,12 @@ def test_merge_keeps_what_a_partial_run_did_not_reach() -> None:
     # other pins: the old record is replaced, never mixed in
     other = {**second, "version": "2"}
     assert tool.merge(merged, other)["tests"] == other["tests"]
+
+
+def test_a_test_not_run_for_a_reason_does_not_keep_the_record_interrupted() -> None:
+    first = _summary(100, test_a="passed", test_b="not run")
+    first["interrupted"] = True
+    second = _summary(50, test_a="not run", test_b="not run")
+    second["tests"][1]["reason"] = "not run: engine_address_env is not set"
+    assert not tool.merge(tool.merge(None, first), second)["interrupted"]
+    assert tool.merge(tool.merge(None, first), {**second, "tests": [dict(t, reason="") for t in second["tests"]]})["interrupted"]
