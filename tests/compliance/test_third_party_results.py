@@ -132,3 +132,16 @@ def test_a_test_not_run_for_a_reason_does_not_keep_the_record_interrupted() -> N
     second["tests"][1]["reason"] = "not run: engine_address_env is not set"
     assert not tool.merge(tool.merge(None, first), second)["interrupted"]
     assert tool.merge(tool.merge(None, first), {**second, "tests": [dict(t, reason="") for t in second["tests"]]})["interrupted"]
+
+
+def test_a_failure_matching_a_fixed_false_alarm_is_explained_as_such() -> None:
+    results = _results("failed", "failed")
+    alarm = {"extension": "metaflow-acme", "test": "(creates)", "what": "a fixed bound", "fixed_by": "the bound scales", "headline": r"^\[O18 "}
+    verdicts = {"false_alarm": [alarm], "gap": {"acme": {"test_1": GAP}}}
+    assert tool.unexplained(results, verdicts) == []
+    text = tool.render(results, verdicts)
+    assert "| `test_0` | [O18 x] y | false alarm of the suite, fixed (the bound scales)" in text
+    # not for another extension, not without its fix, not for another headline
+    for other in ({**alarm, "extension": "metaflow-other"}, {**alarm, "fixed_by": ""}, {**alarm, "headline": "^O1 "}):
+        found = tool.unexplained(results, {"false_alarm": [other], "gap": {"acme": {"test_1": GAP}}})
+        assert any("test_0" in line and "without a verdict" in line for line in found)
