@@ -189,6 +189,25 @@ def test_step_still_running_past_its_timeout_is_o17() -> None:
     assert pids(plain) == []
 
 
+def test_step_the_engine_stopped_at_its_timeout_while_the_status_stays_running_is_o22() -> None:
+    """Seen on metaflow-prefect: Prefect stopped the task at 60 s (worker log: 'Task run exceeded timeout',
+    flow run TimedOut), the Metaflow task never recorded its end and the status (derived from the Metaflow
+    run only) stayed RUNNING. That is the status mapping (O22), not an unenforced @timeout (O17)."""
+    log = ["worker.log (since the trigger): 15:24:57.386 | ERROR   | Task run 'start-902' - Task run exceeded timeout of 60.0 second(s)"]
+    diag = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start", finished=False)], shape=shape("timeout_minutes_flow"),
+                                  expect_success=False, log_lines=log))
+    assert pids(diag) == ["O22"] and diag.kind == "timed-out-but-running" and "exceeded timeout" in diag.what
+    # adversarial: the same log, but the run did report FAILED: nothing to blame on the status mapping
+    failed = dx.diagnose_run(run_ev(statuses=["RUNNING", "FAILED"], tasks=[task("start", finished=False)], shape=shape("timeout_minutes_flow"),
+                                    expect_success=False, log_lines=log))
+    assert failed is None or pids(failed) != ["O22"] or failed.kind != "timed-out-but-running"
+    # no sign of a stop anywhere: still O17
+    other_log = ["worker.log (since the trigger): Task run 'start-902' - Finished in state Completed()"]
+    still = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start", finished=False)], shape=shape("timeout_minutes_flow"),
+                                   expect_success=False, log_lines=other_log))
+    assert pids(still) == ["O17"]
+
+
 def test_all_tasks_done_but_not_finished() -> None:
     done = [task("start"), task("middle"), task("end")]
     assert pids(dx.diagnose_run(run_ev(statuses=["RUNNING", "SUCCEEDED"], tasks=done))) == ["O20"]
@@ -418,3 +437,14 @@ def test_invisible_run_whose_data_is_under_another_root_is_o21(tmp_path: Path) -
     assert ev.elsewhere == [] and dx.diagnose_run(ev).kind == "no-worker"
     # the client's own root is never "elsewhere"
     assert dx.local_roots_elsewhere("MfxBranchFlow", "prefect-e800", str(home_root), [str(home_root)]) == []
+
+
+def test_create_bound_grows_with_this_machines_start_up_time() -> None:
+    """O1 is a create that does not answer: the bound is CREATE_TIMEOUT of the CLI's own work plus twice
+    the (measured, real) time this machine takes to start Python and import Metaflow, measured once."""
+    from mfx.compliance import harness
+
+    first = harness.startup_seconds()
+    assert 0 < first < 4 * harness.CREATE_TIMEOUT + 5
+    assert harness.startup_seconds() == first, "measured once per process"
+    assert harness.create_timeout() == harness.CREATE_TIMEOUT + 2 * first

@@ -137,6 +137,9 @@ PATTERNS: Sequence[Tuple[str, str, str, str]] = (
 )
 TASK_CRASHED = re.compile(r"Traceback \(most recent call last\)|Internal error|> failed:|TimeoutException")
 TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|took longer than|time limit|@timeout", re.I)
+# A task stopped at its time limit, in its stderr or an engine's log (Metaflow: TimeoutException; Prefect:
+# "Task run exceeded timeout of 60.0 second(s)", state TimedOut; Airflow: AirflowTaskTimeout)
+ENGINE_TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|exceeded (?:its |the )?timeout|\bTimedOut\b|TaskTimeout", re.I)
 CRASH_AT_EXIT = re.compile(
     r"Fatal Python error|PyGILState|at interpreter shutdown|Exception ignored in|Segmentation fault|core dumped|Aborted", re.I
 )
@@ -434,6 +437,14 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
             limit = ev.shape.decorators.get(t.step, {}).get("timeout")
             if limit is not None:
                 spec = ", ".join(f"{k}={v}" for k, v in limit.items())
+                stopped_by = next((line for line in [*t.stderr.splitlines(), *ev.log_lines] if ENGINE_TIMEOUT_TEXT.search(line)), None)
+                if stopped_by is not None and last not in FAILED:
+                    # the engine did stop it (its log says so): the task's Metaflow record never ended and
+                    # the run's status never says FAILED, which is the status mapping's fault, not @timeout's
+                    return Diagnosis("O22", f"the engine stopped step {t.step} ({t.pathspec}) at its @timeout({spec}), but the run's "
+                                     f"status stays {last!r}: {stopped_by.strip()[:300]}",
+                                     "map the engine's failure and timeout states to FAILED (ask the engine, not only the Metaflow run)",
+                                     "timed-out-but-running")
                 return Diagnosis("O17", f"step {t.step} ({t.pathspec}) still runs after {ev.elapsed:.0f} s, past its @timeout({spec})",
                                  "honour @timeout (seconds, minutes, hours): use get_run_time_limit_for_task()", "task-still-running")
             return Diagnosis("", f"run {ev.pathspec} did not finish within {ev.elapsed:.0f} s: step {t.step} is still running",

@@ -14,7 +14,7 @@ import pytest
 
 from mfx.compliance import unreachable
 from mfx.compliance.expect import not_run, pitfall
-from mfx.compliance.harness import Harness, cli_output
+from mfx.compliance.harness import Harness, cli_output, startup_seconds
 
 
 def _closed_port() -> int:
@@ -49,7 +49,7 @@ def test_create_fails_fast_when_engine_is_down(h: Harness, mfx_tag: str) -> None
         return cli_output(getattr(deployed, "deployer", None) or impl)
 
     attempt = unreachable.first_failure(lambda: impl.create(**h.create_args([mfx_tag])), lambda d: d.trigger(), output)
-    found = unreachable.problems(attempt, address, port)
+    found = unreachable.problems(attempt, address, port, limit=unreachable.LIMIT_S + 2 * startup_seconds())
     fixes = {
         "took": "bound every engine call with a timeout (check_reachable) and exit non-zero",
         "traceback": "catch the engine error and print one line naming the address",
