@@ -288,6 +288,9 @@ def test_per_run_engine_logs_join_the_evidence(tmp_path: Path) -> None:
     other.mkdir(parents=True)
     (other / "attempt=1.log").write_text('{"level":"error","event":"Step body follows a split step but no split_index is specified."}\n')
     (tmp_path / "airflow.log").write_text("scheduler: queued mf-airflow-abc123\n")
+    datastore = tmp_path / "datastore" / ".metaflow" / "F" / "mf-airflow-abc123" / "start" / "1"
+    datastore.mkdir(parents=True)
+    (datastore / "0.task_stderr.log").write_text("Traceback: an error the client reads from the task itself\n")
     lines = devstack_log_lines([tmp_path], "mf-airflow-abc123", context_lines=0)
     assert lines[0] == "airflow.log: scheduler: queued mf-airflow-abc123"
     assert len(lines) == 2 and "_parameters" in lines[1] and lines[1].startswith("run_id=mf-airflow-abc123/task_id=begin/attempt=1.log: ")

@@ -259,11 +259,13 @@ PROBLEM_LINE = re.compile(r"error|exception|traceback|failed|fatal|killed", re.I
 def run_log_files(dirs: Iterable[Path], run_id: str) -> List[Path]:
     """Log files below ``dirs`` kept per run: their path names ``run_id`` (Airflow writes each task
     attempt's log to ``logs/dag_id=D/run_id=R/task_id=T/attempt=N.log``; other engines key theirs
-    alike). Bounded: at most :data:`RUN_LOG_SCAN` entries walked, :data:`RUN_LOG_FILES` files kept."""
+    alike); a local Metaflow datastore (``.metaflow``) is skipped, the client reads its task logs. Bounded:
+    at most :data:`RUN_LOG_SCAN` entries walked, :data:`RUN_LOG_FILES` files kept."""
     found: List[Path] = []
     walked = 0
     for folder in dirs:
         for root, subdirs, files in os.walk(folder):
+            subdirs[:] = [d for d in subdirs if d != ".metaflow"]  # a local datastore: read through the client
             walked += len(subdirs) + len(files)
             if walked > RUN_LOG_SCAN or len(found) >= RUN_LOG_FILES:
                 return found
