@@ -61,6 +61,10 @@ PREFIX_SETTING = "METAFLOW_%s_DAG_ID_PREFIX" % MODULE_NAME.upper()
 
 # Dynamically detectable pitfalls left without an Airflow mutant, and why.
 NOT_INCLUDED: Dict[str, str] = {
+    "O1": "create's attribute file is written by the shared cli.py before any Airflow code runs; the Temporal check's "
+    "o1 mutant covers that path, and here it would add the Deployer's 60 s wait for the file.",
+    "O19": "the DAG file maps a run id Metaflow cannot use (numeric, delimiters) to a prefixed hash, so a numeric-id "
+    "mutant of ids.py shows as another run id, which o2_run_id_prefixed_in_dag already covers.",
     "O11": "dropping METAFLOW_FLOW_CONFIG_VALUE from the step command (the Temporal mutant) is an equivalent mutant here: "
     "the task entry exports the deployment's env (the config value included) to every task it runs (O21), so the config "
     "still reaches each task; the Temporal check covers the shared task_command.py.",
