@@ -294,6 +294,66 @@ def test_devstack_log_lines_keep_the_lines_after_each_mention(tmp_path: Path) ->
     assert devstack_log_lines([tmp_path / "missing"], "temporal-abc123") == []
 
 
+def test_per_run_engine_logs_join_the_evidence(tmp_path: Path) -> None:
+    """Engines that keep one log file per task attempt under a path naming the run (Airflow:
+    logs/dag_id=D/run_id=R/task_id=T/attempt=N.log) are read too: their problem lines only."""
+    run_dir = tmp_path / "airflow" / "logs" / "dag_id=F" / "run_id=mf-airflow-abc123" / "task_id=begin"
+    run_dir.mkdir(parents=True)
+    (run_dir / "attempt=1.log").write_text(
+        '{"level":"info","event":"Worker startup parse complete"}\n'
+        '{"level":"error","event":"No completed attempts of the task was found for task \'F/mf-airflow-abc123/_parameters/p-1\'"}\n'
+    )
+    other = tmp_path / "airflow" / "logs" / "dag_id=F" / "run_id=mf-airflow-zzz999" / "task_id=begin"
+    other.mkdir(parents=True)
+    (other / "attempt=1.log").write_text('{"level":"error","event":"Step body follows a split step but no split_index is specified."}\n')
+    (tmp_path / "airflow.log").write_text("scheduler: queued mf-airflow-abc123\n")
+    datastore = tmp_path / "datastore" / ".metaflow" / "F" / "mf-airflow-abc123" / "start" / "1"
+    datastore.mkdir(parents=True)
+    (datastore / "0.task_stderr.log").write_text("Traceback: an error the client reads from the task itself\n")
+    lines = devstack_log_lines([tmp_path], "mf-airflow-abc123", context_lines=0)
+    assert lines[0] == "airflow.log: scheduler: queued mf-airflow-abc123"
+    assert len(lines) == 2 and "_parameters" in lines[1] and lines[1].startswith("run_id=mf-airflow-abc123/task_id=begin/attempt=1.log: ")
+    # the problem line names the cause: init never ran for the run (O20), with a start step named "begin"
+    diag = dx.diagnose_run(run_ev(pathspec="F/mf-airflow-abc123", statuses=["FAILED"], tasks=[task("begin", ok=False)], log_lines=lines))
+    assert pids(diag) == ["O20"] and "init did not run" in diag.what
+    # another run's log never counts
+    assert devstack_log_lines([tmp_path], "mf-airflow-nothere") == []
+
+
+def test_attempt_beyond_the_retry_budget_is_o15() -> None:
+    lines = ["task_id=start/attempt=1.log: task_entry: error: attempt 2 of step 'start' exceeds its budget of 1 attempt(s) (@retry / @catch)"]
+    diag = dx.diagnose_run(run_ev(visible=False, statuses=["PENDING", "FAILED"], log_lines=lines))
+    assert pids(diag) == ["O15"], diag
+
+
+def test_run_that_stops_after_a_switch_is_o25_and_a_plain_stall_is_not() -> None:
+    assert shape("switch_flow").switches == {"start": ["high", "low"]} and shape("linear_flow").switches == {}
+    # the chosen case ran, the step after the cases never did, and the engine calls that success
+    merged = run_ev(statuses=["RUNNING", "SUCCEEDED"], shape=shape("switch_flow"), tasks=[task("start"), task("low")])
+    diag = dx.diagnose_run(merged)
+    assert pids(diag) == ["O25", "O22"] and "split-switch 'start'" in diag.what, diag
+    # no case ran at all (the switch followed a case the task did not choose, which then skipped itself)
+    assert pids(dx.diagnose_run(run_ev(statuses=["SUCCEEDED"], shape=shape("switch_flow"), tasks=[task("start")])))[0] == "O25"
+    # the same stall in a flow without a switch keeps its old reading
+    assert pids(dx.diagnose_run(run_ev(statuses=["SUCCEEDED"], shape=shape("linear_flow"), tasks=[task("start")]))) == ["O22"]
+
+
+def test_retry_that_ran_as_a_new_task_is_o15_not_the_input_error_it_causes() -> None:
+    failed_first = dx.TaskEvidence("F/r-1/flaky/t-a", "flaky", True, False, 0, "RuntimeError: Intentional first-attempt failure")
+    retried = dx.TaskEvidence("F/r-1/flaky/t-b", "flaky", True, True, 1)
+    lines = ["task_id=end/attempt=1.log: task_entry: error: input task r-1/flaky/t-a of end has not succeeded: run it first"]
+    ev = run_ev(statuses=["FAILED"], finished=True, shape=shape("retry_flow"), tasks=[task("start"), failed_first, retried], log_lines=lines)
+    diag = dx.diagnose_run(ev)
+    assert pids(diag) == ["O15"] and "new task" in diag.what, diag
+    # the input error alone (no second task of the step) is O18
+    alone = run_ev(statuses=["FAILED"], finished=True, shape=shape("retry_flow"), tasks=[task("start")], log_lines=lines)
+    assert pids(dx.diagnose_run(alone)) == ["O18"]
+    # foreach splits retried on their own tasks are no evidence: the failed task exhausted its budget
+    spent = dx.TaskEvidence("F/r-1/flaky/t-c", "flaky", True, False, 2, "RuntimeError: boom")
+    other = dx.TaskEvidence("F/r-1/flaky/t-d", "flaky", True, True, 1)
+    assert dx._retry_as_new_task(run_ev(shape=shape("retry_flow"), tasks=[spent, other]), [spent]) == ""
+
+
 def test_failure_carries_pids_and_kind() -> None:
     failure = _raise(dx.Diagnosis("O2,O21", "what", "fix", "kind-x"))
     assert isinstance(failure, ComplianceFailure) and failure.pids == ["O2", "O21"] and failure.kind == "kind-x"

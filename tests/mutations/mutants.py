@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mfx.pitfalls import PITFALLS
 
@@ -132,3 +133,78 @@ def rates(mutants: List[Mutant]) -> str:
         f"Kill rate: **{len(killed)}/{len(evaluable)}** evaluable mutants killed. "
         f"Diagnosis rate: **{len(diagnosed)}/{len(killed)}** killed mutants name their pitfall in a failure headline."
     )
+
+
+# -- pieces every kill-rate check shares (the Airflow check uses them; see test_airflow_mutations.py) --
+
+
+def apply_patch(repo: Path, patch_file: Path, reverse: bool = False) -> "subprocess.CompletedProcess[str]":
+    """``patch -p1`` of ``patch_file`` in ``repo`` (``reverse``: take it out again)."""
+    direction = ["-R"] if reverse else ["--forward"]
+    cmd = ["patch", "-p1", "--batch", *direction, "--no-backup-if-mismatch", "-i", str(patch_file)]
+    return subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+
+
+def run_compliance(
+    bin_dir: Path, repo: Path, tests: Sequence[str], report_dir: Path, env: Dict[str, str], *, run_timeout: float, timeout: float, log: Optional[Path] = None
+) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """``<venv>/bin/mfx compliance -k "<tests>"`` on ``repo``: (test -> outcome, test -> failure headline).
+
+    A run past ``timeout`` counts as "timeout" for each test, a run without a report as "no report".
+    """
+    cmd = [str(bin_dir / "mfx"), "compliance", "--project", str(repo), "--report-dir", str(report_dir),
+           "-k", " or ".join(tests), "--mfx-run-timeout", str(int(run_timeout)), f"--basetemp={report_dir.with_name(report_dir.name + '-bt')}"]
+    full_env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "VIRTUAL_ENV": str(bin_dir.parent), **env}
+    with open(log or os.devnull, "w") as out:
+        try:
+            subprocess.run(cmd, cwd=repo, env=full_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return {t: "timeout" for t in tests}, {}
+    headlines = headlines_from_junit(report_dir / "compliance.xml")
+    data_file = report_dir / "compliance.json"
+    if not data_file.exists():
+        return {t: "no report" for t in tests}, headlines
+    return outcomes_from_report(data_file), headlines
+
+
+def settle(m: Mutant, baseline: Dict[str, str]) -> None:
+    """Judge a mutant whose tests ran (``m.outcomes``): killed or SURVIVED through the tests that pass
+    on the baseline, "not evaluable" when none does. Keeps a result set earlier (does not apply ...)."""
+    if m.result != "not run":
+        return
+    usable = [t for t in m.expect if baseline.get(t) == "passed"]
+    if not usable:
+        m.result = "not evaluable"
+        m.detail = "its tests fail on the unmutated preset: " + ", ".join(f"{t}={baseline.get(t, 'missing')}" for t in m.expect)
+        return
+    failed = [t for t in usable if m.outcomes.get(t) in ("failed", "error", "timeout")]
+    m.result = "killed" if failed else "SURVIVED"
+    m.judge(failed)
+    m.detail = f"failed: {', '.join(failed)}" if failed else f"outcomes: {m.outcomes}"
+
+
+def report_table(mutants: List[Mutant]) -> List[str]:
+    """The per-mutant table of a kill-rate report."""
+    lines = [
+        "| patch | pitfall | what it breaks | expected to fail | result | diagnosed | headline | seconds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in mutants:
+        result = m.result + (f" ({m.detail})" if m.detail else "")
+        diagnosed = {True: "yes", False: "**NO**", None: "-"}[m.diagnosed]
+        headline = m.headline.replace("|", "\\|")[:200]
+        lines.append(f"| `{m.path.name}` | {m.pitfall} | {m.why} | {', '.join(m.expect)} | {result} | {diagnosed} | {headline} | {m.seconds:.0f} |")
+    return lines
+
+
+def assert_all_killed_and_diagnosed(mutants: List[Mutant], text: str) -> None:
+    """What every kill-rate check asserts: patches apply, nothing survives, at least half are
+    evaluable, and every killed mutant names its pitfall in a failure headline."""
+    broken = [f"{m.path.name}: {m.result} {m.detail}" for m in mutants if m.result in ("does not apply", "revert failed")]
+    assert not broken, f"patches no longer apply cleanly to the generated preset (update them): {broken}\n{text}"
+    survivors = [m.path.name for m in mutants if m.result == "SURVIVED"]
+    assert not survivors, f"mutants not detected by the compliance suite: {survivors}\n{text}"
+    killed = [m for m in mutants if m.result == "killed"]
+    assert len(killed) * 2 >= len(mutants), f"fewer than half of the mutants are evaluable (is the preset broken?)\n{text}"
+    misdiagnosed = [f"{m.path.name}: {m.headline}" for m in killed if not m.diagnosed]
+    assert not misdiagnosed, f"killed, but no failure headline names the mutant's pitfall: {misdiagnosed}\n{text}"

@@ -72,6 +72,7 @@ class FlowShape:
     start_step: str = "start"
     end_step: str = "end"
     decorators: Dict[str, Dict[str, Dict[str, object]]] = field(default_factory=dict)  # step -> deco -> literal kwargs
+    switches: Dict[str, List[str]] = field(default_factory=dict)  # split-switch step -> its case steps
 
     def steps_with(self, deco: str) -> List[str]:
         return [s for s, decos in self.decorators.items() if deco in decos]
@@ -127,6 +128,24 @@ PATTERNS: Sequence[Tuple[str, str, str, str]] = (
         "O11",
         "the task did not get the deployment's config values",
         "set METAFLOW_FLOW_CONFIG_VALUE (or --config-value) on every task",
+    ),
+    (
+        r"input task \S+ of \S+ has not succeeded|join \S+ expected \d+ successful input",
+        "O18",
+        "a task's input paths name tasks that did not run (or not under those ids)",
+        "build each task's --input-paths from the upstream tasks that ran, cut to the upstream step's foreach depth",
+    ),
+    (
+        r"task was found for task '[^']*/_parameters/",
+        "O20",
+        "the run's _parameters task does not exist when a step needs it: init did not run for this run",
+        "run init once per run before the start step (whatever the start step is named), with the run's id",
+    ),
+    (
+        r"attempt \d+ of step \S+ exceeds its budget",
+        "O15",
+        "the task got an attempt number beyond its step's retry budget: the engine's attempt counter is not converted right",
+        "pass the engine's 1-based try number as the attempt (the task runs with --retry-count = attempt - 1)",
     ),
     (
         r"[Nn]o such option: --",
@@ -205,6 +224,9 @@ def flow_shape(source: str) -> FlowShape:
         if "step" not in decos:
             continue
         shape.decorators[node.name] = {k: v for k, v in decos.items() if k != "step"}
+        cases = _switch_cases(node)
+        if cases:
+            shape.switches[node.name] = cases
         if decos["step"].get("start") or (node.name == "start" and not shape.start_step):
             shape.start_step = node.name
         if decos["step"].get("end") or (node.name == "end" and not shape.end_step):
@@ -212,6 +234,16 @@ def flow_shape(source: str) -> FlowShape:
     shape.start_step = shape.start_step or "start"
     shape.end_step = shape.end_step or "end"
     return shape
+
+
+def _switch_cases(func: ast.FunctionDef) -> List[str]:
+    """The case steps of ``self.next({"a": self.x, ...}, condition=...)`` in a step body ([] if none)."""
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "next"):
+            continue
+        if node.args and isinstance(node.args[0], ast.Dict) and any(kw.arg == "condition" for kw in node.keywords):
+            return [v.attr for v in node.args[0].values if isinstance(v, ast.Attribute)]
+    return []
 
 
 # -- where a run's data went ----------------------------------------------------------------------
@@ -368,6 +400,21 @@ def _before_first_task(ev: RunEvidence, state: str) -> Diagnosis:
                      "run `init` before the start step and see its stderr in the worker log", "init-failed")
 
 
+def _retry_as_new_task(ev: RunEvidence, failed_tasks: Sequence[TaskEvidence]) -> str:
+    """Evidence that a @retry step's retry ran under a new task id ("" when none): a task of the step
+    failed on attempt k, within its retry budget, and another task of the same step ran attempt > k."""
+    for t in failed_tasks:
+        retry = ev.shape.decorators.get(t.step, {}).get("retry")
+        if retry is None:
+            continue
+        times = retry.get("times", 3) if isinstance(retry.get("times", 3), int) else 3
+        later = [o for o in ev.tasks if o.step == t.step and o.pathspec != t.pathspec and o.attempt > t.attempt]
+        if t.attempt < times and later:
+            return (f"step {t.step} (@retry times={times}) failed on attempt {t.attempt} of task {t.pathspec}, and attempt "
+                    f"{later[0].attempt} ran as another task, {later[0].pathspec}: each retry made a new task")
+    return ""
+
+
 def _decospec_lost(ev: RunEvidence, failed_tasks: Sequence[TaskEvidence]) -> str:
     """Evidence that a deploy-time decorator did not reach the failed tasks ("" when none)."""
     names = {spec.split(":", 1)[0].strip() for spec in ev.decospecs}
@@ -452,6 +499,15 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
         if not ev.tasks:
             return _before_first_task(ev, f"stayed {last} for {ev.elapsed:.0f} s")
         steps = {t.step for t in ev.tasks}
+        ran = [sw for sw in ev.shape.switches if sw in steps]
+        if ran and ev.shape.end_step not in steps:
+            sw = ran[-1]
+            early = " while the status says SUCCEEDED" if last == "SUCCEEDED" else f" (status {last!r})"
+            return Diagnosis("O25,O22" if last == "SUCCEEDED" else "O25",
+                             f"run {ev.pathspec} stopped after split-switch {sw!r} (cases {ev.shape.switches[sw]}): no task failed, "
+                             f"but {ev.shape.end_step!r} was never reached{early} (steps seen: {sorted(steps)})",
+                             "run only the case the switch task chose (its _transition), and let the step after the cases run "
+                             "when one case ran (the cases not chosen are skipped, not failed)", "stalled-after-switch")
         if ev.shape.end_step in steps:
             if last == "SUCCEEDED":
                 return Diagnosis("O20", f"every task ended, status SUCCEEDED, but Run {ev.pathspec} never reports finished",
@@ -471,6 +527,9 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
         if t.caught and t.attempt == 0 and t.step in retry_steps:
             return Diagnosis("O16", f"@catch fired on attempt 0 of step {t.step}, which has @retry: the user code was never retried "
                              f"(the run then failed downstream)", "pass --max-user-code-retries = the @retry budget on every attempt", "catch-before-retry")
+    renewed = _retry_as_new_task(ev, failed_tasks)
+    if renewed:
+        return Diagnosis("O15", renewed, "keep one task id per task across attempts; pass the attempt only as --retry-count", "retry-new-task")
     text = _from_text(ev)
     if text:
         return text

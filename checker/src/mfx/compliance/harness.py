@@ -10,6 +10,7 @@ first. Flow files are resolved from this package, never from the CWD.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -277,10 +278,37 @@ def log_since(dirs: Iterable[Path], marks: Dict[str, int], limit: int = 400) -> 
     return out[-limit:]
 
 
+RUN_LOG_SCAN = 50_000  # directory entries walked under a devstack's state dir looking for per-run log files
+RUN_LOG_FILES = 200  # per-run log files read at most
+PROBLEM_LINE = re.compile(r"error|exception|traceback|failed|fatal|killed", re.I)
+
+
+def run_log_files(dirs: Iterable[Path], run_id: str) -> List[Path]:
+    """Log files below ``dirs`` kept per run: their path names ``run_id`` (Airflow writes each task
+    attempt's log to ``logs/dag_id=D/run_id=R/task_id=T/attempt=N.log``; other engines key theirs
+    alike); a local Metaflow datastore (``.metaflow``) is skipped, the client reads its task logs. Bounded:
+    at most :data:`RUN_LOG_SCAN` entries walked, :data:`RUN_LOG_FILES` files kept."""
+    found: List[Path] = []
+    walked = 0
+    for folder in dirs:
+        for root, subdirs, files in os.walk(folder):
+            subdirs[:] = [d for d in subdirs if d != ".metaflow"]  # a local datastore: read through the client
+            walked += len(subdirs) + len(files)
+            if walked > RUN_LOG_SCAN or len(found) >= RUN_LOG_FILES:
+                return found
+            if run_id in root:
+                found.extend(Path(root) / f for f in sorted(files) if f.endswith(".log"))
+            else:
+                found.extend(Path(root) / f for f in sorted(files) if f.endswith(".log") and run_id in f)
+    return found[:RUN_LOG_FILES]
+
+
 def devstack_log_lines(dirs: Iterable[Path], run_id: str, context_lines: int = 2, limit: int = 40) -> List[str]:
-    """Lines of the devstack's service logs (``*.log``) that name ``run_id``, each with the lines after it."""
+    """Lines of the devstack's service logs (``*.log``) that name ``run_id``, each with the lines after it,
+    then the problem lines (errors, failures) of the log files kept for that run (:func:`run_log_files`)."""
     if not run_id or len(run_id) < 4:
         return []
+    dirs = list(dirs)
     out: List[str] = []
     seen_files = set()
     for folder in dirs:
@@ -299,7 +327,15 @@ def devstack_log_lines(dirs: Iterable[Path], run_id: str, context_lines: int = 2
                     keep = i + context_lines
                 if i <= keep:
                     out.append(f"{log.name}: {line[:400]}")
-    return out[-limit:]
+    out = out[-limit:]
+    per_run: List[str] = []
+    for log in run_log_files(dirs, run_id):
+        if log.resolve() in seen_files:
+            continue
+        seen_files.add(log.resolve())
+        name = "/".join(log.parts[-3:])
+        per_run.extend(f"{name}: {line[:400]}" for line in _read(str(log)).splitlines() if PROBLEM_LINE.search(line))
+    return out + per_run[-limit:]
 
 
 @dataclass

@@ -5,20 +5,27 @@ from __future__ import annotations
 import pytest
 
 from mfx.compliance.expect import pitfall
-from mfx.compliance.harness import Harness, task_data
+from mfx.compliance.harness import Harness, command_line, task_data
 from mfx.compliance.tests.orchestrator.specs import PARAMS, SPECS
 
 
 @pytest.mark.capability("parameters")
 def test_parameters_of_every_type_reach_tasks(h: Harness) -> None:
-    run = h.finish(SPECS["params"]).run
+    handle = h.finish(SPECS["params"])
+    run = handle.run
     seen = task_data(run, "start").seen
     wrong = [name for name, value in PARAMS.items() if not (seen[name] == value and type(seen[name]) is type(value))]
     if wrong:
-        # The trigger accepted the parameters (else it would have failed): when none arrived, the
-        # CLI does not forward them at all (O7); when some did, the others were dropped or coerced (O9).
+        # The trigger accepted the parameters (else it would have failed). When some arrived, the
+        # others were dropped or coerced (O9). When none did, the trigger command line tells: without
+        # a --<param> option on it the CLI never declared them (O7); with them, the CLI got every
+        # value and lost them on the way to init (O9).
         name, value = wrong[0], PARAMS[wrong[0]]
-        pid = "O7" if len(wrong) == len(PARAMS) else "O9"
+        pid = "O9"
+        if len(wrong) == len(PARAMS):
+            argv = command_line(getattr(handle.deployed, "deployer", None), "trigger").split()
+            given = [n for n in wrong if f"--{n}" in argv or f"--{n.replace('_', '-')}" in argv]
+            pid = "O7,O9" if argv == ["?"] else ("O9" if given else "O7")
         raise AssertionError(pitfall(
             pid,
             f"parameter {name!r}: task saw {seen[name]!r} ({type(seen[name]).__name__}), triggered with {value!r}"

@@ -8,7 +8,8 @@ branching, @retry is the task's retries (Metaflow's retry count = try number - 1
 execution_timeout on top of Metaflow's own, @schedule is the DAG's schedule. The deployment record
 sits next to the DAG file; a DAG run's id is the Metaflow run id. airflow_client.py (template-owned)
 talks to Airflow's REST API. Settings: METAFLOW_MF_AIRFLOW_API_URL, _DAGS_FOLDER,
-_USERNAME, _PASSWORD_FILE (or _PASSWORD), from the devstack's env.json or the Metaflow config.
+_USERNAME, _PASSWORD_FILE (or _PASSWORD), from the devstack's env.json or the Metaflow config;
+optional _DAG_ID_PREFIX keeps several environments apart on one Airflow (DAG ids are global).
 """
 
 from __future__ import annotations
@@ -98,9 +99,8 @@ class Engine(EngineAPI):
                                "(the devstack's env.json has it)")
         return Path(folder)
 
-    @staticmethod
-    def dag_id(name: str) -> str:
-        return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:250]
+    def dag_id(self, name: str) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", (self.setting("DAG_ID_PREFIX") or "") + name)[:250]
 
     def files(self, name: str) -> Tuple[Path, Path]:
         """(the DAG file, the deployment record) of deployment ``name``."""
@@ -194,6 +194,8 @@ class Engine(EngineAPI):
     def list(self, flow_name: Optional[str] = None) -> List[DeploymentRecord]:
         found = []
         for info in self.client().list_dags(tags=[TAG]):
+            if not info.dag_id.startswith(self.dag_id("")):
+                continue  # another environment's (DAG_ID_PREFIX)
             stem = "metaflow_" + info.dag_id.replace(".", "_")
             record_file = self.dags_folder / (stem + RECORD_SUFFIX)
             if record_file.is_file():
