@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import signal
 import textwrap
 from pathlib import Path
 from types import SimpleNamespace
@@ -109,13 +111,25 @@ RECORD_PLAN = textwrap.dedent(
 )
 
 
+def _session(pytester: pytest.Pytester, project: Path, *args: str) -> pytest.RunResult:
+    """One real pytest session with the suite active, in this process (a few seconds less each than
+    a subprocess); the environment and the SIGTERM handler the plugin sets are restored after."""
+    environ, sigterm = dict(os.environ), signal.getsignal(signal.SIGTERM)
+    try:
+        return pytester.runpytest_inprocess("--mfx-compliance", f"--mfx-project={project}", "-p", "no:cacheprovider", *args)
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+        signal.signal(signal.SIGTERM, sigterm)
+
+
 def _plan(pytester: pytest.Pytester, project: Path, *args: str) -> List[str]:
     pytester.makepyfile(test_declaring=DECLARING_TESTS)
     pytester.makeconftest(RECORD_PLAN)
     plan = pytester.path / "plan.json"
     if plan.exists():
         plan.unlink()
-    result = pytester.runpytest_subprocess("--mfx-compliance", f"--mfx-project={project}", "-p", "no:cacheprovider", *args, timeout=120)
+    result = _session(pytester, project, *args)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     return json.loads(plan.read_text())
 
@@ -137,32 +151,38 @@ def test_waiting_for_a_run_needs_its_declaration(pytester: pytest.Pytester, tmp_
     project = make_project(tmp_path / "ext", devstack=False)
     pytester.makepyfile(test_declaring=DECLARING_TESTS)
     pytester.makeconftest(RECORD_PLAN)
-    result = pytester.runpytest_subprocess("--mfx-compliance", f"--mfx-project={project}", "-p", "no:cacheprovider", "-k", "waits_for or test_c", timeout=120)
+    result = _session(pytester, project, "-k", "waits_for or test_c")
     result.assert_outcomes(passed=3)
     assert json.loads((pytester.path / "plan.json").read_text()) == ["long"], "the declared wait's run is planned, the undeclared one is not"
 
 
-@pytest.mark.parametrize(
-    "body, message",
-    [
-        (
-            'A = Spec("k", "branch", "branch_flow")\nB = Spec("k", "branch", "foreach_flow")\n\n'
-            '@pytest.mark.capability("branch")\n@pytest.mark.mfx_run(A)\ndef test_one():\n    pass\n\n'
-            '@pytest.mark.capability("foreach")\n@pytest.mark.mfx_run(B)\ndef test_two():\n    pass\n',
-            "run 'k' is declared differently by test_conflict.py::test_one and test_conflict.py::test_two",
-        ),
-        ('@pytest.mark.capability("branch")\n@pytest.mark.mfx_run("branch_flow")\ndef test_one():\n    pass\n', "takes Spec objects"),
-        ('@pytest.mark.capability("branch")\n@pytest.mark.mfx_run()\ndef test_one():\n    pass\n', "names no run"),
-    ],
-    ids=["same-key-different-run", "not-a-spec", "empty"],
-)
-def test_a_bad_declaration_is_a_usage_error(pytester: pytest.Pytester, tmp_path: Path, body: str, message: str) -> None:
+CONFLICT = """
+import pytest
+from mfx.compliance.runspec import Spec
+
+A = Spec("k", "branch", "branch_flow")
+B = Spec("k", "branch", "foreach_flow")
+
+@pytest.mark.capability("branch")
+@pytest.mark.mfx_run(A)
+def test_one():
+    pass
+
+@pytest.mark.capability("foreach")
+@pytest.mark.mfx_run(B)
+def test_two():
+    pass
+"""
+
+
+def test_one_key_declared_as_two_runs_is_a_usage_error(pytester: pytest.Pytester, tmp_path: Path) -> None:
     project = make_project(tmp_path / "ext", devstack=False)
-    pytester.makepyfile(test_conflict="import pytest\nfrom mfx.compliance.runspec import Spec\n\n" + body)
+    pytester.makepyfile(test_conflict=CONFLICT)
     result = pytester.runpytest_subprocess("--mfx-compliance", f"--mfx-project={project}", "-p", "no:cacheprovider", timeout=120)
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
     text = result.stdout.str() + result.stderr.str()
-    assert message in text and "Traceback" not in text, text
+    assert "run 'k' is declared differently by test_conflict.py::test_one and test_conflict.py::test_two" in text, text
+    assert "Traceback" not in text and "INTERNALERROR" not in text, text
 
 
 def test_backend_runs_launch_each_declared_run_once_in_plan_order(tmp_path: Path) -> None:
@@ -249,3 +269,5 @@ def test_marks_of_other_names_are_ignored_and_bad_ones_raise() -> None:
     assert list(_specs_of_marks(marks, "here")) == [spec]
     with pytest.raises(DeclarationError, match="here: @pytest.mark.mfx_run takes Spec objects"):
         list(_specs_of_marks([pytest.mark.mfx_run("linear_flow").mark], "here"))
+    with pytest.raises(DeclarationError, match=r"here: @pytest.mark.mfx_run\(\) names no run"):
+        list(_specs_of_marks([pytest.mark.mfx_run().mark], "here"))
