@@ -231,6 +231,8 @@ class BackendRuns:
             raise not_declared(current.nodeid, spec)
         self.launch(spec)
         future = self.cache[spec.key]
+        if future.done():  # a later reader of a finished run: nothing to wait for (or to show)
+            return future.result()
         with live.waiting_for(self.progress, spec.key):
             while True:
                 try:
