@@ -17,16 +17,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
+
+if TYPE_CHECKING:
+    from .runspec import Spec
 
 
-def _local_seconds(key: str) -> Optional[float]:
+def _local_seconds(spec: "Spec") -> Optional[float]:
     from metaflow import Runner
 
     from .harness import flow_path, run_duration
-    from .tests.orchestrator.specs import SPECS
 
-    spec = SPECS[key]
     with Runner(flow_path("orchestrator", spec.flow), show_output=False, env=spec.env, pylint=False, **spec.top_level).run(**spec.params) as running:
         return run_duration(running.run) if running.run is not None else None
 
@@ -42,6 +43,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (OSError, ValueError, KeyError) as exc:
         sys.stderr.write(f"cannot read run times from {report}: {exc}\n")
         return 2
+    from .runspec import suite_runs
+
+    runs = suite_runs("orchestrator")  # each run as the test that waits for it declares it
     with tempfile.TemporaryDirectory() as root:
         os.environ["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = root
         os.environ["METAFLOW_DEFAULT_METADATA"] = "local"
@@ -54,7 +58,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 continue
             started = time.monotonic()
             try:
-                local = _local_seconds(key)
+                local = _local_seconds(runs[key])
             except Exception as exc:  # one flow's failure must not lose the others' numbers
                 rows.append(f"| {t['flow']} | {orchestrated:.1f} | error: {type(exc).__name__} | - |")
                 continue

@@ -26,6 +26,7 @@ from . import diagnose as dx
 from . import progress as live
 from .expect import ComplianceFailure, fail, pitfall
 from .plugin import Engine
+from .runspec import Spec, not_declared
 
 FLOWS = Path(__file__).resolve().parent / "flows"  # the package's flows; runs deploy a private copy (cleanup.flows_dir)
 STATUSES = {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -678,12 +679,18 @@ class Harness:
             raise fail("O23", f"from_deployment({deployed.name!r}) failed: {_short(exc)}", fix="override from_deployment; persist the real flow name and parameter info") from None
 
     def finish(self, spec: "Spec", test: str = "") -> "Handle":
-        """Launch ``spec`` if nobody did yet, then wait for its end (once; the result is shared)."""
+        """Launch ``spec`` if nobody did yet, then wait for its end (once; the result is shared).
+
+        Inside a test, ``spec`` must be one of the runs the test declares (``@pytest.mark.mfx_run``)."""
+        current = getattr(self.engine, "current", None)
+        if current is not None and current.nodeid and spec.key not in current.runs:
+            raise not_declared(current.nodeid, spec)
         handle = self.launch(spec)
         if handle.error is None and handle.outcome is None:
             remaining = None
-            if spec.wait_timeout:
-                remaining = max(1.0, spec.wait_timeout - (time.monotonic() - handle.triggered_at))
+            if spec.wait_timeout or spec.extra_timeout:
+                limit = spec.wait_timeout or (self.engine.run_timeout + spec.extra_timeout)
+                remaining = max(1.0, limit - (time.monotonic() - handle.triggered_at))
             self._waiting = handle
             try:
                 handle.outcome = self.wait(handle.triggered, expect_success=spec.expect_success, timeout=remaining, test=test or spec.key, flow=spec.flow)
@@ -714,26 +721,6 @@ class Harness:
         wrapped.pids = getattr(error, "pids", [])  # type: ignore[attr-defined]
         wrapped.kind = getattr(error, "kind", "")  # type: ignore[attr-defined]
         return wrapped
-
-
-@dataclass
-class Spec:
-    """A run a test needs: which flow, how it is deployed and triggered, what end is expected."""
-
-    key: str
-    capability: str
-    flow: str
-    params: Dict[str, Any] = field(default_factory=dict)
-    top_level: Dict[str, Any] = field(default_factory=dict)
-    env: Optional[Dict[str, str]] = None
-    extra_tags: Tuple[str, ...] = ()
-    expect_success: bool = True
-    recover: bool = False  # trigger through DeployedFlow.from_deployment(name)
-    wait_timeout: Optional[float] = None  # seconds after trigger (default: --mfx-run-timeout)
-    order: int = 100  # prefetch order: long runs first so they overlap the rest
-
-    def tags(self, session_tag: str) -> List[str]:
-        return [f"{session_tag}-{self.key}", *self.extra_tags]
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional
 import pytest
 
 from . import capabilities as caps
-from . import cleanup, report
+from . import cleanup, report, runspec
 from .config import ComplianceConfig, ConfigError, validate
 from .devstack import Devstack, DevstackError, apply_env, read_env
 from .expect import NOT_EXERCISED
@@ -37,6 +37,15 @@ DEFAULT_RUN_TIMEOUT = 300.0
 # The skip reason of every test that needed the engine when the devstack did not start; the error
 # itself is reported once, at the end of the session (not once per test).
 NOT_RUN = "not run: the devstack did not start"
+
+
+@dataclass
+class Current:
+    """The test now running (set by the plugin from its start to its end, fixtures included) and
+    the keys of the runs it declares: a wait for any other run is a missing declaration."""
+
+    nodeid: str = ""
+    runs: FrozenSet[str] = frozenset()
 
 
 @dataclass
@@ -57,6 +66,9 @@ class SuiteState:
     snapshot: Optional[cleanup.Snapshot] = None  # processes and CWD files before the session
     leftovers: List[str] = field(default_factory=list)  # report lines: what the extension left behind
     progress: Optional[Progress] = None  # live run states while tests wait (None: off)
+    runs: List[runspec.Spec] = field(default_factory=list)  # the plan: runs of the selected tests (runspec.plan)
+    item_runs: Dict[str, FrozenSet[str]] = field(default_factory=dict)  # nodeid -> keys of the runs it declares
+    current: Current = field(default_factory=Current)
 
 
 STATE_KEY = pytest.StashKey[SuiteState]()
@@ -73,6 +85,8 @@ class Engine:
     run_timeout: float
     timings: List[dict]
     progress: Optional[Progress] = None  # the harness registers its runs here and ticks it while it waits
+    runs: List[runspec.Spec] = field(default_factory=list)  # the runs the selected tests declare, in launch order
+    current: Current = field(default_factory=Current)  # the test now running (which runs it may wait for)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -91,6 +105,7 @@ def _state(config: pytest.Config) -> Optional[SuiteState]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(id): the compliance capability a test checks (see mfx.compliance.capabilities)")
+    config.addinivalue_line("markers", f"{runspec.MARKER}(*specs): the runs a compliance test waits for (mfx.compliance.runspec.Spec)")
     if not config.getoption("--mfx-compliance"):
         return
     project = Path(config.getoption("--mfx-project") or os.getcwd()).resolve()
@@ -140,10 +155,16 @@ def _known(cid: str, kind: str) -> bool:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Register the selected tests (after -k/-m deselection) in the capability matrix."""
+    """Register the selected tests (after -k/-m deselection) in the capability matrix, and plan the
+    runs they declare (only theirs: ``-k one_test`` launches one test's runs)."""
     state = _state(session.config)
     if state is None:
         return
+    try:
+        state.runs = runspec.plan(session.items)
+        state.item_runs = {item.nodeid: frozenset(s.key for s in runspec.declared(item)) for item in session.items}
+    except runspec.DeclarationError as exc:
+        raise pytest.UsageError(f"mfx compliance: {exc}") from None
     kind = state.config.kind
     for item in session.items:
         ids = [cid for cid in _capability_ids(item) if _known(cid, kind)]
@@ -244,11 +265,15 @@ class _Recorder:
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
         state = _state(self.config)
+        if state is not None:
+            state.current.nodeid, state.current.runs = nodeid, state.item_runs.get(nodeid, frozenset())
         if state is not None and state.progress is not None:
             state.progress.test = nodeid.rsplit("::", 1)[-1]
 
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
         state = _state(self.config)
+        if state is not None:
+            state.current.nodeid, state.current.runs = "", frozenset()
         if state is not None and state.progress is not None:
             state.progress.clear()
             state.progress.test = ""
@@ -422,11 +447,17 @@ def mfx_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         # One datastore root for the client and every task (pitfall O21), never the user's CWD.
         os.environ.setdefault("METAFLOW_DATASTORE_SYSROOT_LOCAL", str(state_dir / "datastore"))
     try:
-        yield Engine(state.config, state.declared, env, state_dir, state.run_timeout, state.timings, state.progress)
+        yield Engine(state.config, state.declared, env, state_dir, state.run_timeout, state.timings, state.progress, state.runs, state.current)
     finally:
         problem = _teardown_devstack(state)
         if problem:
             sys.stderr.write(f"mfx compliance: devstack down failed: {problem}\n")
+
+
+def planned_runs(config: pytest.Config) -> List[runspec.Spec]:
+    """The runs the selected tests declare, in launch order (empty when the suite is inactive)."""
+    state = _state(config)
+    return list(state.runs) if state is not None else []
 
 
 @pytest.fixture

@@ -1,20 +1,20 @@
 """Fixtures of the backend tests: one runner for the whole session, in a private working dir.
 
 Local metadata lands in ``<workdir>/.metaflow`` (the Runner's and the client's CWD), never in
-the extension repository.
+the extension repository. The runs the selected tests declare (``@pytest.mark.mfx_run``, see
+:mod:`mfx.compliance.runspec`) start in the background as soon as the session's runner exists.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from mfx.compliance.expect import fail
+from mfx.compliance.plugin import planned_runs
 from mfx.compliance.tests.backend.runs import BackendRuns
-from mfx.compliance.tests.backend.shared_runs import SHARED, needed
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +42,7 @@ def bk(mfx_engine, tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
                    % (metaflow_config.S3_ENDPOINT_URL, endpoint), fix="do not import metaflow at module level in conftest/plugins")
     namespace(None)
     runs = BackendRuns(mfx_engine, workdir)
-    selected = {Path(str(item.fspath)).stem for item in request.session.items}
-    for flow in needed(selected):
-        runs.start_shared(flow, **SHARED[flow])
+    runs.prefetch(planned_runs(request.config))  # the runs the selected tests declare (@pytest.mark.mfx_run)
     try:
         yield runs
     finally:

@@ -22,6 +22,7 @@ from mfx.compliance import cleanup
 from mfx.compliance import progress as live
 from mfx.compliance.expect import fail, pitfall
 from mfx.compliance.plugin import Engine
+from mfx.compliance.runspec import Spec, not_declared
 
 FLOWS = Path(__file__).resolve().parents[2] / "flows" / "backend"
 READ_TIMEOUT = 180  # seconds until the Runner's attribute file must appear
@@ -61,7 +62,8 @@ class RunResult:
 
 
 class BackendRuns:
-    """Per-session runner bound to the backend under test; caches runs shared by several tests."""
+    """Per-session runner bound to the backend under test; runs the declared runs (:class:`Spec`,
+    ``@pytest.mark.mfx_run``) once each, in the background, for every test that reads them."""
 
     def __init__(self, engine: Engine, workdir: Path) -> None:
         self.engine = engine
@@ -203,19 +205,35 @@ class BackendRuns:
         diag = diagnose_backend_failure(f"{what} (status {result.status})", result.output, errors, candidates, fix, succeeded=ok)
         return pitfall(diag.pid, "%s; launcher output:\n%s" % (diag.what, result.tail(60)), fix=diag.fix or fix or None)
 
-    def start_shared(self, flow: str, **kwargs: Any) -> None:
-        """Start the shared run of ``flow`` in the background (flows run concurrently, like on a
-        real cluster; each run is still bounded by its own timeout)."""
-        if flow not in self.cache:
-            self.cache[flow] = self.pool.submit(self.run, flow, label=self._new_label(flow, False), **kwargs)
+    def prefetch(self, specs: List[Spec]) -> None:
+        """Start ``specs`` now, in this order (the plan of the selected tests: long runs first)."""
+        for spec in specs:
+            self.launch(spec)
 
-    def shared(self, flow: str) -> RunResult:
-        """One run of ``flow`` shared by every test that inspects it (started now if not yet)."""
-        from mfx.compliance.tests.backend.shared_runs import SHARED
+    def launch(self, spec: Spec) -> None:
+        """Start the run of ``spec`` in the background, once per session (runs proceed concurrently,
+        like on a real cluster; each run is still bounded by its own timeout)."""
+        if spec.key in self.cache:
+            return
+        with self._states_lock:
+            self.states[spec.key] = ("queued", time.monotonic(), None)
+        kwargs: Dict[str, Any] = dict(spec.params)
+        if spec.extra_timeout:
+            kwargs["extra_timeout"] = spec.extra_timeout
+        self.cache[spec.key] = self.pool.submit(
+            self.run, spec.flow, top_level=spec.top_level or None, env=spec.env, timeout=spec.wait_timeout, label=spec.key, **kwargs
+        )
 
-        self.start_shared(flow, **SHARED.get(flow, {}))
-        future = self.cache[flow]
-        with live.waiting_for(self.progress, flow):
+    def shared(self, spec: Spec) -> RunResult:
+        """The run of ``spec``, shared by every test that declares it (started now if not yet)."""
+        current = getattr(self.engine, "current", None)
+        if current is not None and current.nodeid and spec.key not in current.runs:
+            raise not_declared(current.nodeid, spec)
+        self.launch(spec)
+        future = self.cache[spec.key]
+        if future.done():  # a later reader of a finished run: nothing to wait for (or to show)
+            return future.result()
+        with live.waiting_for(self.progress, spec.key):
             while True:
                 try:
                     return future.result(timeout=1.0)

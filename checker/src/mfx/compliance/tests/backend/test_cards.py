@@ -6,12 +6,14 @@ import pytest
 
 from mfx.compliance.cards import card_problem
 from mfx.compliance.expect import pitfall
+from mfx.compliance.runspec import Spec
 from mfx.compliance.tests.backend.runs import BackendRuns, task
 
-
+CARDS = Spec("card_flow", "cards", "card_flow")
 @pytest.mark.capability("cards")
+@pytest.mark.mfx_run(CARDS)
 def test_card_of_remote_task_is_retrievable(bk: BackendRuns) -> None:
-    result = bk.shared("card_flow")
+    result = bk.shared(CARDS)
     assert result.status == "successful" and result.run is not None, bk.explain(
         result, "B28,B10", "the @card flow failed on the backend", fix="run flows/backend/card_flow.py with --with <backend> and read the task error",
     )

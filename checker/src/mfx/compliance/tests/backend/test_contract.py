@@ -5,14 +5,18 @@ from __future__ import annotations
 import pytest
 
 from mfx.compliance.expect import not_exercised, pitfall
+from mfx.compliance.runspec import Spec
 from mfx.compliance.tests.backend.runs import BackendRuns, RunResult, artifact, resource_merge, task
 
-FLOW = "contract_flow"
+# One run read by every test that takes the `contract` fixture (each declares it). It carries a
+# Config value that differs from the flow's default: only a correctly rebuilt inner command
+# (util.dict_to_cli_options) brings it to the task (B5).
+CONTRACT = Spec("contract_flow", "artifacts", "contract_flow", top_level={"config_value": [("cfg", {"greeting": "from-the-launcher"})]}, order=1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: each user must declare the run (the shared result is cached)
 def contract(bk: BackendRuns) -> RunResult:
-    result = bk.shared(FLOW)  # with a Config override, see shared_runs.py
+    result = bk.shared(CONTRACT)
     assert result.status == "successful" and result.run is not None, bk.explain(
         result, "B5,B6,B7,B10,B11", "the contract flow failed on the backend",
         fix="run flows/backend/contract_flow.py with --with <backend> and read the first task error",
@@ -21,6 +25,7 @@ def contract(bk: BackendRuns) -> RunResult:
 
 
 @pytest.mark.capability("metadata")
+@pytest.mark.mfx_run(CONTRACT)
 def test_metadata_visible(contract: RunResult, bk: BackendRuns) -> None:
     run = contract.run
     assert run.successful and run.finished, pitfall(
@@ -37,6 +42,7 @@ def test_metadata_visible(contract: RunResult, bk: BackendRuns) -> None:
 
 
 @pytest.mark.capability("env-vars")
+@pytest.mark.mfx_run(CONTRACT)
 def test_env_vars_in_task(contract: RunResult) -> None:
     env = artifact(contract.run, "start", "env")
     assert env["runtime_environment"] not in (None, "", "local"), pitfall(
@@ -60,6 +66,7 @@ def test_env_vars_in_task(contract: RunResult) -> None:
 
 
 @pytest.mark.capability("artifacts")
+@pytest.mark.mfx_run(CONTRACT)
 def test_artifacts_round_trip(contract: RunResult) -> None:
     run = contract.run
     assert artifact(run, "join", "total") == 12, pitfall("B11", "artifacts did not round-trip through the datastore")
@@ -79,6 +86,7 @@ def test_artifacts_round_trip(contract: RunResult) -> None:
 
 
 @pytest.mark.capability("foreach")
+@pytest.mark.mfx_run(CONTRACT)
 def test_foreach_and_join(contract: RunResult) -> None:
     fan = list(contract.run["fan"])
     assert len(fan) == 3 and len({t.id for t in fan}) == 3, pitfall("B7", "expected 3 distinct foreach tasks, got %s" % [t.id for t in fan])
@@ -88,6 +96,7 @@ def test_foreach_and_join(contract: RunResult) -> None:
 
 
 @pytest.mark.capability("logs")
+@pytest.mark.mfx_run(CONTRACT)
 def test_stdout_exactly_once(contract: RunResult) -> None:
     for step, token in (("start", "mfx-token-start"), ("end", "mfx-token-end")):
         out = task(contract.run, step).stdout or ""
@@ -98,6 +107,7 @@ def test_stdout_exactly_once(contract: RunResult) -> None:
 
 
 @pytest.mark.capability("logs-live")
+@pytest.mark.mfx_run(CONTRACT)
 def test_logs_live(contract: RunResult) -> None:
     seen = artifact(contract.run, "live", "live_seen_after")
     if seen == -1.0:
@@ -113,6 +123,7 @@ REQUESTED = {"cpu": 2.0, "memory": 1500.0}
 
 
 @pytest.mark.capability("resources")
+@pytest.mark.mfx_run(CONTRACT)
 def test_resources_merged(contract: RunResult, bk: BackendRuns) -> None:
     all_attrs = artifact(contract.run, "live", "compute_attrs")
     name = bk.decospec.split(":", 1)[0]
@@ -137,6 +148,7 @@ def test_resources_merged(contract: RunResult, bk: BackendRuns) -> None:
 
 
 @pytest.mark.capability("resources-granted")
+@pytest.mark.mfx_run(CONTRACT)
 def test_resources_granted(contract: RunResult) -> None:
     granted = artifact(contract.run, "live", "granted")
     cpus = granted.get("cpus") or granted.get("affinity")
@@ -154,6 +166,7 @@ _LEGACY_REMOTE_DECORATORS = ("batch", "kubernetes", "nvidia", "snowpark", "slurm
 
 
 @pytest.mark.capability("conda-platform")
+@pytest.mark.mfx_run(CONTRACT)
 def test_conda_target_platform(contract: RunResult, bk: BackendRuns) -> None:
     from metaflow.plugins import STEP_DECORATORS
     from metaflow.plugins.pypi.utils import conda_platform

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mfx.compliance.expect import not_run, pitfall
+from mfx.compliance.runspec import Spec
 from mfx.compliance.tests.backend.runs import BackendRuns, RunResult, task
 
 
@@ -30,9 +31,13 @@ def test_launch_failure_not_retried(bk: BackendRuns) -> None:
     assert "(retry)" not in result.output, pitfall("B13", "the launch failure was retried:\n%s" % result.tail())
 
 
-@pytest.fixture(scope="module")
+# One run read by the timeout and catch tests (each declares it).
+CATCH_TIMEOUT = Spec("catch_timeout_flow", "catch", "catch_timeout_flow", order=2)
+
+
+@pytest.fixture  # per test: each user must declare the run (the shared result is cached)
 def caught(bk: BackendRuns) -> RunResult:
-    result = bk.shared("catch_timeout_flow")
+    result = bk.shared(CATCH_TIMEOUT)
     assert result.status == "successful", bk.explain(
         result, "B18,B23", "the @catch/@timeout flow failed",
         fix="let Metaflow's own timeout fire (hard limit = @timeout + slack) and guard remote-only hooks",
@@ -41,6 +46,7 @@ def caught(bk: BackendRuns) -> RunResult:
 
 
 @pytest.mark.capability("timeout")
+@pytest.mark.mfx_run(CATCH_TIMEOUT)
 def test_timeout_fires_in_task(caught: RunResult) -> None:
     err = getattr(task(caught.run, "boom").data, "timeout_error", None)
     assert err is not None and "timed out" in str(err), pitfall(
@@ -54,6 +60,7 @@ def test_timeout_fires_in_task(caught: RunResult) -> None:
 
 
 @pytest.mark.capability("catch")
+@pytest.mark.mfx_run(CATCH_TIMEOUT)
 def test_catch_records_user_error(caught: RunResult, bk: BackendRuns) -> None:
     err = getattr(task(caught.run, "end").data, "boom_error", None)
     assert err is not None and "Intentional error" in str(err), pitfall(

@@ -7,14 +7,17 @@ from typing import Dict, List
 import pytest
 
 from mfx.compliance.expect import pitfall
+from mfx.compliance.runspec import Spec
 from mfx.compliance.tests.backend.runs import BackendRuns, RunResult, task
 
-FLOW = "retry_flow"
+# One run read by every test here (each declares it); the longest of the backend suite (a
+# deliberate 60 s wait between attempts, B16), so it starts first.
+RETRIED = Spec("retry_flow", "retry", "retry_flow", extra_timeout=180, order=0)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: each user must declare the run (the shared result is cached)
 def retried(bk: BackendRuns) -> RunResult:
-    result = bk.shared(FLOW)
+    result = bk.shared(RETRIED)
     assert result.status == "successful", bk.explain(
         result, "B14,B26", "a step that fails once under @retry(times=1) did not succeed on retry",
         fix="exit non-zero but not 202 when the job failed; map signal deaths to 128+N",
@@ -35,6 +38,7 @@ def _starts(run, step: str) -> Dict[int, List[float]]:
 
 
 @pytest.mark.capability("retry")
+@pytest.mark.mfx_run(RETRIED)
 def test_retry_zero_based_and_real(retried: RunResult) -> None:
     flaky = task(retried.run, "flaky")
     assert flaky.data.attempt_seen == 1, pitfall(
@@ -50,6 +54,7 @@ def test_retry_zero_based_and_real(retried: RunResult) -> None:
 
 
 @pytest.mark.capability("signal-exit")
+@pytest.mark.mfx_run(RETRIED)
 def test_signal_death_is_retried(retried: RunResult) -> None:
     killed = task(retried.run, "killed")
     assert killed.data.killed_attempt == 1, pitfall("B26", "the SIGKILLed attempt was not retried")
@@ -60,6 +65,7 @@ def test_signal_death_is_retried(retried: RunResult) -> None:
 
 
 @pytest.mark.capability("retry-delay")
+@pytest.mark.mfx_run(RETRIED)
 def test_minutes_between_retries(retried: RunResult) -> None:
     starts = _starts(retried.run, "killed")
     assert 0 in starts and 1 in starts, pitfall("B15", "attempt starts of `killed`: %s" % starts)

@@ -1,13 +1,18 @@
-"""Fixtures of the orchestrator tests: one Harness for the session, and the prefetch of runs."""
+"""Fixtures of the orchestrator tests: one Harness for the session, and the prefetch of runs.
+
+Each test declares the runs it waits for next to itself (``@pytest.mark.mfx_run(SPEC)``, see
+:mod:`mfx.compliance.runspec`); the plugin plans the runs of the selected tests, and ``_prefetch``
+creates and triggers them before the first test so they overlap on the engine.
+"""
 
 from __future__ import annotations
 
-from typing import Iterator, Set
+from typing import Iterator
 
 import pytest
 
 from mfx.compliance.harness import Harness
-from mfx.compliance.tests.orchestrator.specs import ALSO_USED_BY, SPECS
+from mfx.compliance.plugin import planned_runs
 
 
 @pytest.fixture(scope="session")
@@ -30,24 +35,11 @@ def _current_capability(request: pytest.FixtureRequest) -> Iterator[None]:
         h.current = set()
 
 
-def _wanted(session: pytest.Session) -> Set[str]:
-    """Capabilities of the selected tests that will really run (not skipped)."""
-    wanted: Set[str] = set()
-    for item in session.items:
-        if item.get_closest_marker("skip") is not None:
-            continue
-        for marker in item.iter_markers("capability"):
-            wanted.add(str(marker.args[0]))
-    return wanted
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _prefetch(request: pytest.FixtureRequest) -> None:
-    """Create and trigger every selected run now, so runs overlap; tests then wait for theirs."""
-    wanted = _wanted(request.session)
-    keys = {spec.key for spec in SPECS.values() if spec.capability in wanted}
-    keys |= {key for c in wanted for key in ALSO_USED_BY.get(c, ())}
-    if not keys:
+    """Create and trigger the runs the selected tests declare now, so runs overlap; tests then wait for theirs."""
+    runs = planned_runs(request.config)
+    if not runs:
         return
     h = request.getfixturevalue("h")
-    h.prefetch(sorted((SPECS[k] for k in keys), key=lambda s: s.order))
+    h.prefetch(runs)

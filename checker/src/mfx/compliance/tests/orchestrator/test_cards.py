@@ -7,12 +7,15 @@ import pytest
 from mfx.compliance.cards import card_problem
 from mfx.compliance.expect import pitfall
 from mfx.compliance.harness import Harness
-from mfx.compliance.tests.orchestrator.specs import SPECS
+from mfx.compliance.runspec import Spec
+
+CARDS = Spec("cards", "cards", "card_flow")
 
 
 @pytest.mark.capability("cards")
+@pytest.mark.mfx_run(CARDS)
 def test_card_of_deployed_task_is_retrievable(h: Harness) -> None:
-    run = h.finish(SPECS["cards"]).run
+    run = h.finish(CARDS).run
     task = run["start"].task
     problem = card_problem(task)
     assert not problem, pitfall(

@@ -8,7 +8,7 @@ import pytest
 
 from mfx.compliance.expect import pitfall
 from mfx.compliance.harness import FAILED_STATUSES, Harness
-from mfx.compliance.tests.orchestrator.specs import SPECS
+from mfx.compliance.runspec import Spec
 
 FORBIDDEN = set(",:/!")
 
@@ -25,9 +25,13 @@ def test_create_returns_named_deployment(h: Harness, mfx_tag: str) -> None:
     )
 
 
+# The plain linear run: read by the status, tags, run-id-rules and task-logs tests here and by
+# get-triggered-run (test_deployments).
+LINEAR = Spec("linear", "linear", "linear_flow", extra_tags=("mfx-compliance",), order=10)
 @pytest.mark.capability("linear")
+@pytest.mark.mfx_run(LINEAR)
 def test_linear_flow_runs(h: Harness) -> None:
-    run = h.finish(SPECS["linear"]).run
+    run = h.finish(LINEAR).run
     assert [s.id for s in run][::-1] == ["start", "middle", "end"], pitfall("O18", f"steps {[s.id for s in run]}")
     assert run["end"].task.data.message == "linear-middle-end", pitfall("O18", "artifacts did not flow from step to step")
     assert run["start"].task.data.first_retry_count == 0, pitfall(
@@ -36,8 +40,9 @@ def test_linear_flow_runs(h: Harness) -> None:
 
 
 @pytest.mark.capability("status")
+@pytest.mark.mfx_run(LINEAR)
 def test_status_reaches_succeeded(h: Harness) -> None:
-    outcome = h.finish(SPECS["linear"]).outcome
+    outcome = h.finish(LINEAR).outcome
     assert outcome.run.successful
     assert outcome.status == "SUCCEEDED" or outcome.triggered.status.upper() == "SUCCEEDED", pitfall(
         "O22", f"status of a successful run is {outcome.triggered.status!r} (seen {outcome.statuses_seen})", fix="map the engine's success state to SUCCEEDED"
@@ -48,11 +53,12 @@ def test_status_reaches_succeeded(h: Harness) -> None:
 
 
 @pytest.mark.capability("tags")
+@pytest.mark.mfx_run(LINEAR)
 def test_tags_reach_run(h: Harness) -> None:
     from metaflow import Flow, namespace
 
-    run = h.finish(SPECS["linear"]).run
-    tag = SPECS["linear"].tags(h.session_tag)[0]
+    run = h.finish(LINEAR).run
+    tag = LINEAR.tags(h.session_tag)[0]
     assert {tag, "mfx-compliance"} <= set(run.tags), pitfall("O29", f"run tags {sorted(run.tags)} lack the create() tags", fix="forward create(tags) to init and every step as --tag")
     end_tags = set(run["end"].task.tags)
     assert tag in end_tags, pitfall("O29", f"end task tags {sorted(end_tags)} lack {tag}", fix="pass --tag to every step command too")
@@ -62,8 +68,9 @@ def test_tags_reach_run(h: Harness) -> None:
 
 
 @pytest.mark.capability("run-id-rules")
+@pytest.mark.mfx_run(LINEAR)
 def test_run_and_task_ids_follow_rules(h: Harness) -> None:
-    run = h.finish(SPECS["linear"]).run
+    run = h.finish(LINEAR).run
     assert not run.id.isdigit(), pitfall("O19", f"run id {run.id} is numeric", fix="prefix run ids, e.g. '<engine>-<hex>'")
     assert not FORBIDDEN & set(run.id), pitfall("O19", f"run id {run.id!r} contains one of , : / !")
     for step in run:
@@ -91,9 +98,12 @@ def test_trigger_returns_before_run_ends(h: Harness, mfx_tag: str) -> None:
                 pass
 
 
+# A run whose step fails: also read by task-logs and resumed by test_deployments.
+FAIL = Spec("fail", "status-failed", "fail_flow", expect_success=False)
 @pytest.mark.capability("status-failed")
+@pytest.mark.mfx_run(FAIL)
 def test_failing_run_reports_failed(h: Harness) -> None:
-    outcome = h.finish(SPECS["fail"]).outcome
+    outcome = h.finish(FAIL).outcome
     assert outcome.status in FAILED_STATUSES and outcome.status == "FAILED", pitfall(
         "O22", f"a failing run ended with status {outcome.status!r} (seen {outcome.statuses_seen})", fix="map the engine's failure states to FAILED"
     )
@@ -102,12 +112,13 @@ def test_failing_run_reports_failed(h: Harness) -> None:
 
 
 @pytest.mark.capability("task-logs")
+@pytest.mark.mfx_run(LINEAR, FAIL)
 def test_task_logs_are_saved(h: Harness) -> None:
-    stdout = h.finish(SPECS["linear"]).run["middle"].task.stdout
+    stdout = h.finish(LINEAR).run["middle"].task.stdout
     assert "mfx-stdout-token" in stdout, pitfall(
         "", f"task.stdout of the middle step is {stdout[-300:]!r}", fix="save each task's stdout/stderr to the datastore (mflog), as Metaflow's runtime and Argo do"
     )
-    failed = h.finish(SPECS["fail"]).run
+    failed = h.finish(FAIL).run
     stderr = failed["boom"].task.stderr
     assert "Intentional failure" in stderr, pitfall("", f"the failed task's stderr does not show the user's error: {stderr[-300:]!r}", fix="save task logs also when the task fails")
 

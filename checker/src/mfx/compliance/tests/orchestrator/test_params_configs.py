@@ -6,12 +6,23 @@ import pytest
 
 from mfx.compliance.expect import pitfall
 from mfx.compliance.harness import Harness, command_line, task_data
-from mfx.compliance.tests.orchestrator.specs import PARAMS, SPECS
+from mfx.compliance.runspec import Spec
+
+PARAMS = {
+    "text": "hello world, with: punctuation/!",
+    "count": 42,
+    "ratio": 2.5,
+    "flag": False,
+    "payload": {"a": [1, 2], "b": None},
+    "retry_count": 42,
+}
 
 
+PARAMETERS = Spec("params", "parameters", "params_flow", params=PARAMS)
 @pytest.mark.capability("parameters")
+@pytest.mark.mfx_run(PARAMETERS)
 def test_parameters_of_every_type_reach_tasks(h: Harness) -> None:
-    handle = h.finish(SPECS["params"])
+    handle = h.finish(PARAMETERS)
     run = handle.run
     seen = task_data(run, "start").seen
     wrong = [name for name, value in PARAMS.items() if not (seen[name] == value and type(seen[name]) is type(value))]
@@ -36,9 +47,16 @@ def test_parameters_of_every_type_reach_tasks(h: Harness) -> None:
     assert task_data(run, "end").seen_in_end == {"count": 42, "flag": False}
 
 
+CONFIG = Spec(
+    "config",
+    "configs",
+    "config_flow",
+    top_level={"config_value": [("cfg", {"project": "mfx_cfg_override", "size": 7}), ("env_cfg", {"MFX_FROM_CONFIG": "config-override"})]},
+)
 @pytest.mark.capability("configs")
+@pytest.mark.mfx_run(CONFIG)
 def test_config_reaches_every_task(h: Harness) -> None:
-    run = h.finish(SPECS["config"]).run
+    run = h.finish(CONFIG).run
     assert "project:mfx_cfg_override" in run.tags, pitfall("O10,O11", f"run tags {sorted(run.tags)} lack the overridden project", fix="pass the config to init via METAFLOW_FLOW_CONFIG_VALUE")
     end = run["end"].task
     assert end.data.end_project == "mfx_cfg_override", pitfall(
@@ -51,9 +69,11 @@ def test_config_reaches_every_task(h: Harness) -> None:
     )
 
 
+ENV = Spec("env", "environment-vars", "env_flow", top_level={"config_value": [("body_env", {"MFX_BODY_CFG": "body-override"})]})
 @pytest.mark.capability("environment-vars")
+@pytest.mark.mfx_run(ENV)
 def test_environment_vars_in_steps_and_foreach_bodies(h: Harness) -> None:
-    run = h.finish(SPECS["env"]).run
+    run = h.finish(ENV).run
     assert task_data(run, "start").static == "static-value", pitfall("O12", "@environment var missing in the start task", fix="merge @environment vars into each task's env")
     assert task_data(run, "join").body_values == ["body-override", "body-override"], pitfall(
         "O11,O12", f"foreach body tasks saw {task_data(run, 'join').body_values}", fix="apply each step's @environment (config_expr evaluated) to every foreach split"
