@@ -50,6 +50,10 @@ def load_mutants() -> List[Mutant]:
     return load_patches(PATCHES)
 
 
+def lane_namespace(index: int) -> str:
+    return f"mfx-lane{index}"
+
+
 class Server:
     """One Temporal dev server for all mutants (the preset's devstack without its worker)."""
 
@@ -61,6 +65,9 @@ class Server:
         assert worker, "the Temporal preset's devstack/services.json has no 'worker' service"
         self.worker_cmd: List[str] = worker[0]["command"]
         services["services"] = [s for s in services["services"] if s["name"] != "worker"]
+        for service in services["services"]:  # the dev server registers every lane's namespace
+            if "start-dev" in service["command"]:
+                service["command"] += [arg for i in range(LANES) for arg in ("--namespace", lane_namespace(i))]
         state.mkdir(parents=True, exist_ok=True)
         self.services_file = state / "server-only.json"
         self.services_file.write_text(json.dumps(services))
@@ -85,6 +92,11 @@ class Lane:
         stack = dict(server.stack_env)
         for key in [k for k in stack if k.endswith("_TASK_QUEUE")]:
             stack[key] = f"{stack[key]}-lane{index}"  # this lane's worker serves only this lane's runs
+        # Deployments are named after their flow: two lanes testing the same flow at once would
+        # replace each other's deployment (and its tags) in one namespace. Each lane has its own,
+        # registered when the server starts (Server).
+        for key in [k for k in stack if k.endswith("_NAMESPACE")]:
+            stack[key] = lane_namespace(index)
         self.env_file = self.state / "env.json"
         self.env_file.write_text(json.dumps(stack))
         self.worker: Optional[subprocess.Popen] = None
