@@ -33,7 +33,15 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 from compliance.baselines import recorded
-from mutations.mutants import Mutant, headlines_from_junit, outcomes_from_report, rates
+from mutations.mutants import (
+    Mutant,
+    assert_all_killed_and_diagnosed,
+    headlines_from_junit,
+    outcomes_from_report,
+    rates,
+    report_table,
+    settle,
+)
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 
@@ -166,14 +174,8 @@ def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float, w
         "A mutant re-introduces one pitfall into the generated Slurm preset; it is killed when a named compliance test that passes",
         "on the unmutated preset fails, and diagnosed when that failure's headline names the pitfall. Patches: `tests/mutations/backend/`.",
         "",
-        "| patch | pitfall | what it breaks | expected to fail | result | diagnosed | headline | seconds |",
-        "|---|---|---|---|---|---|---|---|",
+        *report_table(mutants),
     ]
-    for m in mutants:
-        result = m.result + (f" ({m.detail})" if m.detail else "")
-        diagnosed = {True: "yes", False: "**NO**", None: "-"}[m.diagnosed]
-        headline = m.headline.replace("|", "\\|")[:200]
-        lines.append(f"| `{m.path.name}` | {m.pitfall} | {m.why} | {', '.join(m.expect)} | {result} | {diagnosed} | {headline} | {m.seconds:.0f} |")
     lines += ["", "Pitfalls without a mutant:", ""]
     lines += [f"* {pid}: {why}" for pid, why in sorted(NOT_DETECTABLE.items())]
     source = "the e2e compliance run of this session" if reused else "run alongside the mutants"
@@ -227,24 +229,7 @@ def test_each_backend_mutant_is_killed(bench: Bench) -> None:
         list(pool.map(job, ([] if reused else [None]) + longest_first))
 
     for m in mutants:
-        if m.result != "not run":
-            continue
-        usable = [t for t in m.expect if baseline.get(t) == "passed"]
-        if not usable:
-            m.result = "not evaluable"
-            m.detail = "its tests fail on the unmutated preset: " + ", ".join(f"{t}={baseline.get(t, 'missing')}" for t in m.expect)
-            continue
-        failed = [t for t in usable if m.outcomes.get(t) in ("failed", "error", "timeout")]
-        m.result = "killed" if failed else "SURVIVED"
-        m.judge(failed)
-        m.detail = f"failed: {', '.join(failed)}" if failed else f"outcomes: {m.outcomes}"
+        settle(m, baseline)
     text = write_report(mutants, baseline, time.monotonic() - started, len(bench.workspaces), reused)
     print("\n" + text)
-    broken = [m.path.name for m in mutants if m.result in ("does not apply", "revert failed")]
-    assert not broken, f"patches no longer apply cleanly to the generated preset (update them): {broken}\n{text}"
-    survivors = [m.path.name for m in mutants if m.result == "SURVIVED"]
-    assert not survivors, f"mutants not detected by the compliance suite: {survivors}\n{text}"
-    evaluable = [m for m in mutants if m.result == "killed"]
-    assert len(evaluable) * 2 >= len(mutants), f"fewer than half of the mutants are evaluable (is the preset broken?)\n{text}"
-    misdiagnosed = [f"{m.path.name}: {m.headline}" for m in evaluable if not m.diagnosed]
-    assert not misdiagnosed, f"killed, but no failure headline names the mutant's pitfall: {misdiagnosed}\n{text}"
+    assert_all_killed_and_diagnosed(mutants, text)

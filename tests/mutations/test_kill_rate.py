@@ -32,7 +32,14 @@ from typing import Dict, List, Optional
 
 import pytest
 from compliance.baselines import recorded
-from mutations.mutants import Mutant, headlines_from_junit, outcomes_from_report, rates
+from mutations.mutants import (
+    Mutant,
+    assert_all_killed_and_diagnosed,
+    headlines_from_junit,
+    outcomes_from_report,
+    rates,
+    report_table,
+)
 from mutations.mutants import load_mutants as load_patches
 from support.generate import REPO, make_venv, render, run
 
@@ -211,14 +218,8 @@ def write_report(mutants: List[Mutant], baseline: Dict[str, str], wall: float, r
         "A mutant re-introduces one pitfall into the generated Temporal preset; it is killed when a named compliance test that passes on",
         "the unmutated preset fails, and diagnosed when that failure's headline names the pitfall. Patches: `tests/mutations/orchestrator/`.",
         "",
-        "| patch | pitfall | what it breaks | expected to fail | result | diagnosed | headline | seconds |",
-        "|---|---|---|---|---|---|---|---|",
+        *report_table(mutants),
     ]
-    for m in mutants:
-        result = m.result + (f" ({m.detail})" if m.detail else "")
-        diagnosed = {True: "yes", False: "**NO**", None: "-"}[m.diagnosed]
-        headline = m.headline.replace("|", "\\|")[:200]
-        lines.append(f"| `{m.path.name}` | {m.pitfall} | {m.why} | {', '.join(m.expect)} | {result} | {diagnosed} | {headline} | {m.seconds:.0f} |")
     source = "the e2e compliance run of this session" if reused else "run before the mutants"
     lines += ["", f"Baseline (unmutated preset, {source}): " + ", ".join(f"{t} {o}" for t, o in sorted(baseline.items())), ""]
     REPORT.parent.mkdir(parents=True, exist_ok=True)
@@ -256,11 +257,4 @@ def test_each_mutant_is_killed_by_its_compliance_test(lanes: List[Lane]) -> None
         list(pool.map(work, lanes))
     text = write_report(mutants, baseline, time.monotonic() - started, reused=e2e is not None)
     print("\n" + text)
-    broken = [f"{m.path.name}: {m.result}" for m in mutants if m.result in ("does not apply", "revert failed")]
-    assert not broken, f"patches no longer apply to the generated preset (update them): {broken}\n{text}"
-    survivors = [m.path.name for m in mutants if m.result == "SURVIVED"]
-    assert not survivors, f"mutants not detected by the compliance suite: {survivors}\n{text}"
-    killed = [m for m in mutants if m.result == "killed"]
-    assert len(killed) * 2 >= len(mutants), f"fewer than half of the mutants are evaluable (is the preset broken?)\n{text}"
-    misdiagnosed = [f"{m.path.name}: {m.headline}" for m in killed if not m.diagnosed]
-    assert not misdiagnosed, f"killed, but no failure headline names the mutant's pitfall: {misdiagnosed}\n{text}"
+    assert_all_killed_and_diagnosed(mutants, text)
