@@ -246,3 +246,27 @@ def test_literal_value_is_libcst_evaluated_value(literal):
 
     (node,) = [n for n in TreeIndex(cst.parse_module(f"x = {literal}\n")).order if type(n) is cst.SimpleString]
     assert literal_value(node) == node.evaluated_value
+
+
+def test_memo_keeps_an_analysis_per_node_with_its_files_index():
+    from mfx.engine.index import index_for, memo
+
+    source = "def f():\n    a = 1\n\ndef g():\n    a = 2\n"
+    first, second = cst.parse_module(source), cst.parse_module(source)
+    index_for(first), index_for(second)  # both files indexed, as the runner does
+    calls = []
+
+    def build(node):
+        calls.append(node)
+        return [node.name.value]
+
+    f1, g1 = first.body[0], first.body[1]
+    assert memo("names", f1, build) == ["f"] and memo("names", f1, build) == ["f"]
+    assert memo("names", g1, build) == ["g"]
+    assert calls == [f1, g1]  # once per node
+    f2 = second.body[0]  # the equal function of another file has its own entry
+    assert memo("names", f2, build) == ["f"] and calls[-1] is f2
+    assert memo("other", f1, lambda n: 42) == 42  # kinds are separate
+    loose = cst.parse_statement("def h():\n    pass\n")  # in no index: analysed every time
+    memo("names", loose, build), memo("names", loose, build)
+    assert calls[-2:] == [loose, loose]

@@ -15,14 +15,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 
 import libcst as cst
 
 from mfx.analysis.names import literal_value
 from mfx.analysis.orchestrator_names import SCOPES, call_name, is_docstring, walk
 from mfx.engine.embedded import holds_code
-from mfx.engine.index import index_for
+from mfx.engine.index import index_for, memo
 from mfx.engine.shellcode import is_shell_constant
 
 #: Calls whose string arguments are messages, not command parts.
@@ -262,10 +261,9 @@ def _evaluated(node: cst.BaseExpression) -> object:
 
 def assignments(func: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
     """Values assigned to the local ``name`` anywhere in ``func`` (not nested functions)."""
-    return _assignment_index(func).get(name, [])
+    return memo("assignments", func, _assignment_index).get(name, [])
 
 
-@lru_cache(maxsize=4096)
 def _assignment_index(func: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]:
     out: dict[str, list[cst.BaseExpression]] = {}
     for node in walk(func.body, SCOPES):

@@ -34,7 +34,7 @@ from mfx.analysis.backend_names import (
     walk,
 )
 from mfx.engine.context import FileContext
-from mfx.engine.index import isa
+from mfx.engine.index import isa, memo
 
 #: Text every match of SECRET_NAME contains (compared without case): the applicability words of
 #: rules that look for credential names (tests/checker/test_applicability_gates.py checks them).
@@ -229,19 +229,13 @@ _FLOW_TYPES = frozenset(_FLOW_NODES)
 _SCOPE_TYPES = frozenset(_SCOPES)
 
 
-_OWN_NODES: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
-
-
 def own_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
-    """Every node of ``body`` outside functions/classes nested in it (cached per node)."""
-    hit = _OWN_NODES.get(id(body))
-    if hit is not None and hit[0] is body:
-        return hit[1]
-    nodes = [n for n in walk(body, lambda n: type(n) in _SCOPE_TYPES) if n is not body]
-    if len(_OWN_NODES) > 4096:
-        _OWN_NODES.clear()
-    _OWN_NODES[id(body)] = (body, nodes)
-    return nodes
+    """Every node of ``body`` outside functions/classes nested in it (kept with the file's index)."""
+    return memo("own_nodes", body, _own_nodes)
+
+
+def _own_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
+    return [n for n in walk(body, lambda n: type(n) in _SCOPE_TYPES) if n is not body]
 
 
 def collect_flow_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:

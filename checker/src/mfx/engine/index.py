@@ -27,6 +27,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 import libcst as cst
 
 N = TypeVar("N", bound=cst.CSTNode)
+T = TypeVar("T")
 Children = Callable[[cst.CSTNode], Sequence[cst.CSTNode]]
 
 #: Fields that only hold formatting: whitespace, comments, parentheses and punctuation (plus
@@ -250,6 +251,9 @@ class TreeIndex:
         self._parents = parents
         self._pos = pos
         self._by_type: dict[type, list[int]] | None = None
+        # Analyses of this tree's sub-trees (memo()): kept with the tree, so they live as long
+        # as the file's index, never across files.
+        self._memo: dict[str, dict[int, object]] = {}
 
     # -- lookups -------------------------------------------------------------------------------
     def position(self, node: cst.CSTNode) -> int | None:
@@ -357,6 +361,25 @@ class TreeIndex:
         while current is not None:
             yield current
             current = self.parent_of(current)
+
+
+# -- per-tree analysis memo -------------------------------------------------------------------
+
+def memo(kind: str, node: cst.CSTNode, build: Callable[[cst.CSTNode], T]) -> T:
+    """``build(node)``, computed once per node and kept on the index of the file the node is in.
+
+    For analyses of a sub-tree (a function's assignments, a body's own nodes) that several rules
+    ask for: the result lives as long as the file's index (its analyses go with it), not in a
+    process-wide cache. A node of no known index is analysed every time."""
+    idx = index_for(node)
+    if idx is None:
+        return build(node)
+    table = idx._memo.setdefault(kind, {})
+    key = id(node)  # unique within the index, which keeps its nodes alive
+    if key in table:
+        return table[key]  # type: ignore[return-value]
+    value = table[key] = build(node)
+    return value
 
 
 # -- finding the index of a sub-tree ----------------------------------------------------------
