@@ -9,7 +9,10 @@ headline must name. Adversarial pairs check that the same symptom ("run never be
 from __future__ import annotations
 
 import re
+import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from mfx.compliance import diagnose as dx
@@ -508,3 +511,62 @@ def test_create_bound_grows_with_this_machines_start_up_time() -> None:
     assert 0 < first < 4 * harness.CREATE_TIMEOUT + 5
     assert harness.startup_seconds() == first, "measured once per process"
     assert harness.create_timeout() == harness.CREATE_TIMEOUT + 2 * first
+
+
+class _SlowCreate:
+    """A Deployer implementation whose create() answers only after ``answer_after`` seconds, and
+    otherwise gives up at the Deployer's attribute-file bound as Metaflow's does (RuntimeError)."""
+
+    def __init__(self, answer_after: float, calls: list) -> None:
+        self.answer_after, self.calls = answer_after, calls
+
+    def create(self, **_: object) -> object:
+        from mfx.compliance import harness
+
+        bound = harness.create_timeout()
+        self.calls.append(bound)
+        time.sleep(min(self.answer_after, bound))
+        if self.answer_after > bound:
+            raise RuntimeError("Error executing: the attribute file was not written in time")
+        return SimpleNamespace(name="deployed")
+
+
+def _starving_machine(monkeypatch, tmp_path, first: float, later: float) -> None:
+    """Interpreter start-up takes ``first`` seconds when first measured and ``later`` afterwards (a real
+    subprocess per measurement, as the suite's own probe is)."""
+    from mfx.compliance import harness
+
+    count = tmp_path / "count"
+    probe = (f"import pathlib, time; p = pathlib.Path({str(count)!r}); n = len(p.read_text()) if p.exists() else 0;"
+             f" p.write_text('x' * (n + 1)); time.sleep({first} if n == 0 else {later})")
+    monkeypatch.setattr(harness, "STARTUP_PROBE", [sys.executable, "-c", probe])
+    monkeypatch.setattr(harness, "_STARTUP", [])
+    monkeypatch.setattr(harness, "CREATE_TIMEOUT", 1.0)
+
+
+def test_a_create_cut_on_a_machine_that_got_slower_is_tried_once_more(monkeypatch, tmp_path) -> None:
+    from mfx.compliance import harness
+
+    _starving_machine(monkeypatch, tmp_path, first=0.1, later=1.0)  # bound 1.2 s, then 3 s
+    calls: list = []
+    h = harness.Harness(SimpleNamespace(), "orchestrator")  # type: ignore[arg-type]
+    monkeypatch.setattr(h, "deployer", lambda flow, env=None, **kw: _SlowCreate(2.0, calls))
+    monkeypatch.setattr(h, "create_args", lambda tags: {})
+    deployed = h.create("linear_flow")
+    assert deployed.name == "deployed"
+    assert len(calls) == 2 and calls[1] > 1.1 * calls[0], calls
+
+
+def test_a_create_that_never_answers_on_a_steady_machine_is_o1_without_a_retry(monkeypatch, tmp_path) -> None:
+    from mfx.compliance import harness
+
+    _starving_machine(monkeypatch, tmp_path, first=0.2, later=0.2)
+    calls: list = []
+    h = harness.Harness(SimpleNamespace(), "orchestrator")  # type: ignore[arg-type]
+    monkeypatch.setattr(h, "deployer", lambda flow, env=None, **kw: _SlowCreate(60.0, calls))
+    monkeypatch.setattr(h, "create_args", lambda tags: {})
+    monkeypatch.setattr(harness, "cli_output", lambda impl: "")
+    monkeypatch.setattr(harness, "command_line", lambda impl, name: "flow.py engine create")
+    with pytest.raises(BaseException) as info:
+        h.create("linear_flow")
+    assert "O1" in str(info.value) and len(calls) == 1, (str(info.value), calls)
