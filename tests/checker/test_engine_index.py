@@ -114,39 +114,40 @@ def test_formatting_types_cover_every_formatting_node(source):
     assert {type(n).__name__ for n in rec.formatting if not isinstance(n, FORMATTING_TYPES)} == set()
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
-def test_replay_matches_a_libcst_visitor_with_pruning(source):
-    module = cst.parse_module(source)
-    prune = (cst.SimpleString, cst.FunctionDef)
-    expected = _Recorder(prune)
-    module.visit(expected)
-    got = _Recorder(prune)
-    TreeIndex(module).replay(got.on_visit, got.on_leave)
-    assert got.events == expected.events
+EXAMPLE_MODULES = sorted((Path(__file__).resolve().parents[2] / "examples").rglob("*.py"))
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
-def test_replay_toward_targets_keeps_their_paths_and_order(source):
-    """``replay(..., toward=positions)``: the full replay's events restricted to the targets,
-    their ancestors and the ancestors' children (what the command-string collector relies on:
-    it reads fragments and the parents of nodes on those paths only)."""
-    module = cst.parse_module(source)
-    idx = TreeIndex(module)
-    targets = sorted(i for kind in (cst.SimpleString, cst.FormattedString) for i in idx.by_type().get(kind, ()))
-    assert targets
-    full = _Recorder()
-    idx.replay(full.on_visit, full.on_leave)
-    part = _Recorder()
-    idx.replay(part.on_visit, part.on_leave, None, targets)
-    entered: set[int] = set()  # the strict ancestors of a target: their children are visited
-    for i in targets:
-        entered.update(id(a) for a in idx.ancestors(idx.order[i]))
-    keep = set(entered) | {id(idx.order[i]) for i in targets}
-    for node in idx.order:
-        parent = idx.parent_of(node)
-        if parent is not None and id(parent) in entered:
-            keep.add(id(node))
-    assert part.events == [e for e in full.events if e[1] in keep]
+def _strings_seen(strings, module):
+    """What the command rules read from ``Strings``: fragments, their functions, the parents of a
+    fragment and of its element, and the lists/tuples with a fragment among their elements
+    (MFX204; libcst's traversal records every other node's parent too, which nothing reads)."""
+    def up(node):
+        return strings.parent(node) if node is not None else None
+
+    fragments = {id(f.node) for f in strings.fragments}
+    return (
+        [(id(f.node), f.text, f.raw, id(f.function), [id(x) for x in f.fields]) for f in strings.fragments],
+        [(id(up(f.node)), id(up(up(f.node)))) for f in strings.fragments],
+        {id(n) for n in strings.parents.values()
+         if isinstance(n, (cst.List, cst.Tuple)) and any(id(e.value) in fragments for e in n.elements)},
+    )
+
+
+@pytest.mark.parametrize("path", [None, *EXAMPLE_MODULES[::7]], ids=lambda p: "sources" if p is None else p.name)
+def test_indexed_string_collection_equals_the_libcst_visitor(path):
+    """``Strings`` reads each literal's ancestors from the module's index; libcst's own traversal
+    with the visitor is the reference (what it records must be the same, node for node)."""
+    from mfx.analysis.orchestrator_command import Strings, _StringVisitor
+
+    sources = SOURCES if path is None else [path.read_text()]
+    for source in sources:
+        module = cst.parse_module(source)
+        assert index_for(module) is not None
+        indexed = Strings(module)
+        reference = Strings.__new__(Strings)
+        reference.module, reference.fragments, reference.parents, reference._index = module, [], {}, None
+        module.visit(_StringVisitor(reference))
+        assert _strings_seen(indexed, module) == _strings_seen(reference, module)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])

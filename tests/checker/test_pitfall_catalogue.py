@@ -194,7 +194,7 @@ def test_pitfalls_doc_derives_every_column():
     b18 = page.split('<a id="b18"></a>')[1].split("<a id=")[0]
     assert "- No mutant: not dynamically detectable against Slurm" in b18
     o1 = page.split('<a id="o1"></a>')[1].split("<a id=")[0]
-    assert "`create` (orchestrator; `test_create_returns_named_deployment`)" in o1 and "`harness.py::Harness.create`" in o1
+    assert "`create` (orchestrator; `test_create_returns_named_deployment`)" in o1 and "`harness.py::Harness._create`" in o1
 
 
 def test_pitfall_links_resolve():

@@ -21,7 +21,7 @@ import libcst as cst
 from mfx.analysis.names import literal_value
 from mfx.analysis.orchestrator_names import SCOPES, call_name, is_docstring, walk
 from mfx.engine.embedded import holds_code
-from mfx.engine.index import index_for, memo
+from mfx.engine.index import TreeIndex, index_for, memo
 from mfx.engine.shellcode import is_shell_constant
 
 #: Calls whose string arguments are messages, not command parts.
@@ -68,9 +68,7 @@ class _StringVisitor(cst.CSTVisitor):
         muted = self.muted[-1]
         if parent is not None:
             self.strings.parents[id(node)] = parent
-            parent_kind = type(parent)
-            if parent_kind in _MUTING_PARENTS or kind is cst.Decorator or parent_kind in _BODIES and kind is cst.SimpleStatementLine and is_docstring(node) or parent_kind is cst.Call and node is not parent.func and call_name(parent) in MESSAGE_CALLS:
-                muted = True
+            muted = muted or _mutes(node, kind, parent)
         if kind in _STRINGS and not muted:
             frag = _fragment(node, self.functions[-1] if self.functions else None)  # type: ignore[arg-type]
             if frag is not None:
@@ -86,6 +84,15 @@ class _StringVisitor(cst.CSTVisitor):
         self.muted.pop()
         if type(original_node) is cst.FunctionDef:
             self.functions.pop()
+
+
+def _mutes(node: cst.CSTNode, kind: type, parent: cst.CSTNode) -> bool:
+    """Whether the strings in ``node`` are messages or docs, not code: under raise/assert, a
+    decorator, a docstring, or an argument of a message call (print, logging, ...)."""
+    parent_kind = type(parent)
+    return (parent_kind in _MUTING_PARENTS or kind is cst.Decorator
+            or parent_kind in _BODIES and kind is cst.SimpleStatementLine and is_docstring(node)
+            or parent_kind is cst.Call and node is not parent.func and call_name(parent) in MESSAGE_CALLS)  # type: ignore[attr-defined]
 
 
 _MUTING_PARENTS = {cst.Raise, cst.Assert}
@@ -108,16 +115,43 @@ class Strings:
 
     # -- collection ----------------------------------------------------------------------
     def _collect(self, module: cst.Module, func: cst.FunctionDef | None, muted: bool) -> None:
-        visitor = _StringVisitor(self)
         idx = index_for(module)
-        if idx is None:
-            module.visit(visitor)
-        else:  # the same calls as module.visit(visitor), from the module's index
-            # Only the paths to string literals: fragments, their muting, their functions and
-            # the parents read later (of a fragment, of its list element) all lie on them.
-            kinds = idx.by_type()
-            toward = sorted(i for kind in _STRINGS for i in kinds.get(kind, ()))
-            idx.replay(visitor.on_visit, visitor.on_leave, module, toward)
+        if idx is None or idx.position(module) != 0:
+            module.visit(_StringVisitor(self))
+        else:
+            self._collect_indexed(idx)
+
+    def _collect_indexed(self, idx: TreeIndex) -> None:
+        """What ``module.visit(_StringVisitor(self))`` records, read from the module's index: each
+        string literal's ancestors are looked up, not walked to. Every fragment, its muting, its
+        function and the parents read later (of a fragment, of its list element) lie on the paths
+        from the module to the literals; a node's state is computed once and shared by every
+        literal under it."""
+        kinds = idx.by_type()
+        order, up = idx.order, idx.parent_positions()
+        # position -> (muted, the innermost function around its children, its children are inside a literal)
+        state: dict[int, tuple[bool, cst.FunctionDef | None, bool]] = {0: (False, None, False)}
+        parents = self.parents
+        for p in sorted(i for kind in _STRINGS for i in kinds.get(kind, ())):
+            path = []
+            j = p
+            while j not in state:
+                path.append(j)
+                j = up[j]
+            for k in reversed(path):
+                parent_muted, func, inside = state[up[k]]
+                node, parent = order[k], order[up[k]]
+                kind = type(node)
+                if not inside:  # a node under a literal is never visited
+                    parents[id(node)] = parent
+                muted = parent_muted or _mutes(node, kind, parent)
+                state[k] = (muted, node if kind is cst.FunctionDef else func, inside or kind is cst.SimpleString or kind is cst.ConcatenatedString)  # type: ignore[assignment]
+            muted, _, _ = state[p]
+            _, func, inside = state[up[p]]
+            if not muted and not inside:
+                frag = _fragment(order[p], func)  # type: ignore[arg-type]
+                if frag is not None:
+                    self.fragments.append(frag)
 
     # -- queries ---------------------------------------------------------------------------
     def in_function(self, func: cst.FunctionDef) -> list[Fragment]:

@@ -311,43 +311,9 @@ class TreeIndex:
             j = ends[j] if skip(node) else j + 1
         return out
 
-    def replay(
-        self,
-        on_visit: Callable[[cst.CSTNode], bool],
-        on_leave: Callable[[cst.CSTNode], None],
-        root: cst.CSTNode | None = None,
-        toward: Sequence[int] | None = None,
-    ) -> None:
-        """Call ``on_visit``/``on_leave`` as a libcst ``CSTVisitor`` with those two methods
-        would be called by ``root.visit(...)`` (the whole tree by default): pre-order visits,
-        post-order leaves, children skipped when ``on_visit`` returns False (their parent is
-        still left), over the code nodes the index holds.
-
-        ``toward`` (sorted positions) restricts the walk to the paths leading to those nodes: the
-        children of a node are entered only when one of the positions lies under it. A visitor
-        that only acts on such nodes and their ancestors then sees everything it uses."""
-        order, ends = self.order, self.ends
-        i = 0 if root is None else self.position(root)
-        if i is None:
-            raise KeyError("node is not in this tree")
-        stop = ends[i]
-        open_ends: list[int] = []
-        open_nodes: list[cst.CSTNode] = []
-        while i < stop:
-            while open_ends and open_ends[-1] <= i:
-                open_ends.pop()
-                on_leave(open_nodes.pop())
-            node = order[i]
-            enter = on_visit(node)
-            end = ends[i]
-            open_ends.append(end)
-            open_nodes.append(node)
-            if enter and toward is not None:
-                k = bisect.bisect_right(toward, i)
-                enter = k < len(toward) and toward[k] < end
-            i = i + 1 if enter else end
-        while open_nodes:
-            on_leave(open_nodes.pop())
+    def parent_positions(self) -> list[int]:
+        """For each position, its parent's position (-1 for the root)."""
+        return self._parents
 
     def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
         i = self.position(node)
