@@ -129,27 +129,33 @@ class Strings:
         literal under it."""
         kinds = idx.by_type()
         order, up = idx.order, idx.parent_positions()
-        # position -> (muted, the innermost function around its children, its children are inside a literal)
-        state: dict[int, tuple[bool, cst.FunctionDef | None, bool]] = {0: (False, None, False)}
+        n = len(order)
+        # Per position (filled along the paths only): known, muted, its children are inside a
+        # literal (never visited), the innermost function around its children.
+        known, muted, inside = bytearray(n), bytearray(n), bytearray(n)
+        functions: list[cst.FunctionDef | None] = [None] * n
+        known[0] = 1
         parents = self.parents
+        simple, concatenated, function_def = cst.SimpleString, cst.ConcatenatedString, cst.FunctionDef
         for p in sorted(i for kind in _STRINGS for i in kinds.get(kind, ())):
             path = []
             j = p
-            while j not in state:
+            while not known[j]:
                 path.append(j)
                 j = up[j]
             for k in reversed(path):
-                parent_muted, func, inside = state[up[k]]
-                node, parent = order[k], order[up[k]]
+                u = up[k]
+                node, parent = order[k], order[u]
                 kind = type(node)
-                if not inside:  # a node under a literal is never visited
+                if not inside[u]:  # a node under a literal is never visited
                     parents[id(node)] = parent
-                muted = parent_muted or _mutes(node, kind, parent)
-                state[k] = (muted, node if kind is cst.FunctionDef else func, inside or kind is cst.SimpleString or kind is cst.ConcatenatedString)  # type: ignore[assignment]
-            muted, _, _ = state[p]
-            _, func, inside = state[up[p]]
-            if not muted and not inside:
-                frag = _fragment(order[p], func)  # type: ignore[arg-type]
+                muted[k] = muted[u] or _mutes(node, kind, parent)
+                inside[k] = inside[u] or kind is simple or kind is concatenated
+                functions[k] = node if kind is function_def else functions[u]  # type: ignore[assignment]
+                known[k] = 1
+            u = up[p]
+            if not muted[p] and not inside[u]:
+                frag = _fragment(order[p], functions[u])  # type: ignore[arg-type]
                 if frag is not None:
                     self.fragments.append(frag)
 
