@@ -44,6 +44,13 @@ MIGRATE_TIMEOUT_S = 300.0
 HEALTH_TIMEOUT_S = 300.0
 STOP_GRACE_S = 7.0  # + 3 s for leftovers: under run.py's 15 s
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
+# A component that dies once the stack is up is started again, as a service manager would: Airflow
+# 3.3's dag-processor can crash on a race of its own (a DAG deleted through the API while its file
+# is being processed: "StaleDataError: UPDATE statement on table 'dag' expected to update 1 row(s)"),
+# which would otherwise take down every run in flight. A component that keeps dying is a real
+# problem: more than MAX_RESTARTS restarts within RESTART_WINDOW_S stops the stack with its log.
+MAX_RESTARTS = 3
+RESTART_WINDOW_S = 600.0
 
 
 class StackError(Exception):
@@ -367,6 +374,7 @@ class Stack:
     def __init__(self, home: Path, venv: Path, env: Dict[str, str], port: int) -> None:
         self.home, self.venv, self.env, self.port = home, venv, env, port
         self.procs: Dict[str, subprocess.Popen] = {}
+        self.restarts = RestartPolicy()
 
     def log_path(self, name: str) -> Path:
         return self.home / "logs" / ("%s.log" % name)
@@ -390,19 +398,42 @@ class Stack:
             mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         print("database migrated in %.1f s (sqlite journal mode: %s)" % (time.monotonic() - started, mode), flush=True)
 
-    def start(self) -> None:
+    def command(self, name: str) -> List[str]:
         airflow = str(self.venv / "bin" / "airflow")
-        commands = {
+        return {
             "api-server": [airflow, "api-server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
             "scheduler": [airflow, "scheduler", "--skip-serve-logs"],
             "dag-processor": [airflow, "dag-processor"],
-        }
+        }[name]
+
+    def launch(self, name: str, mode: str = "wb") -> None:
+        with open(self.log_path(name), mode) as out:
+            # Same process group as this supervisor: `run.py down` signals all of them at once.
+            self.procs[name] = subprocess.Popen(self.command(name), stdout=out, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL, env=self.env, cwd=str(self.home))
+
+    def start(self) -> None:
         for name in COMPONENTS:
-            with open(self.log_path(name), "wb") as out:
-                # Same process group as this supervisor: `run.py down` signals all of them at once.
-                self.procs[name] = subprocess.Popen(commands[name], stdout=out, stderr=subprocess.STDOUT,
-                                                    stdin=subprocess.DEVNULL, env=self.env, cwd=str(self.home))
+            self.launch(name)
             print("started airflow %s (pid %d, log %s)" % (name, self.procs[name].pid, self.log_path(name)), flush=True)
+
+    def keep_running(self) -> None:
+        """Start again each component that exited; StackError when one exits too often."""
+        for name, proc in list(self.procs.items()):
+            if proc.poll() is None:
+                continue
+            problem = "airflow %s exited with code %s; see %s:\n%s" % (name, proc.returncode, self.log_path(name),
+                                                                       tail(self.log_path(name)))
+            allowed, recent = self.restarts.record(name, time.monotonic())
+            if not allowed:
+                raise StackError("%s\n(it exited %d times within %.0f s: not restarted again)"
+                                 % (problem, recent, self.restarts.window))
+            print("%s\nrestarting it (restart %d of at most %d within %.0f s)"
+                  % (problem, recent, self.restarts.limit, self.restarts.window), file=sys.stderr, flush=True)
+            with open(self.log_path(name), "ab") as out:
+                out.write(b"\n--- restarted by the devstack after exit code %d ---\n" % proc.returncode)
+            self.launch(name, "ab")
+            print("restarted airflow %s (pid %d)" % (name, self.procs[name].pid), flush=True)
 
     def exited(self) -> Optional[str]:
         for name, proc in self.procs.items():
@@ -486,6 +517,20 @@ class Stack:
         reap()
 
 
+class RestartPolicy:
+    """At most ``limit`` restarts per component within ``window`` seconds."""
+
+    def __init__(self, limit: int = MAX_RESTARTS, window: float = RESTART_WINDOW_S) -> None:
+        self.limit, self.window = limit, window
+        self.times: Dict[str, List[float]] = {}
+
+    def record(self, name: str, now: float) -> Tuple[bool, int]:
+        """Note an exit of ``name`` at ``now``: (restart allowed, restarts within the window including this one)."""
+        recent = [t for t in self.times.get(name, []) if now - t < self.window] + [now]
+        self.times[name] = recent
+        return len(recent) <= self.limit, len(recent)
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -545,9 +590,7 @@ def serve(args: argparse.Namespace) -> int:
         print("airflow ready at http://127.0.0.1:%d (user %s, password in %s)" % (args.port, USERNAME, home / "passwords.json"),
               flush=True)
         while True:
-            problem = stack.exited()
-            if problem:
-                raise StackError(problem)
+            stack.keep_running()
             reap_orphans(stack)
             time.sleep(1.0)
     except Stopping:

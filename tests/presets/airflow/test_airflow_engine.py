@@ -199,3 +199,41 @@ def test_database_uses_write_ahead_logging(airflow_devstack):
 
     with contextlib.closing(sqlite3.connect(str(airflow_devstack.state / "airflow" / "airflow.db"), timeout=30)) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_component_that_dies_is_restarted_and_the_stack_keeps_working(airflow_devstack):
+    """Airflow 3.3's dag-processor can crash on its own race (a DAG deleted while its file is being
+    processed); the devstack must start it again instead of leaving every later run stranded."""
+    import signal
+
+    def dag_processors() -> list:
+        found = []
+        for pid in airflow_devstack.processes():
+            try:
+                cmd = Path("/proc/%d/cmdline" % pid).read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"dag-processor" in cmd and any(part.endswith(b"airflow") for part in cmd[:2]):
+                found.append(pid)
+        return found
+
+    before = dag_processors()
+    assert before, "no dag-processor under the devstack's supervisor: %s" % airflow_devstack.processes()
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (set(dag_processors()) - set(before)):
+        time.sleep(0.5)
+    again = set(dag_processors()) - set(before)
+    assert again, "the dag-processor was not started again:\n" + airflow_devstack.log_tail()
+    assert "restarting it (restart 1 of at most" in airflow_devstack.log_tail(), airflow_devstack.log_tail()
+    # and it does its job: a DAG written now is parsed
+    client = airflow_devstack.client()
+    suffix = uuid.uuid4().hex[:8]
+    filename = "mfx_restart_%s.py" % suffix
+    dag_id = "mfx_restart_%s" % suffix
+    written = client_module().write_dag_file(airflow_devstack.dags_folder(), filename, broken_dag(dag_id, "json"))  # importable
+    try:
+        client.wait_for_dag(dag_id, filename, since=written, timeout=PARSE_TIMEOUT)
+    finally:
+        client.delete_dag(dag_id, airflow_devstack.dags_folder() / filename)

@@ -297,3 +297,40 @@ def test_plain_preset_files_survive_a_jinja_include_unchanged():
         text = path.read_text(encoding="utf-8")
         rendered = jinja_env().get_template(path.relative_to(REPO).as_posix()).render(module_name="m", plugin_name="m")
         assert rendered == text, "%s changes when included through Jinja" % path.name
+
+
+def test_restart_policy_allows_a_few_restarts_per_window():
+    policy = stack_mod.RestartPolicy(limit=2, window=100.0)
+    assert policy.record("dag-processor", 0.0) == (True, 1)
+    assert policy.record("scheduler", 1.0) == (True, 1)  # counted per component
+    assert policy.record("dag-processor", 10.0) == (True, 2)
+    assert policy.record("dag-processor", 20.0) == (False, 3)
+    assert policy.record("dag-processor", 115.0) == (True, 2)  # the exits at 0 and 10 s are out of the window
+
+
+def test_a_component_that_keeps_dying_stops_the_stack_with_its_log(tmp_path, capsys):
+    """Real processes in place of Airflow's: each exits at once with a line in its log."""
+
+    class Crashing(stack_mod.Stack):
+        def command(self, name):
+            return [sys.executable, "-c", "import sys; print('boom from %s'); sys.exit(3)" % name]
+
+    home = tmp_path / "airflow"
+    (home / "logs").mkdir(parents=True)
+    stack = Crashing(home, tmp_path, {"PATH": "/usr/bin:/bin"}, 0)
+    stack.restarts = stack_mod.RestartPolicy(limit=2, window=600.0)
+    stack.start()
+    restarted = 0
+    with pytest.raises(stack_mod.StackError) as caught:
+        for _ in range(200):
+            for proc in stack.procs.values():
+                proc.wait(timeout=30)
+            stack.keep_running()
+            restarted += 1
+    message = str(caught.value)
+    assert "exited with code 3" in message and "boom from" in message and "not restarted again" in message
+    assert restarted == 2, "two restarts allowed, the third exit stops the stack"
+    assert "restarting it (restart 1 of at most 2" in capsys.readouterr().err
+    log = (home / "logs" / "dag-processor.log").read_text()
+    assert log.count("boom from dag-processor") == 3 and "restarted by the devstack after exit code 3" in log
+    stack.stop()
