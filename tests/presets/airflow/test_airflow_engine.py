@@ -227,13 +227,18 @@ def test_a_component_that_dies_is_restarted_and_the_stack_keeps_working(airflow_
     again = set(dag_processors()) - set(before)
     assert again, "the dag-processor was not started again:\n" + airflow_devstack.log_tail()
     assert "restarting it (restart 1 of at most" in airflow_devstack.log_tail(), airflow_devstack.log_tail()
-    # and it does its job: a DAG written now is parsed
+    # and it does its job: DAGs written now are parsed; deleting them (file, then metadata once the
+    # dag-processor has marked them stale) does not crash it again
     client = airflow_devstack.client()
     suffix = uuid.uuid4().hex[:8]
-    filename = "mfx_restart_%s.py" % suffix
-    dag_id = "mfx_restart_%s" % suffix
-    written = client_module().write_dag_file(airflow_devstack.dags_folder(), filename, broken_dag(dag_id, "json"))  # importable
+    names = ["mfx_restart_%s_%d" % (suffix, i) for i in range(3)]
+    written = {n: client_module().write_dag_file(airflow_devstack.dags_folder(), n + ".py", broken_dag(n, "json")) for n in names}
     try:
-        client.wait_for_dag(dag_id, filename, since=written, timeout=PARSE_TIMEOUT)
+        for name in names:
+            client.wait_for_dag(name, name + ".py", since=written[name], timeout=PARSE_TIMEOUT)
     finally:
-        client.delete_dag(dag_id, airflow_devstack.dags_folder() / filename)
+        for name in names:
+            client.delete_dag(name, airflow_devstack.dags_folder() / (name + ".py"))
+    time.sleep(3)  # a refresh interval and more: the processor would have tripped on a deleted row by now
+    assert set(dag_processors()) == again, "the dag-processor died again after the deletes:\n" + airflow_devstack.log_tail()
+    assert all(client.get_dag(name) is None for name in names)

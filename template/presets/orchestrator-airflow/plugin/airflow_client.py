@@ -390,11 +390,22 @@ class AirflowClient:
             raise AirflowNotFound("DAG %r is not known to Airflow at %s (not parsed yet, or deleted)" % (dag_id, self.url))
         return _dag_info(raw)
 
-    def delete_dag(self, dag_id: str, dag_file: Optional[os.PathLike] = None) -> bool:
-        """Delete the DAG's file (if given: else Airflow parses it back) and its metadata. False if unknown."""
+    def delete_dag(self, dag_id: str, dag_file: Optional[os.PathLike] = None, stale_wait: float = 10.0) -> bool:
+        """Delete the DAG's file (if given: else Airflow parses it back) and its metadata. False if unknown.
+
+        After removing the file, wait (at most ``stale_wait`` s) until the dag-processor has marked
+        the DAG stale before deleting its metadata: Airflow 3.3's dag-processor crashes
+        (``StaleDataError`` on the ``dag`` table) when the row it is marking stale is deleted under it.
+        """
         check_dag_id(dag_id)
-        if dag_file is not None:
+        if dag_file is not None and Path(dag_file).exists():
             Path(dag_file).unlink(missing_ok=True)
+            deadline = time.monotonic() + stale_wait
+            while time.monotonic() < deadline:
+                raw = self.call("GET", "/api/v2/dags/%s" % _q(dag_id), missing_ok=True)
+                if raw is None or raw.get("is_stale"):
+                    break
+                time.sleep(0.25)
         try:
             self.call("DELETE", "/api/v2/dags/%s" % _q(dag_id))
         except AirflowNotFound:
