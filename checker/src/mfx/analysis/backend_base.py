@@ -34,7 +34,7 @@ def calls_named(root: cst.CSTNode, *names: str) -> list[cst.Call]:
 def file_calls_named(f: FileContext, *names: str) -> list[cst.Call]:
     """:func:`calls_named` over a whole project file; a file whose text spells none of the
     names (a called name is an identifier) answers without its tree being built."""
-    if not any(name in f.source for name in names):
+    if not any(f.words.mentions(name) for name in names):
         return []
     return calls_named(f.module, *names)
 

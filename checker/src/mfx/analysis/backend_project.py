@@ -44,7 +44,7 @@ class BackendCli:
 def registrations(project: ProjectContext, list_names: tuple = ("CLIS_DESC", "TRAMPOLINE_CLIS_DESC")) -> list[Registration]:
     out = []
     for f in project:
-        if "_DESC" not in f.source:
+        if not f.words.mentions("_DESC"):
             continue  # every registration list name ends in _DESC (DESC_NAMES): none here
         for e in model_of(f).descs:
             if e.list_name in list_names:
@@ -103,7 +103,7 @@ def backend_clis(project: ProjectContext) -> list[BackendCli]:
     if regs:
         return out
     for f in project:
-        if "group" not in f.source:
+        if not f.words.mentions("group"):
             continue  # a root is a ``@<click>.group`` decorated function: none here
         model = model_of(f)
         for root in model.roots():
@@ -118,7 +118,7 @@ def compute_decorators(project: ProjectContext) -> list[tuple]:
     """(file, DecoratorClass) for every compute-backend decorator class of the project."""
     out = []
     for f in project:
-        if "StepDecorator" not in f.source:
+        if not f.words.mentions("StepDecorator"):
             continue  # a step decorator class derives (maybe via a local class) from StepDecorator
         for d in model_of(f).decorators:
             if d.is_compute_backend:

@@ -106,7 +106,7 @@ def may_mention(f: FileContext, words: Iterable[str], every: bool = False) -> bo
     command strings are collected."""
     found = f.words
     test = all if every else any
-    return test(w.lower() in found.text for w in words) or found.escaped
+    return test(found.has(w.lower()) for w in words) or found.escaped
 
 
 #: A step builder names both options (:func:`is_step_builder`), so both are in its file's text.
@@ -163,7 +163,7 @@ def calls_any(project: ProjectContext, names: Iterable[str]) -> bool:
     """The project calls a function or method with one of these names."""
     names = set(names)
     for f in source_files(project):
-        if not any(n in f.source for n in names):
+        if not any(f.words.mentions(n) for n in names):
             continue  # a called name is an identifier, spelled in the text
         if any(call_name(c) in names for c in calls_of(f)):
             return True
@@ -190,7 +190,7 @@ def subscripts_with_key(project: ProjectContext, key: str) -> bool:
     from mfx.analysis.orchestrator_names import string_value
 
     for f in source_files(project):
-        if key not in f.source:
+        if not f.words.mentions(key):
             continue  # cheap pre-filter; the analysis below decides
         for n in nodes_of(f):
             if isinstance(n, cst.Subscript) and len(n.slice) == 1:

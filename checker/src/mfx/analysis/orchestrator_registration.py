@@ -45,7 +45,7 @@ def _entries(value: cst.BaseExpression) -> Iterator[tuple[cst.BaseExpression, cs
 def desc_entries(file: FileContext, desc: str) -> list[DescEntry]:
     """Entries of the module-level list ``desc`` (assignments, ``+=`` and ``.append/.extend``)."""
     out: list[DescEntry] = []
-    if desc not in file.source:
+    if not file.words.mentions(desc):
         # Every form read below names the list as an identifier: a file whose text does not
         # contain it has no entry (and its tree need not be built: lazy project contexts).
         return out

@@ -53,9 +53,9 @@ class FileContext:
         built once per file."""
         cached = self.__dict__.get("_file_words")
         if cached is None:
-            from mfx.applicability import FileWords
+            from mfx.applicability import file_words
 
-            cached = self.__dict__["_file_words"] = FileWords(self.source, self.package_name, self.path)
+            cached = self.__dict__["_file_words"] = file_words(self.source, self.path)
         return cached
 
     def cached(self, key: object, build: Callable[[], T]) -> T:

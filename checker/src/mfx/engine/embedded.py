@@ -322,6 +322,7 @@ def find_embedded(relpath: str, text: str) -> list[Embedded]:
     """The pieces of code ``text`` holds: the whole file for a code template, the string
     constants that are code for a Python module; and the module of the Metaflow task commands
     it holds as shell text or argument lists (:mod:`mfx.engine.shellcode`)."""
+    from mfx.applicability import file_words
     from mfx.engine.shellcode import find_shell
 
     if "\0" in text:
@@ -332,6 +333,7 @@ def find_embedded(relpath: str, text: str) -> list[Embedded]:
             return shell
         code = as_python(text, template_file=True)
         return [Embedded(relpath, "template", code, 1, 1)] if code is not None else shell
-    if not relpath.endswith(".py") or ('"""' not in text and "'''" not in text):
+    words = file_words(text, relpath)  # shared with the rules' pre-checks (mfx.applicability)
+    if not relpath.endswith(".py") or not (words.mentions('"""') or words.mentions("'''")):
         return shell
     return list(_pieces_in_python(relpath, text)) + shell

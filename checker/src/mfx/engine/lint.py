@@ -7,6 +7,7 @@ unchanged project only reads and hashes files.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -96,11 +97,10 @@ def needs_parse(relpath: str, text: str, codes: Sequence[str], pfi: PerFileIgnor
     text, see :mod:`mfx.applicability`). A file for which none is, is *skimmed*: never handed
     to libcst here; a project rule that needs its tree parses it then (see
     :func:`_run_project_rules`)."""
-    from mfx.applicability import FileWords, applicable
-    from mfx.engine.context import package_of
+    from mfx.applicability import applicable, file_words
 
     rules = _file_rules(codes, pfi.ignored_for(relpath))
-    words = FileWords(text, package_of(relpath), relpath)
+    words = file_words(text, relpath)
     return any(applicable(r.TRIGGERS, words, r.FILE_NAMES) for r in rules)
 
 
@@ -231,9 +231,22 @@ def _lint_project_files(settings: Settings, sources: Mapping[str, SourceFile], r
 # -- the run ------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _words_of_run():
+    """The words searched in each file (:func:`mfx.applicability.file_words`) are shared by the
+    per-file and the project rules of a run, and dropped after it."""
+    from mfx.applicability import forget_file_words
+
+    forget_file_words()
+    try:
+        yield
+    finally:
+        forget_file_words()
+
+
 def lint_paths(files: Sequence[Path], settings: Settings, *, jobs: int = 0, use_cache: bool = True) -> RunResult:
     """Lint ``files`` (absolute paths from discovery) with ``settings``."""
-    with lint_gc():
+    with lint_gc(), _words_of_run():
         return _lint_paths(files, settings, jobs, use_cache)
 
 
@@ -449,7 +462,7 @@ def _lint_plain_pool(
 def lint_texts(texts: Mapping[str, str], settings: Settings) -> list[Diagnostic]:
     """Lint in-memory sources (``{relative path: text}``) without the cache, in this process:
     what ``--fix`` runs after each pass."""
-    with lint_gc():
+    with lint_gc(), _words_of_run():
         return _lint_texts(texts, settings)
 
 

@@ -39,12 +39,15 @@ import bisect
 import dataclasses
 import json
 import re
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from mfx.analysis import shell
 from mfx.engine.diagnostic import Diagnostic
 from mfx.engine.embedded import SEP, Embedded
 from mfx.engine.noqa import NoqaMap, add_comment
+
+if TYPE_CHECKING:
+    from mfx.applicability import FileWords
 
 #: Files read as workflow documents or shell text (templates: :data:`mfx.engine.embedded.TEMPLATE_SUFFIXES`).
 SHELL_SUFFIXES = (".yaml", ".yml", ".json", ".sh", ".bash")
@@ -65,9 +68,11 @@ def is_shell_carrier(relpath: str) -> bool:
     return not any(part in _NOT_CARRIER_DIRS for part in relpath.split("/")[:-1])
 
 
-def _may_hold(text: str) -> bool:
-    """The words every task command spells (the applicability gate of this finder)."""
-    return ("--run-id" in text or "--task-id" in text) and ("step" in text or "init" in text)
+def _may_hold(text: str, words: "FileWords | None" = None) -> bool:
+    """The words every task command spells (the applicability gate of this finder); ``words``:
+    the file's shared searches (:func:`mfx.applicability.file_words`), when ``text`` is a file."""
+    has = text.__contains__ if words is None else words.mentions
+    return (has("--run-id") or has("--task-id")) and (has("step") or has("init"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -494,9 +499,12 @@ def _module(relpath: str, host: _Host, commands: list, words_from: list) -> Opti
 
 def find_shell(relpath: str, text: str) -> list[ShellEmbedded]:
     """The virtual module of the task commands ``text`` holds (at most one), or []."""
+    from mfx.applicability import file_words
     from mfx.engine.embedded import is_code_template
 
-    if "\0" in text or SEP in relpath or not _may_hold(text):
+    # A Python module's words are searched again by the rules' pre-checks: share the searches.
+    words = file_words(text, relpath) if relpath.endswith(".py") else None
+    if "\0" in text or SEP in relpath or not _may_hold(text, words):
         return []
     name = relpath.lower()
     host = _Host(text)
