@@ -216,6 +216,20 @@ def test_deployer_constructs_and_compiles_without_an_engine(tmp_path: Path) -> N
     assert record.parameters["greeting"]["type"] == "str"
 
 
+@pytest.mark.parametrize("show_output", [False, True])
+def test_a_refused_create_raises_with_the_reason(tmp_path: Path, show_output: bool) -> None:
+    """The refusal (O26) is in the exception, not only on the terminal: Metaflow builds the error
+    from log files its reader threads may not have written yet when the command exits quickly."""
+    from metaflow import Deployer
+
+    flow = Path(__file__).resolve().parent / "plumbing_flows" / "parallel.py"
+    deployer = getattr(Deployer(str(flow), env=cli_env(tmp_path), cwd=str(tmp_path), show_output=show_output),
+                       names.DEPLOYER_METHOD)()
+    with pytest.raises(RuntimeError) as failure:
+        deployer.create(only_json=True)
+    assert "not supported" in str(failure.value) and "@parallel" in str(failure.value), str(failure.value)
+
+
 def test_engine_query_failure_is_one_clear_line() -> None:
     engine_call = importlib.import_module(ORCH + ".engine_call")
     with pytest.raises(engine_call.EngineCallError, match="unknown engine query"):

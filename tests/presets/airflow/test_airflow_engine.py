@@ -207,8 +207,15 @@ def test_a_component_that_dies_is_restarted_and_the_stack_keeps_working(airflow_
     import signal
 
     def dag_processors() -> list:
+        """The supervisor's dag-processor children (not the processes they fork to parse files)."""
+        from support.airflow_devstack import stack_module
+
+        parents = stack_module().process_table()
+        leader = airflow_devstack.leader()
         found = []
         for pid in airflow_devstack.processes():
+            if parents.get(pid) != leader:
+                continue
             try:
                 cmd = Path("/proc/%d/cmdline" % pid).read_bytes().split(b"\0")
             except OSError:

@@ -39,6 +39,15 @@ class MfAirflowDeployer(DeployerImpl):
     def deployer_kwargs(self) -> Dict[str, Any]:
         return self._deployer_kwargs
 
+    def _create(self, create_class: Type[Any], **kwargs: Any) -> Any:
+        try:
+            return super()._create(create_class, **kwargs)
+        except RuntimeError as exc:
+            from .deployer_objects import complete_process_error
+
+            commands = list(self.spm.commands.values())  # the create command is the last one started
+            raise RuntimeError(complete_process_error(commands[-1] if commands else None, exc)) from exc
+
     @staticmethod
     def deployed_flow_type() -> Type["MfAirflowDeployedFlow"]:
         # Lazy relative import (pitfall O5).

@@ -21,12 +21,35 @@ from metaflow.runner.deployer import (
     TriggeredRun,
     generate_fake_flow_file_contents,
 )
-from metaflow.runner.utils import get_lower_level_group, handle_timeout, temporary_fifo
+from metaflow.runner.utils import get_lower_level_group, handle_timeout, make_process_error_message, temporary_fifo
 
 from .deployment import DeploymentRecord
 from .engine_call import call as engine_call
 from .liveness import pending_hint
 from .status import is_terminal, to_metaflow_status
+
+
+def complete_process_error(command_obj: Any, exc: BaseException, wait: float = 10.0) -> str:
+    """The error of a failed `create`/`trigger` command with its whole output.
+
+    Metaflow copies the command's stdout/stderr into its log files from reader threads through
+    buffered files, and builds the error from those files as soon as the command exits: a quick
+    failure (a refused shape, O26) then often reads "Error executing: '...':" with nothing after
+    it. Wait (bounded) for the readers to finish and build the message again.
+    """
+    text = str(exc)
+    process = getattr(command_obj, "process", None)
+    if process is None or process.poll() is None:  # still running (a timeout): nothing more to wait for
+        return text
+    for name in ("stdout_thread", "stderr_thread"):
+        thread = getattr(command_obj, name, None)
+        if thread is not None:
+            thread.join(timeout=wait)
+    try:
+        again = make_process_error_message(command_obj)
+    except (OSError, KeyError, ValueError):
+        return text
+    return again if len(again) > len(text) else text
 
 
 class MfAirflowDeploymentNotFound(MetaflowException):
@@ -134,7 +157,10 @@ class MfAirflowDeployedFlow(DeployedFlow):
                 show_output=self.deployer.show_output,
             )
             command_obj = self.deployer.spm.get(pid)
-            content = handle_timeout(attribute_file_fd, command_obj, self.deployer.file_read_timeout)
+            try:
+                content = handle_timeout(attribute_file_fd, command_obj, self.deployer.file_read_timeout)
+            except RuntimeError as exc:
+                raise RuntimeError(complete_process_error(command_obj, exc)) from exc
             command_obj.sync_wait()
             if command_obj.process.returncode == 0:
                 return MfAirflowTriggeredRun(deployer=self.deployer, content=content)
