@@ -31,6 +31,7 @@ import libcst as cst
 
 from mfx.analysis.orchestrator_names import string_value
 from mfx.engine.context import FileContext, ProjectContext
+from mfx.rule import Report
 
 #: How many helper calls deep a command is followed.
 DEPTH = 3
@@ -54,6 +55,22 @@ class Piece:
     func: cst.FunctionDef | None = None  # the function ``expr`` belongs to
     glue: bool = False  # written directly before the next piece (``"--run-id=" + rid``)
     sep: bool = False  # a shell command separator (``&&``, ``;``, a new line) inside a string
+    #: Where ``text`` starts in the string ``node`` holds: (the string's text, offset). A report
+    #: on the piece points at that word's own line and column (:attr:`word`), not the string's start.
+    spot: tuple[str, int] | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def word(self) -> tuple[str, int] | None:
+        """``(text, k)``: the piece is the ``k``-th occurrence of its text in its string
+        (:attr:`mfx.rule.Report.word`), or None for a piece that is a whole node."""
+        if self.spot is None or not self.text:
+            return None
+        whole, at = self.spot
+        return self.text, whole.count(self.text, 0, at)
+
+    def report(self, message: str) -> Report:
+        """A finding on this piece: on its own word when it is written inside a string."""
+        return Report(node=self.node, message=message, path=self.path, word=self.word)
 
     @property
     def option(self) -> str | None:
@@ -418,9 +435,13 @@ class _Function:
             if not token:
                 continue
             parts = token.split("\x00")
+            at = m.start()
             for j, part in enumerate(parts):
                 if part:
-                    pieces.append(Piece(node, path, text=part, glue=j < len(parts) - 1))
+                    at = joined.find(part, at)
+                    spot = (joined, at) if at >= 0 else None
+                    pieces.append(Piece(node, path, text=part, glue=j < len(parts) - 1, spot=spot))
+                    at = max(at, m.start()) + len(part)
                 if j < len(parts) - 1:
                     field = fields[seen] if seen < len(fields) else None
                     seen += 1

@@ -182,7 +182,9 @@ def extension_of(path: str) -> str:
 
 
 def report_at(builder: Builder, message: str) -> Report:
-    return Report(node=builder.anchor.node, message=message, path=builder.path)
+    """A finding at the builder's ``step`` token (its own word inside a multi-line string)."""
+    word = builder.anchor.word if isinstance(builder.anchor, Piece) else None
+    return Report(node=builder.anchor.node, message=message, path=builder.path, word=word)
 
 
 def subscripts_with_key(project: ProjectContext, key: str) -> bool:

@@ -133,6 +133,23 @@ STEP = """python {flow} step {step} --run-id {run_id} --task-id {task_id} \\\\
             line=2,
             note="a module-level string constant holding the script",
         ),
+        Invalid(
+            {
+                "orch/runner.py": '''
+def task_script(flow, step, run_id, task_id):
+    return f"""
+set -e
+python {flow} --quiet step {step} \\\\
+    --run-id {run_id} --task-id {task_id} \\\\
+    --retry-count 0
+"""
+'''
+            },
+            count=1,
+            line=6,
+            column=5,
+            note="a multi-line shell string built in a function: reported on the option's own line",
+        ),
     ]
 
     def check(self, project: ProjectContext) -> Iterable[Report]:
@@ -144,7 +161,9 @@ STEP = """python {flow} step {step} --run-id {run_id} --task-id {task_id} \\\\
                 value = use.literal if use.expr is None else constant(use.expr, use.fragment.function)
                 if value is not None and value.strip().isdigit() and id(use.fragment.node) not in seen:
                     seen.add(id(use.fragment.node))
-                    yield Report(use.fragment.node, self.message.format(value=value.strip()), path=f.path)
+                    # on the option's own line and column inside a multi-line string
+                    word = ("--retry-count", 0)
+                    yield Report(use.fragment.node, self.message.format(value=value.strip()), path=f.path, word=word)
         for command in model_of(project).commands():
             for opt in command.options():
                 if opt.option != "--retry-count" or id(opt.piece.node) in seen:
@@ -154,4 +173,4 @@ STEP = """python {flow} step {step} --run-id {run_id} --task-id {task_id} \\\\
                     value = constant(opt.value.expr, opt.value.func)
                 if value is not None and value.strip().isdigit():
                     seen.add(id(opt.piece.node))
-                    yield Report(opt.piece.node, self.message.format(value=value.strip()), path=opt.piece.path)
+                    yield opt.piece.report(self.message.format(value=value.strip()))

@@ -95,12 +95,12 @@ def cmds(tag, name, run_id):
             for node in self._in_strings(strings_of(f)):
                 if id(node) not in seen:
                     seen.add(id(node))
-                    yield Report(node, self.message, path=f.path)
+                    yield Report(node, self.message, path=f.path, word=("--tag", 0))
         for command in model_of(project).commands():
             for piece in command.before_sub("--tag"):
                 if id(piece.node) not in seen:
                     seen.add(id(piece.node))
-                    yield Report(piece.node, self.message, path=piece.path)
+                    yield piece.report(self.message)
 
     @staticmethod
     def _in_strings(strings) -> Iterable[cst.CSTNode]:
