@@ -456,3 +456,13 @@ def value_is_one_based(
         elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) or isinstance(node, cst.Subtract):
             subtract = True
     return marker and not subtract
+
+
+def code_strings(file) -> Strings:
+    """The code string literals of one file (:class:`Strings`, kept on the file context).
+
+    Not a model of the task commands: the command model (:mod:`mfx.analysis.command_model`)
+    reads them as one of its sources, and the few rules that are about a *word written in code*
+    anywhere (an environment variable name, a node type) rather than about a command read them
+    here. Command rules query the model instead."""
+    return file.cached(code_strings, lambda: Strings(file.module))

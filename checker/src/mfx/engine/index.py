@@ -356,7 +356,7 @@ def memo(kind: str, node: cst.CSTNode, build: Callable[[cst.CSTNode], T]) -> T:
 #: The files of the current lint (file rules: the file; project rules: every file of the project),
 #: set by the runner with :func:`indexing`. Their indexes are owned by their file contexts
 #: (:attr:`mfx.engine.context.FileContext.index`) and die with them: nothing here outlives a run.
-_SCOPE: ContextVar[list] = ContextVar("mfx_index_scope", default=[])
+_SCOPE: ContextVar[list | None] = ContextVar("mfx_index_scope", default=None)
 
 
 @contextmanager
@@ -376,7 +376,7 @@ def index_for(node: cst.CSTNode) -> TreeIndex | None:
     A :class:`~libcst.Module` gets its owner's index (built on first use); a module of no file of
     the lint gets a fresh index that is not remembered. A sub-tree of no built index gives None
     (the caller walks it the slow way, in the same order: :func:`code_children`)."""
-    owners = _SCOPE.get()
+    owners = _SCOPE.get() or []
     for k, owner in enumerate(owners):
         idx = owner.built_index()
         if idx is not None and idx.position(node) is not None:

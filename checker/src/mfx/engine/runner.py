@@ -236,8 +236,10 @@ def _word_at(source: str, rng, word: tuple[str, int], start, end):
     lines = source.splitlines(keepends=True)[rng.start.line - 1 : rng.end.line]
     if not lines:
         return start, end
-    lines[-1] = lines[-1][: rng.end.column] if len(lines) > 1 else lines[-1][: rng.end.column]
+    lines[-1] = lines[-1][: rng.end.column]
     first = rng.start.column
+    if len(lines) == 1 and lines[0][first:].lstrip("rbufRBUF").strip("\"'") == text:
+        return start, end  # the literal is the word itself: reported on the literal, as any node
     at, line_no, col = -1, rng.start.line, first
     seen = 0
     for i, line in enumerate(lines):
