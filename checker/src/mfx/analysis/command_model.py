@@ -817,10 +817,10 @@ class CommandModel:
                 if use.literal is None and use.expr is None:
                     continue  # the value is elsewhere: the assembled command may know it
                 seen.add(id(use.fragment.node))
-                at = use.fragment.text.find(option)
-                word = (option, use.fragment.text.count(option, 0, at)) if at >= 0 else None
                 out.append(
-                    OptionValueAt(f.path, use.fragment.node, use.literal, use.fragment.text, use.expr, use.fragment.function, word)
+                    OptionValueAt(
+                        f.path, use.fragment.node, use.literal, use.fragment.text, use.expr, use.fragment.function, use.word
+                    )
                 )
         for command in self.commands():
             if command.path not in paths and files is not None:

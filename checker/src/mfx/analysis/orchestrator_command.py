@@ -49,6 +49,13 @@ class OptionUse:
     fragment: Fragment
     literal: str | None  # the value written in the same string ("0", "$((X-1))"), if any
     expr: cst.BaseExpression | None  # the expression that supplies the value, if traced
+    at: int = -1  # where the option starts in ``fragment.text``
+
+    @property
+    def word(self) -> tuple[str, int] | None:
+        """``(option, k)``: this use is the ``k``-th occurrence of the option in its string
+        (:attr:`mfx.rule.Report.word`)."""
+        return (self.option, self.fragment.text.count(self.option, 0, self.at)) if self.at >= 0 else None
 
 
 class _StringVisitor(cst.CSTVisitor):
@@ -182,7 +189,9 @@ class Strings:
         out = []
         for frag in self.fragments if fragments is None else fragments:
             for match in pattern.finditer(frag.text):
-                out.append(self._value(option, frag, match.end()))
+                use = self._value(option, frag, match.end())
+                use.at = match.start()
+                out.append(use)
         return out
 
     def mentions(self, word: str, fragments: Iterable[Fragment] | None = None) -> list[Fragment]:

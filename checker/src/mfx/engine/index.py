@@ -394,7 +394,7 @@ def index_for(node: cst.CSTNode) -> TreeIndex | None:
 def walk_code(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = None) -> list[cst.CSTNode]:
     """``root`` and its code nodes in index order; nodes for which ``prune`` is true are
     included but not entered (``root`` always is). From the index when ``root`` belongs to a
-    recently indexed module, otherwise by reading the fields (the same list)."""
+    module indexed in the current lint (:func:`indexing`), otherwise by reading the fields (the same list)."""
     idx = index_for(root)
     if idx is not None:
         return idx.subtree(root, prune)
