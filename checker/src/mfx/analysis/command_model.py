@@ -18,6 +18,16 @@ Control flow is read in document order (both branches of an ``if`` contribute, a
 a piece appended under a condition counts as passed. Every command rule queries the model
 (:func:`model_of`): which options a builder passes, with which value, in which order, and where
 the builder is, so a missing piece is reported at the builder that lacks it.
+
+Queries (no command rule reads code strings itself): :meth:`CommandModel.commands` and
+:meth:`~CommandModel.builders` (assembled commands, their pieces in order, the sub-command),
+:meth:`~CommandModel.option_values` (every value given to an option, assembled or written next to
+it in a code string), :meth:`~CommandModel.written_before_sub` (an option before the sub-command
+in one string or display), :meth:`~CommandModel.writers` (functions that write a sub-command with
+an option), :meth:`~CommandModel.written_outside_commands`, :meth:`~CommandModel.mentions` and
+:meth:`~CommandModel.written` (pieces written in code that no assembled command holds: generated
+code, templates, lists handed to code outside the project). A piece written inside a string keeps
+where it starts there (:attr:`Piece.word`), so a finding on it points at that word.
 """
 
 from __future__ import annotations
