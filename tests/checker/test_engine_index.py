@@ -17,7 +17,17 @@ import metaflow
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 from mfx.analysis import backend_names, orchestrator_names
-from mfx.engine.index import FORMATTING_TYPES, TreeIndex, code_children, index_for, is_formatting_field, isa, walk_code
+from mfx.engine.context import FileContext
+from mfx.engine.index import (
+    FORMATTING_TYPES,
+    TreeIndex,
+    code_children,
+    index_for,
+    indexing,
+    is_formatting_field,
+    isa,
+    walk_code,
+)
 from mfx.engine.positions import locate_in_source, locate_nodes
 from mfx.engine.runner import ParsedFile
 
@@ -157,16 +167,19 @@ def test_sub_tree_walks_match_the_slow_walks(source):
     roots = [n.body for n in TreeIndex(module).order if type(n) is cst.FunctionDef] + list(module.body)
     # before the module is indexed: the walks read the fields themselves
     unindexed = [walk_code(r, lambda n: type(n) in orchestrator_names.SCOPES) for r in roots]
-    idx = index_for(module)
-    for root, slow_walk in zip(roots, unindexed):
-        slow = _Recorder(orchestrator_names.SCOPES)
-        root.visit(slow)
-        expected = [key for what, key in slow.events if what == "visit"]
-        if type(root) in orchestrator_names.SCOPES:  # the root itself is always entered
-            continue
-        assert [id(n) for n in orchestrator_names.walk(root, orchestrator_names.SCOPES)] == expected
-        assert [id(n) for n in slow_walk] == expected
-        assert list(backend_names.walk(root)) == idx.subtree(root)
+    file = FileContext("m.py", source, module)
+    with indexing([file]):  # as the runner does: the file's own index answers for its sub-trees
+        idx = file.index
+        assert index_for(roots[0]) is idx if roots else True
+        for root, slow_walk in zip(roots, unindexed):
+            slow = _Recorder(orchestrator_names.SCOPES)
+            root.visit(slow)
+            expected = [key for what, key in slow.events if what == "visit"]
+            if type(root) in orchestrator_names.SCOPES:  # the root itself is always entered
+                continue
+            assert [id(n) for n in orchestrator_names.walk(root, orchestrator_names.SCOPES)] == expected
+            assert [id(n) for n in slow_walk] == expected
+            assert list(backend_names.walk(root)) == idx.subtree(root)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
@@ -254,7 +267,10 @@ def test_memo_keeps_an_analysis_per_node_with_its_files_index():
 
     source = "def f():\n    a = 1\n\ndef g():\n    a = 2\n"
     first, second = cst.parse_module(source), cst.parse_module(source)
-    index_for(first), index_for(second)  # both files indexed, as the runner does
+    files = [FileContext("a.py", source, first), FileContext("b.py", source, second)]
+    scope = indexing(files)  # both files of the lint, as the runner opens it
+    scope.__enter__()
+    files[0].index, files[1].index
     calls = []
 
     def build(node):
@@ -271,3 +287,28 @@ def test_memo_keeps_an_analysis_per_node_with_its_files_index():
     loose = cst.parse_statement("def h():\n    pass\n")  # in no index: analysed every time
     memo("names", loose, build), memo("names", loose, build)
     assert calls[-2:] == [loose, loose]
+    scope.__exit__(None, None, None)
+    # outside the lint, nothing is remembered: the files' indexes are owned by their contexts only
+    assert index_for(f1) is None
+    memo("names", f1, build)
+    assert calls[-1] is f1
+
+
+def test_no_index_outlives_its_file():
+    """An index is owned by its file context: once the lint and the context are gone, it is
+    freed (no process-wide list keeps trees alive)."""
+    import gc
+    import weakref
+
+    from mfx.engine.index import memo
+
+    source = "def f():\n    return 1\n"
+    file = FileContext("a.py", source, cst.parse_module(source))
+    with indexing([file]):
+        idx = file.index
+        memo("k", file.module.body[0], lambda n: object())
+        assert index_for(file.module.body[0]) is idx
+    ref = weakref.ref(idx)
+    del file, idx
+    gc.collect()
+    assert ref() is None

@@ -72,6 +72,9 @@ class Report:
     path: str | None = None  # ProjectRule only: the file the node belongs to
     line: int | None = None  # ProjectRule only, when there is no node: 1-based
     column: int | None = None  # 1-based
+    #: With ``node`` a string literal: ``(word, k)`` reports the ``k``-th (0-based) occurrence of
+    #: ``word`` in the literal's source (a command piece inside a multi-line string), not its start.
+    word: tuple[str, int] | None = None
 
 
 #: The stand-in source of the ``Valid``/``Invalid`` examples ``mfx rule new`` writes. The example

@@ -18,7 +18,7 @@ def _pair(opt, value):
     return [f'"{opt}"'] + ([value] if value is not None else [])
 
 
-def builder(shape: str, top=(), sub=(), mark_step=False, mark_opt=None) -> dict:
+def builder(shape: str, top=(), sub=(), mark_step=False, mark_opt=None, ids=("run_id", "task_id")) -> dict:
     """``{path: source}`` of a project whose builder assembles ``python flow.py <top> step
     <name> --run-id --task-id <sub>`` in ``shape``. ``top``/``sub``: (option, value expression or
     None for a flag). ``mark_opt``: the option whose line gets the mark."""
@@ -27,7 +27,7 @@ def builder(shape: str, top=(), sub=(), mark_step=False, mark_opt=None) -> dict:
     def m(opt):
         return f"  {MARK}" if opt == mark_opt else ""
 
-    base_sub = [("--run-id", "run_id"), ("--task-id", "task_id")] + list(sub)
+    base_sub = [("--run-id", ids[0]), ("--task-id", ids[1])] + list(sub)
     files = {}
     if shape == "list":
         lines = ["cmd = [", "    python,", "    flow,"]
@@ -155,6 +155,11 @@ for shape in SHAPES:
         CASES.append(bad(shape, code, title, {**builder(shape, TOP_OK, SUB_OK, mark_step=True), **ENV_NONE}))
         CASES.append(good(shape, code, "env complete", {**builder(shape, TOP_OK, SUB_OK), **ENV_OK}))
 
+    # MFX220: a numeric task id (the number of tags), in every shape the id is written in.
+    CASES.append(bad(shape, "MFX220", "--task-id is a number",
+                     {**builder(shape, TOP_OK, SUB_OK, mark_opt="--task-id", ids=("run_id", "len(tags)")), **ENV_OK}))
+    CASES.append(good(shape, "MFX220", "--task-id is a prefixed string",
+                      {**builder(shape, TOP_OK, SUB_OK, ids=("run_id", '"t-" + task_id')), **ENV_OK}))
 # order: pieces appended in separate statements, the --tag before the sub-command.
 CASES += [
     bad("order", "MFX204", "--tag appended before step", {"orch/worker.py": f'''

@@ -210,15 +210,15 @@ def render(carrier, top=(), sub=(), mark_step=False, mark_opt=None, env=True, in
         ])
         files.update(ENV_OK if env else ENV_NONE)
     elif carrier == "py-fstring":
-        # The command model reads a string inside a function as one node: its findings point at the
-        # string's first line (the mark goes there), not at the word's line inside it.
-        body = [ln.replace(f"  {MARK}", "") for ln in _shell(carrier, top, sub, marks)]
+        # A finding on a word of a string inside a function points at the word's own line (the
+        # marks stay on the word lines, as for module-level constants).
+        body = _shell(carrier, top, sub, marks)
         init_line = []
         if init:
             init_line = ["{python} {flow} init --run-id {run_id} --task-id params &&"]
         files["orch/worker.py"] = "\n".join([
             f"def launch({ARGS}):",
-            '    script = f"""set -e' + (f"  {MARK}" if marks else ""),
+            '    script = f"""set -e',
             "cd /work && \\\\",
             *init_line,
             *[ln.replace("\\", "\\\\") for ln in body],

@@ -18,7 +18,7 @@ N = TypeVar("N", bound=cst.CSTNode)
 
 def find_nodes(root: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | None = None) -> list[N]:
     """All nodes of ``kind`` under ``root`` (root included), in source order (a lookup in the
-    module's index when ``root`` belongs to a recently indexed module)."""
+    module's index when ``root`` belongs to a module indexed in the current lint)."""
     idx = index_for(root)
     if idx is not None:
         found = idx.nodes(kind, within=root)

@@ -18,6 +18,16 @@ Control flow is read in document order (both branches of an ``if`` contribute, a
 a piece appended under a condition counts as passed. Every command rule queries the model
 (:func:`model_of`): which options a builder passes, with which value, in which order, and where
 the builder is, so a missing piece is reported at the builder that lacks it.
+
+Queries (no command rule reads code strings itself): :meth:`CommandModel.commands` and
+:meth:`~CommandModel.builders` (assembled commands, their pieces in order, the sub-command),
+:meth:`~CommandModel.option_values` (every value given to an option, assembled or written next to
+it in a code string), :meth:`~CommandModel.written_before_sub` (an option before the sub-command
+in one string or display), :meth:`~CommandModel.writers` (functions that write a sub-command with
+an option), :meth:`~CommandModel.written_outside_commands`, :meth:`~CommandModel.mentions` and
+:meth:`~CommandModel.written` (pieces written in code that no assembled command holds: generated
+code, templates, lists handed to code outside the project). A piece written inside a string keeps
+where it starts there (:attr:`Piece.word`), so a finding on it points at that word.
 """
 
 from __future__ import annotations
@@ -29,8 +39,10 @@ from typing import Union
 
 import libcst as cst
 
+from mfx.analysis.orchestrator_command import Fragment, code_strings
 from mfx.analysis.orchestrator_names import string_value
 from mfx.engine.context import FileContext, ProjectContext
+from mfx.rule import Report
 
 #: How many helper calls deep a command is followed.
 DEPTH = 3
@@ -54,6 +66,22 @@ class Piece:
     func: cst.FunctionDef | None = None  # the function ``expr`` belongs to
     glue: bool = False  # written directly before the next piece (``"--run-id=" + rid``)
     sep: bool = False  # a shell command separator (``&&``, ``;``, a new line) inside a string
+    #: Where ``text`` starts in the string ``node`` holds: (the string's text, offset). A report
+    #: on the piece points at that word's own line and column (:attr:`word`), not the string's start.
+    spot: tuple[str, int] | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def word(self) -> tuple[str, int] | None:
+        """``(text, k)``: the piece is the ``k``-th occurrence of its text in its string
+        (:attr:`mfx.rule.Report.word`), or None for a piece that is a whole node."""
+        if self.spot is None or not self.text:
+            return None
+        whole, at = self.spot
+        return self.text, whole.count(self.text, 0, at)
+
+    def report(self, message: str) -> Report:
+        """A finding on this piece: on its own word when it is written inside a string."""
+        return Report(node=self.node, message=message, path=self.path, word=self.word)
 
     @property
     def option(self) -> str | None:
@@ -223,7 +251,7 @@ class _Function:
         if kind is cst.Assign:
             value = self.eval(small.value)  # type: ignore[attr-defined]
             for t in small.targets:  # type: ignore[attr-defined]
-                self._assign(t.target, value)
+                self._assign(t.target, value, small.value)  # type: ignore[attr-defined]
         elif kind is cst.AnnAssign and small.value is not None:  # type: ignore[attr-defined]
             self._assign(small.target, self.eval(small.value))  # type: ignore[attr-defined]
         elif kind is cst.AugAssign and isinstance(small.operator, cst.AddAssign):  # type: ignore[attr-defined]
@@ -242,7 +270,7 @@ class _Function:
             if isinstance(value, Seq):
                 self.candidates.append(value)
 
-    def _assign(self, target: cst.BaseExpression, value: Value) -> None:
+    def _assign(self, target: cst.BaseExpression, value: Value, raw: cst.BaseExpression | None = None) -> None:
         if isinstance(target, cst.Name):
             self.state[target.value] = value
             if isinstance(value, Seq):
@@ -252,7 +280,9 @@ class _Function:
             if isinstance(d, DictVal) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
                 key = string_value(target.slice[0].slice.value)
                 if key is not None:
-                    d.entries.append((key, _value_expr(value), target.slice[0].slice.value))
+                    # the value as written (``opts["run-id"] = "r-" + h``: one value, several pieces)
+                    expr = _value_expr(value)
+                    d.entries.append((key, expr if expr is not None or raw is None else raw, target.slice[0].slice.value))
 
     def _method(self, call: cst.Call) -> None:
         func = call.func
@@ -418,9 +448,13 @@ class _Function:
             if not token:
                 continue
             parts = token.split("\x00")
+            at = m.start()
             for j, part in enumerate(parts):
                 if part:
-                    pieces.append(Piece(node, path, text=part, glue=j < len(parts) - 1))
+                    at = joined.find(part, at)
+                    spot = (joined, at) if at >= 0 else None
+                    pieces.append(Piece(node, path, text=part, glue=j < len(parts) - 1, spot=spot))
+                    at = max(at, m.start()) + len(part)
                 if j < len(parts) - 1:
                     field = fields[seen] if seen < len(fields) else None
                     seen += 1
@@ -770,15 +804,171 @@ class CommandModel:
         """Some command of the project passes one of ``options`` (in any shape)."""
         return any(c.has_option(*options) for c in self.commands())
 
+    # -- what the code writes: pieces not (yet) assembled into a command -------------------------
+    # A command piece may be written where the model cannot assemble the whole command: generated
+    # code (``'"--retry-count"', '"0"'``), a list of options returned to a caller outside the
+    # project, a template string. These queries answer from the assembled commands and from the
+    # code strings of the project (:func:`mfx.analysis.orchestrator_command.code_strings`), each
+    # written option once; rules never read the strings themselves.
+
+    def option_values(self, option: str, files: Iterable[FileContext] | None = None) -> list[OptionValueAt]:
+        """Every value given to ``option`` in the model's files (or ``files``): next to the option
+        in a code string or list (``"--retry-count=%d" % n``, ``["--retry-count", n]``), and in
+        the assembled commands (a value appended by another statement, returned by a helper,
+        given as a dict entry or a click kwarg). Each written option counts once."""
+        out: list[OptionValueAt] = []
+        seen: set[int] = set()
+        chosen = self.files if files is None else list(files)
+        paths = {f.path for f in chosen}
+        for f in chosen:
+            if not _may_mention(f, (option,)):
+                continue
+            for use in code_strings(f).option_uses(option):
+                if use.literal is None and use.expr is None:
+                    continue  # the value is elsewhere: the assembled command may know it
+                seen.add(id(use.fragment.node))
+                out.append(
+                    OptionValueAt(
+                        f.path, use.fragment.node, use.literal, use.fragment.text, use.expr, use.fragment.function, use.word
+                    )
+                )
+        for command in self.commands():
+            if command.path not in paths and files is not None:
+                continue
+            for opt in command.options():
+                if opt.option != option or id(opt.piece.node) in seen:
+                    continue
+                seen.add(id(opt.piece.node))
+                value = opt.value
+                expr = value.expr if value is not None else None
+                if opt.literal is None and expr is None:
+                    continue
+                func = value.func if value is not None else None
+                out.append(
+                    OptionValueAt(opt.piece.path, opt.piece.node, opt.literal, opt.piece.text or "", expr, func, opt.piece.word)
+                )
+        return out
+
+    def written_outside_commands(self, file: FileContext, option: str) -> bool:
+        """``file`` writes ``option`` in a code string the model did not assemble into a command
+        (it may still reach one: a command rule stays silent rather than guess)."""
+        in_commands = self._piece_nodes()
+        return any(id(u.fragment.node) not in in_commands for u in code_strings(file).option_uses(option))
+
+    def _piece_nodes(self) -> set[int]:
+        found = self.__dict__.get("_piece_ids")
+        if found is None:
+            found = self.__dict__["_piece_ids"] = {id(p.node) for c in self.commands() for p in c.pieces}
+        return found
+
+    def written(self, words: Iterable[str], every: bool = False) -> Iterator[tuple[FileContext, Fragment]]:
+        """The code strings of the model's files (those whose text may spell ``words``: one, or
+        ``every`` one of them), with their file: the command pieces as written, for a rule that
+        asks whether some piece (a sub-command ``init``, an option built as ``"--" + name``, an
+        ``export NAME=``) is written at all, assembled into a command or not."""
+        words = tuple(words)
+        for f in self.files:
+            if words and not _may_mention(f, words, every):
+                continue
+            for frag in code_strings(f).fragments:
+                yield f, frag
+
+    def written_in(self, file: FileContext) -> list[Fragment]:
+        """The code strings of one file: the pieces it writes, assembled into a command or not."""
+        return code_strings(file).fragments
+
+    def mentions(self, words: Iterable[str]) -> bool:
+        """Some code string of the model's files mentions one of ``words`` (an option, an
+        environment variable name), in a command or not."""
+        words = list(words)
+        for f in self.files:
+            if not _may_mention(f, words):
+                continue
+            strings = code_strings(f)
+            if any(strings.mentions(w) for w in words):
+                return True
+        return False
+
+    def written_before_sub(self, option: str) -> list[tuple[str, cst.CSTNode, tuple[str, int] | None]]:
+        """``option`` written before the sub-command (``step``/``init``) in one code string or
+        one list display that the model may not have assembled (a file that never spells the
+        task id, generated code): (path, node, word). A ``--tag`` right before ``step`` is a tag
+        named step, not a sub-command. The assembled commands answer :meth:`Command.before_sub`."""
+        out = []
+        for f in self.files:
+            if not _may_mention(f, (option,)):
+                continue
+            strings = code_strings(f)
+            by_node = {id(fr.node): fr for fr in strings.fragments}
+            for frag in strings.fragments:
+                tokens = frag.text.split()
+                opt_at = next((i for i, t in enumerate(tokens) if _is_option(t, option)), None)
+                sub_at = next((i for i, t in enumerate(tokens) if t in SUBCOMMANDS), None)
+                if opt_at is not None and sub_at is not None and opt_at + 1 < sub_at:
+                    out.append((f.path, frag.node, (option, 0)))
+            lists = {id(n): n for n in strings.parents.values() if isinstance(n, (cst.List, cst.Tuple))}
+            for lst in lists.values():
+                texts = []
+                for el in lst.elements:
+                    fr = by_node.get(id(el.value))
+                    texts.append(fr.text.strip() if fr is not None else None)
+                opt_at = next((i for i, t in enumerate(texts) if t is not None and _is_option(t, option)), None)
+                sub_at = next((i for i, t in enumerate(texts) if t in SUBCOMMANDS), None)
+                if opt_at is not None and sub_at is not None and opt_at + 1 < sub_at:
+                    out.append((f.path, lst.elements[opt_at].value, None))
+        return out
+
+    def writers(self, subcommand: str, option: str) -> list[tuple[FileContext, Fragment]]:
+        """The functions whose code strings write the sub-command token ``subcommand`` and the
+        option ``option`` (``init`` with ``--task-id``), as (file, first sub-command token)."""
+        out = []
+        for f in self.files:
+            if not _may_mention(f, (subcommand, option), True):
+                continue
+            strings = code_strings(f)
+            for func in strings.functions():
+                frags = strings.in_function(func)
+                tokens = strings.tokens(subcommand, frags)
+                if tokens and strings.option_uses(option, frags):
+                    out.append((f, tokens[0]))
+        return out
+
+
+@dataclasses.dataclass
+class OptionValueAt:
+    """A value given to an option somewhere in the project (:meth:`CommandModel.option_values`)."""
+
+    path: str
+    node: cst.CSTNode  # the option as written (reported here)
+    literal: str | None  # the value written in the same string ("--retry-count=0"), if any
+    text: str  # that string
+    expr: cst.BaseExpression | None  # the expression that gives the value, if any
+    func: cst.FunctionDef | None  # the function ``expr`` is evaluated in
+    word: tuple[str, int] | None = None  # the option's own word inside a multi-line string
+
+    def report(self, message: str) -> Report:
+        return Report(node=self.node, message=message, path=self.path, word=self.word)
+
+
+def _is_option(token: str, option: str) -> bool:
+    """``token`` starts with the option ``option`` (``--tag``, ``--tag=x``; not ``--tags``)."""
+    return re.match(re.escape(option) + r"(?![\w-])", token) is not None
+
+
+def _may_mention(f: FileContext, words: Iterable[str], every: bool = False) -> bool:
+    """Whether a code string of ``f`` can contain one (``every``: each) of ``words``: a string
+    value holds a word only if the file's text does, unless escape sequences may spell it."""
+    found = f.words
+    test = all if every else any
+    return test(w.lower() in found.text for w in words) or found.escaped
+
 
 def _candidates(f: FileContext) -> list[cst.FunctionDef]:
     """The functions of ``f`` that may assemble a command: a code string of theirs names a
     sub-command (``"step"``, ``"python flow.py init ..."``) or they call ``.step(...)``/
     ``.init(...)`` (the click API). Other functions are only evaluated as helpers of these."""
-    from mfx.analysis.orchestrator_project import strings_of
-
     out: dict[int, cst.FunctionDef] = {}
-    strings = strings_of(f)
+    strings = code_strings(f)
     for word in SUBCOMMANDS:
         for frag in strings.tokens(word):
             if frag.function is not None:
@@ -796,6 +986,12 @@ def _candidates(f: FileContext) -> list[cst.FunctionDef]:
                 if node is not None:
                     out.setdefault(id(node), node)  # type: ignore[arg-type]
     return list(out.values())
+
+
+def file_model(file: FileContext) -> CommandModel:
+    """The command model of one file (for a file rule; helpers are followed within the file),
+    kept on the file context."""
+    return file.cached(file_model, lambda: CommandModel(None, [file]))
 
 
 def model_of(project: ProjectContext) -> CommandModel:

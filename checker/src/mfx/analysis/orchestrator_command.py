@@ -49,6 +49,13 @@ class OptionUse:
     fragment: Fragment
     literal: str | None  # the value written in the same string ("0", "$((X-1))"), if any
     expr: cst.BaseExpression | None  # the expression that supplies the value, if traced
+    at: int = -1  # where the option starts in ``fragment.text``
+
+    @property
+    def word(self) -> tuple[str, int] | None:
+        """``(option, k)``: this use is the ``k``-th occurrence of the option in its string
+        (:attr:`mfx.rule.Report.word`)."""
+        return (self.option, self.fragment.text.count(self.option, 0, self.at)) if self.at >= 0 else None
 
 
 class _StringVisitor(cst.CSTVisitor):
@@ -182,7 +189,9 @@ class Strings:
         out = []
         for frag in self.fragments if fragments is None else fragments:
             for match in pattern.finditer(frag.text):
-                out.append(self._value(option, frag, match.end()))
+                use = self._value(option, frag, match.end())
+                use.at = match.start()
+                out.append(use)
         return out
 
     def mentions(self, word: str, fragments: Iterable[Fragment] | None = None) -> list[Fragment]:
@@ -456,3 +465,13 @@ def value_is_one_based(
         elif isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) or isinstance(node, cst.Subtract):
             subtract = True
     return marker and not subtract
+
+
+def code_strings(file) -> Strings:
+    """The code string literals of one file (:class:`Strings`, kept on the file context).
+
+    Not a model of the task commands: the command model (:mod:`mfx.analysis.command_model`)
+    reads them as one of its sources, and the few rules that are about a *word written in code*
+    anywhere (an environment variable name, a node type) rather than about a command read them
+    here. Command rules query the model instead."""
+    return file.cached(code_strings, lambda: Strings(file.module))

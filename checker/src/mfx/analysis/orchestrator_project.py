@@ -14,16 +14,11 @@ from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
-from mfx.analysis.command_model import Command, Piece, model_of
-from mfx.analysis.orchestrator_command import Fragment, Strings, step_builders
+from mfx.analysis.command_model import Command, OptionValueAt, Piece, model_of
+from mfx.analysis.orchestrator_command import Fragment, code_strings, step_builders
 from mfx.analysis.orchestrator_names import call_name, walk
 from mfx.engine.context import FileContext, ProjectContext
 from mfx.rule import Report
-
-
-def strings_of(file: FileContext) -> Strings:
-    """The code strings of a file (kept on the file: several rules ask for the same file)."""
-    return file.cached(strings_of, lambda: Strings(file.module))
 
 
 def nodes_of(file: FileContext) -> tuple[cst.CSTNode, ...]:
@@ -35,45 +30,10 @@ def calls_of(file: FileContext) -> tuple[cst.Call, ...]:
     return file.cached(calls_of, lambda: tuple(n for n in nodes_of(file) if type(n) is cst.Call))
 
 
-@dataclasses.dataclass
-class OptionValueAt:
-    """A value given to an option somewhere in the project (see :func:`option_values`)."""
-
-    path: str
-    node: cst.CSTNode  # the option as written (reported here)
-    literal: str | None  # the value written in the same string ("--retry-count=0"), if any
-    text: str  # that string
-    expr: cst.BaseExpression | None  # the expression that gives the value, if any
-    func: cst.FunctionDef | None  # the function ``expr`` is evaluated in
-
-
 def option_values(project: ProjectContext, option: str) -> list[OptionValueAt]:
-    """Every value given to ``option`` in the project's (non-test) code: next to the option in a
-    code string or list (``"--retry-count=%d" % n``, ``["--retry-count", n]``), and in the task
-    commands of the command model (:mod:`mfx.analysis.command_model`), which follows a value
-    appended by another statement or returned by a helper. Each written option counts once."""
-    out: list[OptionValueAt] = []
-    seen: set[int] = set()
-    for f in source_files(project):
-        if not may_mention(f, [option]):
-            continue
-        for use in strings_of(f).option_uses(option):
-            if use.literal is None and use.expr is None:
-                continue  # the value is elsewhere: the command model may know it
-            seen.add(id(use.fragment.node))
-            out.append(OptionValueAt(f.path, use.fragment.node, use.literal, use.fragment.text, use.expr, use.fragment.function))
-    for command in model_of(project).commands():
-        for opt in command.options():
-            if opt.option != option or id(opt.piece.node) in seen:
-                continue
-            seen.add(id(opt.piece.node))
-            value = opt.value
-            expr = value.expr if value is not None else None
-            if opt.literal is None and expr is None:
-                continue
-            func = value.func if value is not None else None
-            out.append(OptionValueAt(opt.piece.path, opt.piece.node, opt.literal, opt.piece.text or "", expr, func))
-    return out
+    """Every value given to ``option`` in the project's (non-test) code: the command model's
+    :meth:`~mfx.analysis.command_model.CommandModel.option_values`."""
+    return model_of(project).option_values(option)
 
 
 def source_files(project: ProjectContext) -> Iterator[FileContext]:
@@ -124,7 +84,7 @@ def builders(project: ProjectContext) -> list[Builder]:
     for f in source_files(project):
         if not may_mention(f, BUILDER_WORDS, every=True):
             continue
-        for func, anchor in step_builders(strings_of(f)):
+        for func, anchor in step_builders(code_strings(f)):
             if id(func) not in followed:
                 out.append(Builder(f, func, anchor))
     seen: set[int] = set()
@@ -147,16 +107,9 @@ def first_builder_per_file(project: ProjectContext) -> list[Builder]:
 
 
 def mentions_any(project: ProjectContext, words: Iterable[str]) -> bool:
-    """A code string of the project mentions one of ``words`` (options or env var names)."""
-    words = list(words)
-    for f in source_files(project):
-        if not may_mention(f, words):
-            continue
-        strings = strings_of(f)
-        for w in words:
-            if strings.mentions(w):
-                return True
-    return False
+    """The project writes one of ``words`` (options or env var names) in code: a piece of a
+    task command (assembled or not, :meth:`~mfx.analysis.command_model.CommandModel.written`)."""
+    return model_of(project).mentions(words)
 
 
 def calls_any(project: ProjectContext, names: Iterable[str]) -> bool:
@@ -182,7 +135,9 @@ def extension_of(path: str) -> str:
 
 
 def report_at(builder: Builder, message: str) -> Report:
-    return Report(node=builder.anchor.node, message=message, path=builder.path)
+    """A finding at the builder's ``step`` token (its own word inside a multi-line string)."""
+    word = builder.anchor.word if isinstance(builder.anchor, Piece) else None
+    return Report(node=builder.anchor.node, message=message, path=builder.path, word=word)
 
 
 def subscripts_with_key(project: ProjectContext, key: str) -> bool:

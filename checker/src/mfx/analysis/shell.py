@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from functools import lru_cache
 from typing import Optional
 
 #: Sub-commands of the Metaflow CLI that run a task (the command model's ``SUBCOMMANDS``).
@@ -327,9 +326,9 @@ def _task_commands(text: str, base: int, depth: int) -> list:
     return out
 
 
-@lru_cache(maxsize=4096)
 def has_task_command(text: str) -> bool:
-    """Whether ``text`` holds a Metaflow task command (cheap word checks first)."""
+    """Whether ``text`` holds a Metaflow task command (cheap word checks first; not memoised
+    process-wide: a file's strings are read once per run, by :class:`~mfx.analysis.orchestrator_command.Strings`)."""
     if not any(o in text for o in TASK_OPTIONS) or not any(s in text for s in SUBCOMMANDS):
         return False
     return bool(task_commands(text))

@@ -72,10 +72,18 @@ class FileContext:
     def index(self) -> "TreeIndex":
         cached = self.__dict__.get("_tree_index")
         if cached is None:
-            from mfx.engine.index import index_for
+            from mfx.engine.index import TreeIndex
 
-            cached = self.__dict__["_tree_index"] = index_for(self.module)
+            cached = self.__dict__["_tree_index"] = TreeIndex(self.module)
         return cached
+
+    def parsed_module(self) -> cst.Module | None:
+        """The tree if it is built (a lazy project's file may not be yet)."""
+        return self.module
+
+    def built_index(self) -> "TreeIndex | None":
+        """The file's index if it was built (never builds it: see :func:`mfx.engine.index.index_for`)."""
+        return self.__dict__.get("_tree_index")
 
     def nodes(self, kind, within: cst.CSTNode | None = None) -> list:
         """All nodes of ``kind`` (a class or tuple of classes) in tree order, optionally only

@@ -13,16 +13,19 @@ colons... :data:`FORMATTING_FIELDS`) are not entered. Those make two thirds of a
 no analysis reads them; the engine's dispatcher falls back to libcst's own traversal for a rule
 that visits one of their types (:data:`FORMATTING_TYPES`).
 
-:func:`index_for` finds the index that contains a given node among the recently built ones (one
-file is linted at a time; project rules revisit a few), so helpers that receive only a sub-tree
-can still answer from the index of its module.
+:func:`index_for` finds the index that contains a given node among the files of the current lint
+(:func:`indexing`, opened by the runner; each index is owned by its file context and lives as
+long as it), so helpers that receive only a sub-tree can still answer from the index of its
+module. No index or analysis is kept process-wide.
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
-from typing import Callable, Iterator, Sequence, TypeVar
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import libcst as cst
 
@@ -350,46 +353,48 @@ def memo(kind: str, node: cst.CSTNode, build: Callable[[cst.CSTNode], T]) -> T:
 
 # -- finding the index of a sub-tree ----------------------------------------------------------
 
-_RECENT: list[TreeIndex] = []
-#: How many indexes are kept: enough for the project rules to revisit every file of a typical
-#: extension without rebuilding (they cycle through all files, the worst case for an LRU),
-#: bounded by the total number of nodes so that linting a large tree (the bench's sweep of
-#: botocore) does not keep every module alive; the least recently used is dropped first.
-RECENT_LIMIT = 512
-RECENT_NODE_LIMIT = 1_000_000
+#: The files of the current lint (file rules: the file; project rules: every file of the project),
+#: set by the runner with :func:`indexing`. Their indexes are owned by their file contexts
+#: (:attr:`mfx.engine.context.FileContext.index`) and die with them: nothing here outlives a run.
+_SCOPE: ContextVar[list | None] = ContextVar("mfx_index_scope", default=None)
+
+
+@contextmanager
+def indexing(owners: Iterable[object]) -> Iterator[None]:
+    """Within the block, :func:`index_for` finds a node's index among ``owners``' (file contexts:
+    objects with an ``index``, and ``built_index()``/``parsed_module()`` that build nothing)."""
+    token = _SCOPE.set(list(owners))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
 
 
 def index_for(node: cst.CSTNode) -> TreeIndex | None:
-    """The recently built index that contains ``node``.
+    """The index of the file (of the current lint, see :func:`indexing`) that contains ``node``.
 
-    A :class:`~libcst.Module` that is not indexed yet gets its index built and remembered; a
-    sub-tree of no known index gives None (the caller walks it the slow way, in the same order:
-    :func:`code_children`)."""
-    recent = _RECENT
-    if recent and recent[0].position(node) is not None:  # the file being linted, almost always
-        return recent[0]
-    for k, idx in enumerate(recent):
-        if idx.position(node) is not None:
-            recent.insert(0, recent.pop(k))
+    A :class:`~libcst.Module` gets its owner's index (built on first use); a module of no file of
+    the lint gets a fresh index that is not remembered. A sub-tree of no built index gives None
+    (the caller walks it the slow way, in the same order: :func:`code_children`)."""
+    owners = _SCOPE.get() or []
+    for k, owner in enumerate(owners):
+        idx = owner.built_index()
+        if idx is not None and idx.position(node) is not None:
+            if k:  # most recently used first: project rules revisit a file many times in a row
+                owners.insert(0, owners.pop(k))
             return idx
     if type(node) is cst.Module:
-        idx = TreeIndex(node)
-        recent.insert(0, idx)
-        del recent[RECENT_LIMIT:]
-        total = 0
-        for k, kept in enumerate(recent):
-            total += len(kept.order)
-            if total > RECENT_NODE_LIMIT and k > 0:
-                del recent[k:]
-                break
-        return idx
+        for owner in owners:
+            if owner.parsed_module() is node:
+                return owner.index
+        return TreeIndex(node)
     return None
 
 
 def walk_code(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = None) -> list[cst.CSTNode]:
     """``root`` and its code nodes in index order; nodes for which ``prune`` is true are
     included but not entered (``root`` always is). From the index when ``root`` belongs to a
-    recently indexed module, otherwise by reading the fields (the same list)."""
+    module indexed in the current lint (:func:`indexing`), otherwise by reading the fields (the same list)."""
     idx = index_for(root)
     if idx is not None:
         return idx.subtree(root, prune)

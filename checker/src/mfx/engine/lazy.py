@@ -28,6 +28,19 @@ class LazyFileContext(FileContext):
     def module(self) -> cst.Module:
         return self._owner.parsed(self.path).module
 
+    @property
+    def index(self):  # type: ignore[override]
+        """The parsed file's own index (one per file, shared with the per-file pass)."""
+        return self._owner.parsed(self.path).context.index
+
+    def built_index(self):
+        pf = self._owner._parsed.get(self.path)
+        return pf.context.built_index() if pf is not None else None
+
+    def parsed_module(self):
+        pf = self._owner._parsed.get(self.path)
+        return pf.module if pf is not None else None
+
     def cached(self, key, build):
         """Analyses are kept on the parsed file's own context, so the per-file rules and the
         project rules of a run share them."""

@@ -21,6 +21,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from mfx.engine import profile
 from mfx.engine.context import FileContext, ProjectContext
 from mfx.engine.diagnostic import Diagnostic, Edit, FixEdit
+from mfx.engine.index import indexing
 from mfx.registry import (
     INTERNAL_ERROR_CODE,
     INTERNAL_ERROR_NAME,
@@ -226,11 +227,46 @@ def internal_error(path: str, rule: RuleClass | None, exc: BaseException, line: 
     )
 
 
+def _word_at(source: str, rng, word: tuple[str, int], start, end):
+    """The ``k``-th occurrence of a word inside the source range ``rng`` (1-based start and end),
+    or the whole range when the source does not spell it ``k + 1`` times (escapes)."""
+    text, k = word
+    if not text:
+        return start, end
+    lines = source.splitlines(keepends=True)[rng.start.line - 1 : rng.end.line]
+    if not lines:
+        return start, end
+    lines[-1] = lines[-1][: rng.end.column]
+    first = rng.start.column
+    if len(lines) == 1 and lines[0][first:].lstrip("rbufRBUF").strip("\"'") == text:
+        return start, end  # the literal is the word itself: reported on the literal, as any node
+    at, line_no, col = -1, rng.start.line, first
+    seen = 0
+    for i, line in enumerate(lines):
+        pos = first if i == 0 else 0
+        while True:
+            pos = line.find(text, pos)
+            if pos < 0:
+                break
+            if seen == k:
+                at, line_no, col = pos, rng.start.line + i, pos
+                break
+            seen += 1
+            pos += len(text)
+        if at >= 0:
+            break
+    if at < 0:
+        return start, end
+    return (line_no, col + 1), (line_no, col + 1 + len(text))
+
+
 def _locate(parsed: ParsedFile, rule: RuleClass, report: Report) -> Diagnostic:
     if report.node is not None:
         rng = parsed.range_of(report.node)
         start = (rng.start.line, rng.start.column + 1)
         end = (rng.end.line, rng.end.column + 1)
+        if report.word is not None:
+            start, end = _word_at(parsed.source, rng, report.word, start, end)
     else:
         start = end = (report.line or 1, report.column or 1)
     fix = None
@@ -369,11 +405,12 @@ def run_file_rules(pf: ParsedFile, rules: Iterable[type[Rule]]) -> list[Diagnost
             profile.TIMES["count:files without applicable rules"] += 1
         return []
     failures: list[Diagnostic] = []
-    while remaining:
-        out, failed = _traverse(pf, remaining, failures)
-        if failed is None:
-            return failures + out  # out is empty when the traversal itself failed
-        remaining = [r for r in remaining if r is not failed]
+    with indexing([pf.context]):
+        while remaining:
+            out, failed = _traverse(pf, remaining, failures)
+            if failed is None:
+                return failures + out  # out is empty when the traversal itself failed
+            remaining = [r for r in remaining if r is not failed]
     return failures
 
 
@@ -434,13 +471,14 @@ def run_project_rules_on(
     out: list[Diagnostic] = []
     anchor = min(project.files) if project.files else "."
     found: list[tuple[type[ProjectRule], list[Report]]] = []
-    for rule in rules:
-        try:
-            with profile.phase(f"project rule {rule.code}"):
-                inst = rule()
-                found.append((rule, inst.collect(inst.check(project))))
-        except Exception as exc:
-            out.append(internal_error(anchor, rule, exc))
+    with indexing(project):
+        for rule in rules:
+            try:
+                with profile.phase(f"project rule {rule.code}"):
+                    inst = rule()
+                    found.append((rule, inst.collect(inst.check(project))))
+            except Exception as exc:
+                out.append(internal_error(anchor, rule, exc))
     # One position pass per file for all the project rules' reports in it.
     wanted: dict[str, list[cst.CSTNode | None]] = {}
     for _, reports in found:

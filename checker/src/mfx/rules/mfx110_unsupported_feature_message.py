@@ -10,7 +10,6 @@ import libcst as cst
 from mfx.analysis.orchestrator_names import string_value, walk
 from mfx.applicability import all_of
 from mfx.engine.context import FileContext
-from mfx.engine.index import index_for
 from mfx.rule import Invalid, Report, Rule, Valid
 
 #: A refusal Metaflow's deployer tests recognise ("not supported", "not yet supported"), and the
@@ -113,7 +112,7 @@ def _validate(flow):
         # Every `if` of the module from its index (the analyses' field order), with its enclosing
         # functions from the index's parents: what visit_FunctionDef/visit_If gave, without an
         # index in libcst's order.
-        idx = index_for(file.module)
+        idx = file.index
         for if_node in idx.nodes(cst.If):
             functions = [a.name.value for a in idx.ancestors(if_node) if type(a) is cst.FunctionDef]
             self._check_if(if_node, functions)  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_command import constant
-from mfx.analysis.orchestrator_project import may_mention, source_files, strings_of
 from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -83,6 +82,19 @@ script: |
             },
             note="the attempt placeholder; `setup.py` is no flow",
         ),
+        Valid(
+            {
+                "orch/cmd.py": """
+def step_cmd(flow, step, run_id, task_id, info):
+    attempt = info.attempt - 1
+    cmd = ["python", flow, "step", step, "--run-id", run_id, "--task-id", task_id]
+    cmd.append("--retry-count")
+    cmd.append(str(attempt))
+    return cmd
+""",
+            },
+            note='the 0-based attempt appended by separate statements',
+        ),
     ]
     INVALID = [
         Invalid(
@@ -133,25 +145,62 @@ STEP = """python {flow} step {step} --run-id {run_id} --task-id {task_id} \\\\
             line=2,
             note="a module-level string constant holding the script",
         ),
+        Invalid(
+            {
+                "orch/runner.py": '''
+def task_script(flow, step, run_id, task_id):
+    return f"""
+set -e
+python {flow} --quiet step {step} \\\\
+    --run-id {run_id} --task-id {task_id} \\\\
+    --retry-count 0
+"""
+'''
+            },
+            count=1,
+            line=6,
+            column=5,
+            note="a multi-line shell string built in a function: reported on the option's own line",
+        ),
+        Invalid(
+            {
+                "orch/cmd.py": """
+def to_args(opts):
+    out = []
+    for k, v in opts.items():
+        out += ["--" + k, str(v)]
+    return out
+
+
+def step_cmd(flow, step, run_id, task_id):
+    opts = {"run-id": run_id, "task-id": task_id, "retry-count": 0}
+    return ["python", flow, "step", step] + to_args(opts)
+""",
+            },
+            count=1,
+            note='an option dict keyed without dashes, expanded by a helper',
+        ),
+        Invalid(
+            {
+                "orch/cmd.py": """
+def step_cmd(flow, step, run_id, task_id):
+    cmd = ["python", flow, "step", step, "--run-id", run_id, "--task-id", task_id]
+    cmd.append("--retry-count")
+    cmd.append("0")
+    return cmd
+""",
+            },
+            count=1,
+            note='the option and its value appended by separate statements',
+        ),
     ]
 
     def check(self, project: ProjectContext) -> Iterable[Report]:
+        # every value the model knows for the option: assembled commands (across statements,
+        # helpers, dicts, click kwargs, shell text) and pieces written in code strings
         seen: set[int] = set()
-        for f in source_files(project):  # tests run steps by hand on purpose
-            if not may_mention(f, ["--retry-count"]):
-                continue
-            for use in strings_of(f).option_uses("--retry-count"):
-                value = use.literal if use.expr is None else constant(use.expr, use.fragment.function)
-                if value is not None and value.strip().isdigit() and id(use.fragment.node) not in seen:
-                    seen.add(id(use.fragment.node))
-                    yield Report(use.fragment.node, self.message.format(value=value.strip()), path=f.path)
-        for command in model_of(project).commands():
-            for opt in command.options():
-                if opt.option != "--retry-count" or id(opt.piece.node) in seen:
-                    continue
-                value = opt.literal
-                if value is None and opt.value is not None:
-                    value = constant(opt.value.expr, opt.value.func)
-                if value is not None and value.strip().isdigit():
-                    seen.add(id(opt.piece.node))
-                    yield Report(opt.piece.node, self.message.format(value=value.strip()), path=opt.piece.path)
+        for value in model_of(project).option_values("--retry-count"):  # tests run steps by hand: skipped
+            text = value.literal if value.expr is None else constant(value.expr, value.func)
+            if text is not None and text.strip().isdigit() and id(value.node) not in seen:
+                seen.add(id(value.node))
+                yield value.report(self.message.format(value=text.strip()))

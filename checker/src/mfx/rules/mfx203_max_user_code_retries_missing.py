@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from mfx.analysis.command_model import model_of
-from mfx.analysis.orchestrator_project import builders, report_at, strings_of
+from mfx.analysis.orchestrator_project import builders, report_at
 from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -69,6 +69,34 @@ def describe():
 """,
             note="not a command builder",
         ),
+        Valid(
+            {
+                "orch/cmd.py": """
+def to_args(opts):
+    out = []
+    for k, v in opts.items():
+        out += ["--" + k, str(v)]
+    return out
+
+
+def step_cmd(flow, step, run_id, task_id, attempt, retries):
+    opts = {"run-id": run_id, "task-id": task_id, "retry-count": attempt, "max-user-code-retries": retries}
+    return ["python", flow, "step", step] + to_args(opts)
+""",
+            },
+            note='the option given as a dict key without dashes, expanded by a helper',
+        ),
+        Valid(
+            {
+                "orch/cmd.py": """
+def step_command(api, run_id, step, task_id, attempt, retries):
+    return api(quiet=True).step(
+        step_name=step, run_id=run_id, task_id=task_id, retry_count=attempt, max_user_code_retries=retries
+    )
+""",
+            },
+            note="Metaflow's click API: the option as a keyword",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -95,17 +123,32 @@ def step_cmd(node, run_id, task_id):
             line=6,
             note="a Jinja shell template",
         ),
+        Invalid(
+            {
+                "orch/cmd.py": """
+def base(flow, step):
+    return ["python", flow, "step", step]
+
+
+def step_cmd(flow, step, run_id, task_id, attempt):
+    cmd = base(flow, step)
+    cmd += ["--run-id", run_id]
+    cmd.extend(["--task-id", task_id, "--retry-count", attempt])
+    return cmd
+""",
+            },
+            count=1,
+            note='assembled across statements and a helper, without the option',
+        ),
     ]
 
     def check(self, project: ProjectContext) -> Iterable[Report]:
         option = "--max-user-code-retries"
         model = model_of(project)
-        in_commands = {id(p.node) for c in model.commands() for p in c.pieces}
         for b in builders(project):
             if b.command is not None and b.command.has_option(option):
                 continue
-            # A mention the model did not follow into a command may still reach it: silent.
-            uses = strings_of(b.file).option_uses(option)
-            if any(id(u.fragment.node) not in in_commands for u in uses):
+            # A mention the model did not assemble into a command may still reach it: silent.
+            if model.written_outside_commands(b.file, option):
                 continue
             yield report_at(b, self.message)

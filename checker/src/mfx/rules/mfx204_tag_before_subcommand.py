@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-import libcst as cst
-
 from mfx.analysis.command_model import model_of
-from mfx.analysis.orchestrator_project import may_mention, source_files, strings_of
 from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
-
-_TAG = re.compile(r"(?<![\w-])--tag(?![\w-])")
 
 
 class TagBeforeSubcommand(ProjectRule):
@@ -59,7 +53,19 @@ def cmds(tags, name, run_id):
     tagged = ["step", name, "--tag", "step", "--run-id", run_id]
     return step, init, tagged
 """
-        )
+        ),
+        Valid(
+            {
+                "orch/cmd.py": """
+def step_cmd(flow, step, run_id, task_id, tags):
+    cmd = ["python", flow, "step", step, "--run-id", run_id, "--task-id", task_id]
+    for t in tags:
+        cmd += ["--tag", t]
+    return cmd
+""",
+            },
+            note='tags appended after the sub-command by another statement',
+        ),
     ]
     INVALID = [
         Invalid(
@@ -85,41 +91,46 @@ def cmds(tag, name, run_id):
             column=12,
             note="a JSON task spec's argument list",
         ),
+        Invalid(
+            {
+                "orch/cmd.py": """
+def step_cmd(flow, step, run_id, task_id, tags):
+    cmd = ["python", flow]
+    for t in tags:
+        cmd += ["--tag", t]
+    cmd.append("step")
+    cmd += [step, "--run-id", run_id, "--task-id", task_id]
+    return cmd
+""",
+            },
+            count=1,
+            note='`--tag` appended before `step`, each by its own statement',
+        ),
+        Invalid(
+            {
+                "orch/templates/task.sh": """
+#!/bin/bash
+set -e
+python "$FLOW" --quiet --tag "$TAG" \\
+  step "$STEP" --run-id "r-$RUN" --task-id "t-$TASK"
+""",
+            },
+            count=1,
+            note='a shell script template',
+        ),
     ]
 
     def check(self, project: ProjectContext) -> Iterable[Report]:
+        model = model_of(project)
         seen: set[int] = set()
-        for f in source_files(project):  # tests run steps by hand on purpose
-            if not may_mention(f, ["--tag"]):
-                continue
-            for node in self._in_strings(strings_of(f)):
-                if id(node) not in seen:
-                    seen.add(id(node))
-                    yield Report(node, self.message, path=f.path)
-        for command in model_of(project).commands():
+        # written in one string or list display (the model may not have assembled the command)
+        for path, node, word in model.written_before_sub("--tag"):
+            if id(node) not in seen:
+                seen.add(id(node))
+                yield Report(node, self.message, path=path, word=word)
+        # the assembled commands: pieces appended across statements, helpers, option dicts
+        for command in model.commands():
             for piece in command.before_sub("--tag"):
                 if id(piece.node) not in seen:
                     seen.add(id(piece.node))
-                    yield Report(piece.node, self.message, path=piece.path)
-
-    @staticmethod
-    def _in_strings(strings) -> Iterable[cst.CSTNode]:
-        """``--tag`` before the sub-command in one string or one list display."""
-        by_node = {f.node: f for f in strings.fragments}
-        for frag in strings.fragments:
-            tokens = frag.text.split()
-            tag_at = next((i for i, t in enumerate(tokens) if _TAG.match(t)), None)
-            sub_at = next((i for i, t in enumerate(tokens) if t in ("step", "init")), None)
-            if tag_at is not None and sub_at is not None and tag_at + 1 < sub_at:
-                yield frag.node
-        lists = {id(n): n for n in strings.parents.values() if isinstance(n, (cst.List, cst.Tuple))}
-        for lst in lists.values():
-            texts = []
-            for el in lst.elements:
-                frag = by_node.get(el.value)
-                texts.append(frag.text.strip() if frag is not None else None)
-            tag_at = next((i for i, t in enumerate(texts) if t is not None and _TAG.match(t)), None)
-            sub_at = next((i for i, t in enumerate(texts) if t in ("step", "init")), None)
-            # A `--tag` right before `step` is a tag named step, not a sub-command.
-            if tag_at is not None and sub_at is not None and tag_at + 1 < sub_at:
-                yield lst.elements[tag_at].value
+                    yield piece.report(self.message)

@@ -1,4 +1,10 @@
-"""MFX211: flow parameters passed through ``METAFLOW_PARAMETER_*`` variables nobody reads."""
+"""MFX211: flow parameters passed through ``METAFLOW_PARAMETER_*`` variables nobody reads.
+
+Not a command rule: it is about an environment variable *name* written in code anywhere (an
+``env`` dict key, an ``export`` line, a template), not about how a task command is assembled, so
+it reads the code strings of each file (:func:`mfx.analysis.orchestrator_command.code_strings`)
+rather than the command model.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,9 @@ from collections.abc import Iterable
 
 import libcst as cst
 
+from mfx.analysis.orchestrator_command import code_strings
 from mfx.analysis.orchestrator_names import dotted, string_value
-from mfx.analysis.orchestrator_project import nodes_of, source_files, strings_of
+from mfx.analysis.orchestrator_project import nodes_of, source_files
 from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -83,7 +90,7 @@ class NonexistentParameterEnvVar(ProjectRule):
                 if name:
                     read.add(name)
         for f in files:
-            for frag in strings_of(f).fragments:
+            for frag in code_strings(f).fragments:
                 for match in _NAME.finditer(frag.raw):
                     if not self._code_like(frag.raw, match.start()):
                         continue

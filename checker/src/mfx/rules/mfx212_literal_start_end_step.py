@@ -9,7 +9,6 @@ import libcst as cst
 from mfx.analysis.orchestrator_names import dotted, string_value, walk
 from mfx.applicability import all_of
 from mfx.engine.context import FileContext
-from mfx.engine.index import index_for
 from mfx.rule import Invalid, Report, Rule, Valid
 
 _NAMES = {"start", "end"}
@@ -91,7 +90,7 @@ def compile(self, node, step_name):
         # visitor methods, so that files linted by whole-module rules only need no index in
         # libcst's order. A comparison can only be excused by a boolean operation containing it,
         # so collecting every excuse first is what the visiting order gave.
-        idx = index_for(file.module)
+        idx = file.index
         for op in idx.nodes(cst.BooleanOperation):
             self._excuse(op)
         for n in idx.nodes((cst.Comparison, cst.Subscript)):

@@ -5,13 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from mfx.analysis.orchestrator_project import (
-    EXAMPLE_BUILDER,
-    absent_reports,
-    may_mention,
-    source_files,
-    strings_of,
-)
+from mfx.analysis.command_model import model_of
+from mfx.analysis.orchestrator_project import EXAMPLE_BUILDER, absent_reports
 from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -64,17 +59,30 @@ class InitCommandMissing(ProjectRule):
                 "orch/init.py": 'def init(top, rid):\n    return top + ["init", "--run-id", rid, "--task-id", "params"]\n',
             }
         ),
+        Valid(
+            {
+                "orch/launch.py": """
+def init_cmd(api, run_id):
+    return api(quiet=True).init(run_id=run_id, task_id="_parameters")
+
+
+def step_command(api, run_id, step, task_id, attempt, retries):
+    return api(quiet=True).step(
+        step_name=step, run_id=run_id, task_id=task_id, retry_count=attempt, max_user_code_retries=retries
+    )
+""",
+            },
+            note="`init` through Metaflow's click API (no string `init` anywhere)",
+        ),
     ]
     INVALID = [
         Invalid({"orch/compiler.py": EXAMPLE_BUILDER + '\nNOTE = "run init first"\n'}, count=1),
     ]
 
     def check(self, project: ProjectContext) -> Iterable[Report]:
-        # Both matches need the word `init` in a file's text (see may_mention).
-        present = any(
-            frag.text.strip() == "init" or _INIT.search(frag.text)
-            for f in source_files(project)
-            if may_mention(f, ("init",))
-            for frag in strings_of(f).fragments
+        model = model_of(project)
+        # an assembled `init` command, or the token written in code (generated code, a template)
+        present = any(c.subcommand == "init" for c in model.commands()) or any(
+            frag.text.strip() == "init" or _INIT.search(frag.text) for _, frag in model.written(("init",))
         )
         return absent_reports(project, present, self.message)

@@ -1,4 +1,10 @@
-"""MFX219: a graph compiler that never considers switch (``split-switch``) steps."""
+"""MFX219: a graph compiler that never considers switch (``split-switch``) steps.
+
+Not a command rule: it asks whether the node type ``"split-switch"`` is written in code anywhere
+(a comparison, a dict key, an error message table), which says nothing about a task command, so
+it reads the code strings of each file (:func:`mfx.analysis.orchestrator_command.code_strings`)
+rather than the command model.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,9 @@ from collections.abc import Iterable
 
 import libcst as cst
 
+from mfx.analysis.orchestrator_command import code_strings
 from mfx.analysis.orchestrator_names import string_value, walk
-from mfx.analysis.orchestrator_project import may_mention, source_files, strings_of
+from mfx.analysis.orchestrator_project import may_mention, source_files
 from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -84,7 +91,7 @@ class SplitSwitchNotHandled(ProjectRule):
             # A fragment equal to "split-switch" needs the word in the file's text (see
             # may_mention): other files are not collected.
             if may_mention(f, ("split-switch",)):
-                strings = strings_of(f)
+                strings = code_strings(f)
                 if any(frag.text.strip() == "split-switch" for frag in strings.fragments):
                     return []
             # A compiler compares node types with at least two of the graph's kinds: string values

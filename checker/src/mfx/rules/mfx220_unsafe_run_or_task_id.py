@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterable
 
 import libcst as cst
 
-from mfx.analysis.orchestrator_command import (
-    PLACEHOLDER,
-    OptionUse,
-    constant,
-    expression_parts,
-)
-from mfx.analysis.orchestrator_project import strings_of
-from mfx.engine.context import FileContext
-from mfx.rule import Invalid, Report, Rule, Valid
+from mfx.analysis.command_model import OptionValueAt, model_of
+from mfx.analysis.orchestrator_command import PLACEHOLDER, constant, expression_parts
+from mfx.engine.context import ProjectContext
+from mfx.rule import Invalid, ProjectRule, Report, Valid
 
 _DELIMITERS = re.compile(r"[:,/]|^!")
 
 
-class UnsafeRunOrTaskId(Rule):
+class UnsafeRunOrTaskId(ProjectRule):
     """## What it does
     Flags a ``--run-id`` or ``--task-id`` value that is a number (a digit-only constant, or
     ``str(int(...))``/``str(len(...))``/``uuid.uuid4().int``/``int(time.time())``), or that
@@ -45,10 +40,6 @@ class UnsafeRunOrTaskId(Rule):
     """
 
     code = "MFX220"
-    # Applicability pre-check (mfx.applicability), sound because it reports uses of the
-    # `--run-id`/`--task-id` options found in string values (escape sequences are covered by the
-    # engine, see mfx.applicability)
-    TRIGGERS = ("-id",)
     name = "unsafe-run-or-task-id"
     message = (
         "`{option}` value {why}: numeric ids are not registered by the metadata service and "
@@ -65,7 +56,22 @@ def cmd(execution_id, name):
     tid = "t-" + hashlib.md5(name.encode()).hexdigest()[:12]
     return ["--run-id", "myorch-%s" % execution_id, "--task-id", tid, "--task-id %s-params" % tid]
 """
-        )
+        ),
+        Valid(
+            {
+                "orch/cmd.py": """
+import hashlib
+
+
+def step_cmd(flow, step, run_id, name):
+    cmd = ["python", flow, "step", step, "--run-id", run_id]
+    cmd.append("--task-id")
+    cmd.append("t-" + hashlib.md5(name.encode()).hexdigest()[:12])
+    return cmd
+""",
+            },
+            note='a prefixed hash appended by separate statements',
+        ),
     ]
     INVALID = [
         Invalid(
@@ -79,22 +85,57 @@ def cmd(run_ts):
     return a, b, c
 """,
             count=4,
-        )
+        ),
+        Invalid(
+            {
+                "orch/cmd.py": """
+def step_cmd(flow, step, run_id, xs):
+    cmd = ["python", flow, "step", step, "--run-id", run_id]
+    cmd.append("--task-id")
+    cmd.append(str(len(xs)))
+    return cmd
+""",
+            },
+            count=1,
+            note='a number appended by separate statements',
+        ),
+        Invalid(
+            {
+                "orch/cmd.py": """
+import time
+
+
+def to_args(opts):
+    out = []
+    for k, v in opts.items():
+        out += ["--" + k, str(v)]
+    return out
+
+
+def step_cmd(flow, step):
+    opts = {"run-id": str(int(time.time())), "task-id": "t-1"}
+    return ["python", flow, "step", step] + to_args(opts)
+""",
+            },
+            count=1,
+            note='an option dict keyed without dashes, expanded by a helper',
+        ),
     ]
 
-    def check(self, file: FileContext) -> Iterator[Report]:
-        if file.is_test:
-            return  # tests run steps by hand on purpose
-        strings = strings_of(file)
+    def check(self, project: ProjectContext) -> Iterable[Report]:
+        # Every value the command model knows for the ids: written next to the option, appended
+        # by another statement, returned by a helper (of any module), a dict entry or a click
+        # kwarg. Test files are not in the model: tests run steps by hand on purpose.
+        model = model_of(project)
         for option in ("--run-id", "--task-id"):
-            for use in strings.option_uses(option):
-                why = self._problem(use)
+            for value in model.option_values(option):
+                why = self._problem(value)
                 if why:
-                    yield self.report(use.fragment.node, self.message.format(option=option, why=why))
+                    yield value.report(self.message.format(option=option, why=why))
 
     @staticmethod
-    def _problem(use: OptionUse) -> str | None:
-        value = use.literal if use.literal is not None else constant(use.expr, use.fragment.function)
+    def _problem(use: OptionValueAt) -> str | None:
+        value = use.literal if use.literal is not None else constant(use.expr, use.func)
         if value is not None:
             value = value.strip()
             if value.isdigit():
@@ -112,7 +153,7 @@ def cmd(run_ts):
             return "is a number"
         if isinstance(expr, cst.Attribute) and expr.attr.value == "int":
             return "is a number"
-        for part in expression_parts(use.expr, use.fragment.function, depth=1):
+        for part in expression_parts(use.expr, use.func, depth=1):
             if isinstance(part, cst.Attribute) and part.attr.value == "isoformat":
                 return "contains ':' (an ISO timestamp)"
         return None

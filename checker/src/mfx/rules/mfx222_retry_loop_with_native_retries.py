@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
+from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_command import expression_parts
 from mfx.analysis.orchestrator_names import SCOPES, call_name, string_value, walk
-from mfx.analysis.orchestrator_project import may_mention, nodes_of, source_files, strings_of
+from mfx.analysis.orchestrator_project import may_mention, nodes_of, source_files
 from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -97,40 +98,63 @@ def run_task(cmd, tries):
                 "orch/workflow.py": "def schedule(wf, run_task):\n    wf.execute(run_task, retries=2)\n",
             },
             count=1,
-        )
+        ),
+        Invalid(
+            {
+                "orch/worker.py": """
+import subprocess
+
+
+def run_task(flow, step, run_id, task_id, tries):
+    for attempt in range(tries):
+        args = ["python", flow, "step", step, "--run-id", run_id, "--task-id", task_id]
+        args.append("--retry-count")
+        args.append(str(attempt))
+        if subprocess.run(args).returncode == 0:
+            return
+""",
+                "orch/workflow.py": """
+def schedule(wf, run_task):
+    wf.execute(run_task, retries=2)
+""",
+            },
+            count=1,
+            note='the loop counter appended by a separate statement',
+        ),
     ]
 
     def check(self, project: ProjectContext) -> Iterable[Report]:
-        files = [f for f in source_files(project) if may_mention(f, ("--retry-count",))]
-        if not files:
+        values = model_of(project).option_values("--retry-count")
+        if not values:
             return []
-        suspects: list[tuple[str, cst.CSTNode]] = []
-        for f in files:
-            for use in strings_of(f).option_uses("--retry-count"):
-                func = use.fragment.function
-                if use.expr is None or func is None:
+        suspects: list[Report] = []
+        for value in values:
+            func = value.func
+            if value.expr is None or func is None:
+                continue
+            names = {n.value for n in expression_parts(value.expr, func) if isinstance(n, cst.Name)}
+            if any(self._loop_counter(func, name, value.node, value.expr) for name in names):
+                suspects.append(value.report(self.message))
+                continue
+            params = _parameters(func)
+            for name in names & set(params):
+                if _assigned(func, name):
                     continue
-                names = {n.value for n in expression_parts(use.expr, func) if isinstance(n, cst.Name)}
-                if any(self._loop_counter(func, name, use.fragment.node) for name in names):
-                    suspects.append((f.path, use.fragment.node))
-                    continue
-                params = _parameters(func)
-                for name in names & set(params):
-                    if _assigned(func, name):
-                        continue
-                    method = bool(params) and params[0] in ("self", "cls")
-                    for path, arg in self._looped_calls(project, func.name.value, params.index(name), name, method):
-                        suspects.append((path, arg))
+                method = bool(params) and params[0] in ("self", "cls")
+                for path, arg in self._looped_calls(project, func.name.value, params.index(name), name, method):
+                    suspects.append(Report(node=arg, message=self.message, path=path))
         if not suspects or not self._native_retries(project):
             return []
-        return [Report(node=n, message=self.message, path=p) for p, n in suspects]
+        return suspects
 
     @staticmethod
-    def _loop_counter(func: cst.FunctionDef, name: str, at: cst.CSTNode) -> bool:
-        """``name`` counts the iterations of a loop of ``func`` that encloses ``at``."""
+    def _loop_counter(func: cst.FunctionDef, name: str, *at: cst.CSTNode) -> bool:
+        """``name`` counts the iterations of a loop of ``func`` that encloses one of ``at`` (the
+        option as written, or its value when the model assembled the option elsewhere)."""
+        wanted = {id(a) for a in at}
         for loop in walk(func.body, SCOPES):
             if type(loop) is cst.For and _counts(loop, name) or type(loop) is cst.While and _increments(loop, name):
-                if any(n is at for n in walk(loop.body)):  # type: ignore[attr-defined]
+                if any(id(n) in wanted for n in walk(loop.body)):  # type: ignore[attr-defined]
                     return True
         return False
 

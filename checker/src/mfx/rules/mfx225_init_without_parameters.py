@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_command import PLACEHOLDER
-from mfx.analysis.orchestrator_project import extension_of, may_mention, source_files, strings_of
+from mfx.analysis.orchestrator_project import extension_of, source_files
 from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -61,7 +62,20 @@ class InitWithoutParameters(ProjectRule):
                     "    return cmd\n"
                 )
             }
-        )
+        ),
+        Valid(
+            {
+                "orch/init.py": """
+def init_cmd(api, run_id, params):
+    return api(quiet=True).init(run_id=run_id, task_id="_parameters", **params)
+
+
+def env(params):
+    return {"METAFLOW_INIT_" + k.upper(): v for k, v in params.items()}
+""",
+            },
+            note='the click API with the parameters set through METAFLOW_INIT_*',
+        ),
     ]
     INVALID = [
         Invalid(
@@ -72,29 +86,43 @@ class InitWithoutParameters(ProjectRule):
                 )
             },
             count=1,
-        )
+        ),
+        Invalid(
+            {
+                "orch/init.py": """
+def init_cmd(api, run_id):
+    return api(quiet=True).init(run_id=run_id, task_id="_parameters")
+""",
+            },
+            count=1,
+            note="Metaflow's click API: `init` with no parameter",
+        ),
     ]
 
     def check(self, project: ProjectContext) -> Iterable[Report]:
+        model = model_of(project)
         files = list(source_files(project))
-        inits = []
-        for f in files:
-            if not may_mention(f, ("init", "--task-id"), every=True):
-                continue  # both words are in the text of a file that builds init
-            strings = strings_of(f)
-            for func in strings.functions():
-                frags = strings.in_function(func)
-                tokens = strings.tokens("init", frags)
-                if tokens and strings.option_uses("--task-id", frags):
-                    inits.append((f.path, tokens[0].node))
+        inits = [(f.path, frag.node, None) for f, frag in model.writers("init", "--task-id")]
+        # assembled across statements, helpers or option dicts: the model's `init` commands
+        written = {id(node) for _, node, _ in inits}
+        for c in model.commands():
+            if c.subcommand == "init" and c.has_option("--task-id") and id(c.anchor.node) not in written:
+                written.add(id(c.anchor.node))
+                inits.append((c.path, c.anchor.node, c.anchor.word))
         if not inits:
             return []
         fed: set[str] = set()  # extensions with a parameter channel
+        for c in model.commands():  # an option name computed in an assembled command: "--" + name
+            if any(p.text == "--" and p.glue for p in c.pieces):
+                fed.add(extension_of(c.path))
         for f in files:
             ext = extension_of(f.path)
             if ext in fed or not (_TEXT.search(f.source) or f.words.escaped):
                 continue  # a computed option name or the variable is spelled in the file's text
-            strings = strings_of(f)
-            if any(_DYNAMIC_OPTION.search(frag.text) or "METAFLOW_INIT_" in frag.text for frag in strings.fragments):
+            if any(_DYNAMIC_OPTION.search(frag.text) or "METAFLOW_INIT_" in frag.text for frag in model.written_in(f)):
                 fed.add(ext)
-        return [Report(node=node, message=self.message, path=path) for path, node in inits if extension_of(path) not in fed]
+        return [
+            Report(node=node, message=self.message, path=path, word=word)
+            for path, node, word in inits
+            if extension_of(path) not in fed
+        ]

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 
 import libcst as cst
 
+from mfx.analysis.command_model import model_of
 from mfx.analysis.orchestrator_command import expression_parts
 from mfx.analysis.orchestrator_names import call_name, dotted, string_value, walk
-from mfx.analysis.orchestrator_project import extension_of, may_mention, nodes_of, source_files, strings_of
+from mfx.analysis.orchestrator_project import extension_of, may_mention, nodes_of, source_files
 from mfx.engine.context import ProjectContext
 from mfx.rule import Invalid, ProjectRule, Report, Valid
 
@@ -139,7 +140,37 @@ class TriggerRunIdDiffers(ProjectRule):
                 ),
             },
             count=1,
-        )
+        ),
+        Invalid(
+            {
+                "orch/cli.py": (
+                    "import uuid, json\n\n"
+                    "def trigger(obj, deployer_attribute_file):\n"
+                    '    run_id = "sched-" + uuid.uuid4().hex[:12]\n'
+                    "    obj.client.start(obj.name)\n"
+                    '    with open(deployer_attribute_file, "w") as f:\n'
+                    '        json.dump({"name": obj.name, "metadata": "{}", "pathspec": "%s/%s" % (obj.flow, run_id)}, f)\n'
+                ),
+                "orch/worker.py": """
+import hashlib
+
+
+def to_args(opts):
+    out = []
+    for k, v in opts.items():
+        out += ["--" + k, str(v)]
+    return out
+
+
+def cmd(execution_id, step, task_id):
+    opts = {"task-id": task_id}
+    opts["run-id"] = "sched-" + hashlib.sha1(execution_id.encode()).hexdigest()[:12]
+    return ["step", step] + to_args(opts)
+""",
+            },
+            count=1,
+            note="the tasks' run id given in an option dict expanded by a helper",
+        ),
     ]
 
     def check(self, project: ProjectContext) -> Iterable[Report]:
@@ -159,19 +190,16 @@ class TriggerRunIdDiffers(ProjectRule):
             return []
         helpers = self._helpers(files)
         tasks: list[Derivation] = []
-        for f in files:
-            if not may_mention(f, ("--run-id",)):
-                continue
-            for use in strings_of(f).option_uses("--run-id"):
-                if use.expr is not None and use.fragment.function is not None:
-                    tasks.append((extension_of(f.path), _derive(use.expr, use.fragment.function, helpers)))
+        for value in model_of(project).option_values("--run-id", files):
+            if value.expr is not None and value.func is not None:
+                tasks.append((extension_of(value.path), _derive(value.expr, value.func, helpers)))
         written: frozenset | None = None
         out = []
         for f, func, value in payloads:
             t = _derive(value, func, helpers)
             problem = None
             if t.env and written is None:
-                written = self._written_env([g for g in files if any(e in g.source for e in t.env)])
+                written = self._written_env(model_of(project), [g for g in files if any(e in g.source for e in t.env)])
             if t.env - (written or frozenset()):
                 problem = ("read from %s, which nothing sets where `trigger` runs" % ", ".join(sorted(t.env - written)), None)
             else:
@@ -202,7 +230,7 @@ class TriggerRunIdDiffers(ProjectRule):
         return _Helpers(files)
 
     @staticmethod
-    def _written_env(files) -> frozenset:
+    def _written_env(model, files) -> frozenset:
         """Environment variable names the project sets (dict keys, subscript stores, keywords,
         ``export NAME=`` in scripts)."""
         out = set()
@@ -222,7 +250,7 @@ class TriggerRunIdDiffers(ProjectRule):
                     k = string_value(n.args[0].value)  # type: ignore[attr-defined]
                     if k:
                         out.add(k)
-            for frag in strings_of(f).fragments if may_mention(f, ("=",)) else ():
+            for frag in model.written_in(f) if may_mention(f, ("=",)) else ():
                 for word in frag.text.replace("export ", " ").split():
                     if "=" in word:
                         out.add(word.split("=", 1)[0])
