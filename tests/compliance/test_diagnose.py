@@ -211,6 +211,24 @@ def test_step_the_engine_stopped_at_its_timeout_while_the_status_stays_running_i
     assert pids(still) == ["O17"]
 
 
+def test_run_the_engine_failed_while_its_task_and_status_stay_running_is_o22() -> None:
+    """Seen on metaflow-prefect: the step's command exited 1, Prefect's log says the flow run 'Finished in
+    state Failed', the Metaflow task never recorded its end and the status (derived from the Metaflow run
+    only) stayed RUNNING: the status mapping (O22), not "no known pitfall, a step is still running"."""
+    log = ["worker.log: 19:01:44.604 | INFO    | Flow run 'able-bonobo' - Finished in state Failed(\"Flow run encountered an exception\")"]
+    diag = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start"), task("middle", finished=False)], log_lines=log))
+    assert pids(diag) == ["O22"] and diag.kind == "engine-failed-but-running" and "Finished in state Failed" in diag.what
+    # adversarial: a step still running whose engine log says nothing of a failure stays undiagnosed
+    calm = ["worker.log: Task run 'middle-1' - Finished in state Completed()", "worker.log: Flow run 'x' - Running"]
+    still = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start"), task("middle", finished=False)], log_lines=calm))
+    assert pids(still) == [] and still.kind == "task-still-running"
+    # a step past its @timeout with the engine's timeout line is still the timeout case (checked first)
+    timed = ["worker.log: Task run 'start-9' - Task run exceeded timeout of 60.0 second(s)", *log]
+    by_timeout = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start", finished=False)], shape=shape("timeout_minutes_flow"),
+                                        expect_success=False, log_lines=timed))
+    assert by_timeout.kind == "timed-out-but-running"
+
+
 def test_all_tasks_done_but_not_finished() -> None:
     done = [task("start"), task("middle"), task("end")]
     assert pids(dx.diagnose_run(run_ev(statuses=["RUNNING", "SUCCEEDED"], tasks=done))) == ["O20"]

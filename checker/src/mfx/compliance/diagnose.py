@@ -158,6 +158,11 @@ TASK_CRASHED = re.compile(r"Traceback \(most recent call last\)|Internal error|>
 TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|took longer than|time limit|@timeout", re.I)
 # A task stopped at its time limit, in its stderr or an engine's log (Metaflow: TimeoutException; Prefect:
 # "Task run exceeded timeout of 60.0 second(s)", state TimedOut; Airflow: AirflowTaskTimeout)
+# the engine's own log saying it ended a task or the run as failed (Prefect "Finished in state Failed",
+# Airflow "Marking task as FAILED", Temporal "WorkflowExecutionFailed", a task command that exited non-zero)
+ENGINE_FAILED_TEXT = re.compile(
+    r"Finished in state (?:Failed|Crashed)|Marking (?:task|run) as FAILED|WorkflowExecution(?:Failed|TimedOut)|"
+    r"CalledProcessError|returned non-zero exit status [1-9]|exited with (?:exit |return )?code [1-9]", re.I)
 ENGINE_TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|exceeded (?:its |the )?timeout|\bTimedOut\b|TaskTimeout", re.I)
 CRASH_AT_EXIT = re.compile(
     r"Fatal Python error|PyGILState|at interpreter shutdown|Exception ignored in|Segmentation fault|core dumped|Aborted", re.I
@@ -494,6 +499,14 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
                                      "timed-out-but-running")
                 return Diagnosis("O17", f"step {t.step} ({t.pathspec}) still runs after {ev.elapsed:.0f} s, past its @timeout({spec})",
                                  "honour @timeout (seconds, minutes, hours): use get_run_time_limit_for_task()", "task-still-running")
+            ended_by = next((line for line in ev.log_lines if ENGINE_FAILED_TEXT.search(line)), None)
+            if ended_by is not None:
+                # the engine ended it as failed (its log says so) while the Metaflow task never recorded its end
+                # and the status never says FAILED: the status mapping's fault (O22), not a task still running
+                return Diagnosis("O22", f"the engine ended run {ev.pathspec} (step {t.step}) as failed, but the Metaflow task never "
+                                 f"recorded its end and the status stays {last!r} after {ev.elapsed:.0f} s: {ended_by.strip()[:300]}",
+                                 "map the engine's failure states to FAILED (ask the engine, not only the Metaflow run)",
+                                 "engine-failed-but-running")
             return Diagnosis("", f"run {ev.pathspec} did not finish within {ev.elapsed:.0f} s: step {t.step} is still running",
                              "see the worker log; raise --mfx-run-timeout on a slow machine", "task-still-running")
         if not ev.tasks:
