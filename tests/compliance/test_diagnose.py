@@ -121,6 +121,30 @@ def test_cli_that_hangs_without_payload_is_o24_when_long_else_o2() -> None:
     assert pids(dx.diagnose_trigger(trig(seconds=2.0, command=dx.CommandEvidence("x trigger", 0)))) == ["O2"]
 
 
+def test_trigger_that_ran_the_tasks_and_failed_with_the_run_is_o24() -> None:
+    """Seen on metaflow-dagster: trigger executes the job in its own process; on a flow whose step fails the
+    CLI exits 1 with the step's traceback, so the run's FAILED status can never be observed."""
+    stderr = ('  File ".../metaflow/cli_components/step_cmd.py", line 171, in step\n    task.run_step(\n'
+              "  File \"fail_flow.py\", line 20, in boom\nRuntimeError: mfx-intentional-failure")
+    diag = dx.diagnose_trigger(trig(flow="fail_flow", seconds=111.0, command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O24"] and diag.kind == "trigger-ran-the-run"
+    # adversarial: a trigger CLI that fails on its own (no task ran in it) is not O24
+    own = dx.diagnose_trigger(trig(seconds=40.0, command=dx.CommandEvidence("x trigger", 1, stderr="Traceback ...\nKeyError: 'name'")))
+    assert "O24" not in pids(own)
+
+
+def test_engine_rejecting_a_parameter_values_type_is_o9() -> None:
+    stderr = ('dagster._core.errors.DagsterInvalidConfigError: Error in config for job MfxSleepFlow\n'
+              '    Error 1: Invalid scalar at path root:ops:op_start:config:seconds. Value "60" of type "<class \'str\'>" is not valid')
+    diag = dx.diagnose_trigger(trig(params={"seconds": 60}, seconds=29.0, command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O9"] and "'seconds'" in diag.what
+    # adversarial: a type complaint about something that is not one of the parameters, or no parameters at all
+    unrelated = dx.diagnose_trigger(trig(params={"alpha": 1}, command=dx.CommandEvidence("x trigger", 1, stderr=stderr)))
+    assert "O9" not in pids(unrelated)
+    bare = dx.diagnose_trigger(trig(params={}, command=dx.CommandEvidence("x trigger", 1, stderr=stderr)))
+    assert "O9" not in pids(bare)
+
+
 # -- run never became visible ----------------------------------------------------------------
 
 
