@@ -189,3 +189,99 @@ def test_a_trigger_that_never_returns_is_o24_within_the_run_budget(toy) -> None:
         h.finish(BRANCH)  # gave up: no more waiting, its trigger cut at the short bound again
     assert str(other.value).startswith("[O24 ")
     assert time.monotonic() - started < 40, "bounded: the run budget once, then the short bound"
+
+
+# -- a create cut at its bound on a loaded machine --------------------------------------------------
+
+# The toy create CLI: argv = attribute fifo, seconds before it answers, how it ends ("ok" or "error").
+TOY_CREATE = r'''
+import json, sys, time
+fifo, seconds, end = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+time.sleep(seconds)  # compiling, slowly (a loaded machine)
+if end == "error":
+    raise SystemExit("the toy engine refused the deployment")
+with open(fifo, "w") as fh:  # fails (No such file or directory) once the Deployer gave up and removed it
+    fh.write(json.dumps({"name": "toy", "flow_name": "MfxLinearFlow", "metadata": "local@toy"}))
+'''
+
+
+class ToyCreate:
+    """The DeployerImpl side of create: a real CLI process (Metaflow's SubprocessManager) writing the
+    attribute file after ``seconds``, read with Metaflow's own FIFO and bound (``file_read_timeout``)."""
+
+    def __init__(self, tmp: Path, seconds: float, end: str, calls: list) -> None:
+        from metaflow.runner.subprocess_manager import SubprocessManager
+
+        self.spm = SubprocessManager()
+        self.file_read_timeout = round(harness.create_timeout())  # as Harness.deployer gives the Deployer
+        self.cli = tmp / "toy_create.py"
+        self.cli.write_text(TOY_CREATE)
+        self.seconds, self.end, self.calls = seconds, end, calls
+
+    def create(self, **_: Any) -> SimpleNamespace:
+        from metaflow.runner.utils import handle_timeout, temporary_fifo
+
+        self.calls.append(self.file_read_timeout)
+        with temporary_fifo() as (path, fd):
+            pid = self.spm.run_command([sys.executable, str(self.cli), "create", "--deployer-attribute-file", path, str(self.seconds), self.end],
+                                       show_output=False)
+            # the toy CLI reads its arguments after "--deployer-attribute-file"
+            content = handle_timeout(fd, self.spm.get(pid), self.file_read_timeout)
+        return SimpleNamespace(**json.loads(content))
+
+
+@pytest.fixture
+def slow_create(monkeypatch, tmp_path):
+    """make(seconds, end) -> (Harness whose create runs the toy create CLI, the bounds of its calls)."""
+    monkeypatch.setattr(harness, "CREATE_TIMEOUT", 2.0)
+    monkeypatch.setattr(harness, "STARTUP_PROBE", [sys.executable, "-c", "pass"])
+    monkeypatch.setattr(harness, "_STARTUP", [0.0])
+    monkeypatch.setattr(harness, "starved", lambda limit: False)  # the machine's start-up is not what is varied here
+    monkeypatch.setattr(harness, "command_line", lambda impl, name: "toy create")
+    made: List[ToyCreate] = []
+
+    def make(seconds: float, end: str = "ok"):
+        calls: list = []
+        h = harness.Harness(SimpleNamespace(state_dir=str(tmp_path)), "orchestrator")  # type: ignore[arg-type]
+
+        def deployer(flow, env=None, **kw):
+            made.append(ToyCreate(tmp_path, seconds, end, calls))
+            return made[-1]
+
+        monkeypatch.setattr(h, "deployer", deployer)
+        monkeypatch.setattr(h, "create_args", lambda tags: {})
+        return h, calls
+
+    yield make
+    for impl in made:
+        for command in list(impl.spm.commands.values()):
+            if command.process.poll() is None:
+                command.process.kill()
+                command.process.wait()
+
+
+TOY_CREATE = TOY_CREATE.replace("fifo, seconds, end = sys.argv[1], float(sys.argv[2]), sys.argv[3]",
+                                "fifo, seconds, end = sys.argv[3], float(sys.argv[4]), sys.argv[5]")
+
+
+def test_a_create_that_answers_after_its_bound_is_tried_once_more_with_a_bound_that_covers_it(slow_create) -> None:
+    h, calls = slow_create(seconds=4.0)
+    deployed = h.create("linear_flow")
+    assert deployed.name == "toy"
+    assert len(calls) == 2 and calls[0] == 2 and calls[1] >= 5, calls
+
+
+def test_a_create_that_never_answers_is_o1_within_three_times_its_bound(slow_create) -> None:
+    h, calls = slow_create(seconds=60.0)
+    started = time.monotonic()
+    with pytest.raises(AssertionError) as info:
+        h.create("linear_flow")
+    assert str(info.value).startswith("[O1 ") and len(calls) == 1
+    assert time.monotonic() - started < 20
+
+
+def test_a_create_that_fails_after_its_bound_is_not_retried(slow_create) -> None:
+    h, calls = slow_create(seconds=3.0, end="error")
+    with pytest.raises(AssertionError) as info:
+        h.create("linear_flow")
+    assert str(info.value).startswith("[O1 ") and len(calls) == 1
