@@ -541,7 +541,7 @@ class Harness:
 
         Once a trigger was found to block until its run ends (O24: its CLI still running at the
         attribute-file bound), later triggers wait for the run instead (the Deployer's attribute-file
-        bound becomes the run budget, :meth:`waiting_trigger`), so the tests behind them check the run
+        bound becomes the run budget), so the tests behind them check the run
         and are judged on their own pitfall; the trigger-async test still fails with O24."""
         deployer = getattr(deployed, "deployer", None)
         long_bound = self.blocking is not None and not self.blocking_gave_up and hasattr(deployer, "file_read_timeout")
