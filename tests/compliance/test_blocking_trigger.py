@@ -179,16 +179,24 @@ def test_a_failure_behind_a_blocking_trigger_names_its_own_cause_and_says_the_tr
 def test_a_trigger_that_never_returns_is_o24_within_the_run_budget(toy) -> None:
     h = toy(job_seconds=120.0, run_timeout=3.0)
     started = time.monotonic()
-    h.prefetch([LINEAR, BRANCH])
+    third = Spec("third", "tags", "linear_flow")
+    h.prefetch([LINEAR, BRANCH, third])
     h.current = {"linear"}
     with pytest.raises(AssertionError) as info:
         h.finish(LINEAR)
-    assert str(info.value).startswith("[O24 ") and h.blocking_gave_up
+    # one trigger that did not return within a whole run budget may be one slow run: the next still waits
+    assert str(info.value).startswith("[O24 ") and not h.blocking_gave_up
+    assert h.handles["linear"].trigger_seconds == 0.0 and h.handles["linear"].relaunched
     h.current = {"branch"}
     with pytest.raises(AssertionError) as other:
-        h.finish(BRANCH)  # gave up: no more waiting, its trigger cut at the short bound again
-    assert str(other.value).startswith("[O24 ")
-    assert time.monotonic() - started < 40, "bounded: the run budget once, then the short bound"
+        h.finish(BRANCH)
+    assert str(other.value).startswith("[O24 ") and h.blocking_gave_up  # two in a row: no more waiting
+    h.current = {"tags"}
+    before = time.monotonic()
+    with pytest.raises(AssertionError) as last:
+        h.finish(third)  # cut at the short bound again
+    assert str(last.value).startswith("[O24 ") and time.monotonic() - before < 20
+    assert time.monotonic() - started < 60, "bounded: a run budget per waiting trigger, then the short bound"
 
 
 # -- a create cut at its bound on a loaded machine --------------------------------------------------
