@@ -17,7 +17,6 @@ from types import SimpleNamespace
 from typing import Any, List
 
 import pytest
-
 from mfx.compliance import diagnose as dx
 from mfx.compliance import harness
 from mfx.compliance.runspec import Spec
@@ -201,10 +200,10 @@ def test_a_trigger_that_never_returns_is_o24_within_the_run_budget(toy) -> None:
 
 # -- a create cut at its bound on a loaded machine --------------------------------------------------
 
-# The toy create CLI: argv = attribute fifo, seconds before it answers, how it ends ("ok" or "error").
+# The toy create CLI: argv = "create --deployer-attribute-file" <fifo>, seconds before it answers, how it ends ("ok" or "error").
 TOY_CREATE = r'''
 import json, sys, time
-fifo, seconds, end = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+fifo, seconds, end = sys.argv[3], float(sys.argv[4]), sys.argv[5]
 time.sleep(seconds)  # compiling, slowly (a loaded machine)
 if end == "error":
     raise SystemExit("the toy engine refused the deployment")
@@ -233,7 +232,6 @@ class ToyCreate:
         with temporary_fifo() as (path, fd):
             pid = self.spm.run_command([sys.executable, str(self.cli), "create", "--deployer-attribute-file", path, str(self.seconds), self.end],
                                        show_output=False)
-            # the toy CLI reads its arguments after "--deployer-attribute-file"
             content = handle_timeout(fd, self.spm.get(pid), self.file_read_timeout)
         return SimpleNamespace(**json.loads(content))
 
@@ -266,10 +264,6 @@ def slow_create(monkeypatch, tmp_path):
             if command.process.poll() is None:
                 command.process.kill()
                 command.process.wait()
-
-
-TOY_CREATE = TOY_CREATE.replace("fifo, seconds, end = sys.argv[1], float(sys.argv[2]), sys.argv[3]",
-                                "fifo, seconds, end = sys.argv[3], float(sys.argv[4]), sys.argv[5]")
 
 
 def test_a_create_that_answers_after_its_bound_is_tried_once_more_with_a_bound_that_covers_it(slow_create) -> None:
