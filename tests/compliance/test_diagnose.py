@@ -121,6 +121,30 @@ def test_cli_that_hangs_without_payload_is_o24_when_long_else_o2() -> None:
     assert pids(dx.diagnose_trigger(trig(seconds=2.0, command=dx.CommandEvidence("x trigger", 0)))) == ["O2"]
 
 
+def test_trigger_that_ran_the_tasks_and_failed_with_the_run_is_o24() -> None:
+    """Seen on metaflow-dagster: trigger executes the job in its own process; on a flow whose step fails the
+    CLI exits 1 with the step's traceback, so the run's FAILED status can never be observed."""
+    stderr = ('  File ".../metaflow/cli_components/step_cmd.py", line 171, in step\n    task.run_step(\n'
+              "  File \"fail_flow.py\", line 20, in boom\nRuntimeError: mfx-intentional-failure")
+    diag = dx.diagnose_trigger(trig(flow="fail_flow", seconds=111.0, command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O24"] and diag.kind == "trigger-ran-the-run"
+    # adversarial: a trigger CLI that fails on its own (no task ran in it) is not O24
+    own = dx.diagnose_trigger(trig(seconds=40.0, command=dx.CommandEvidence("x trigger", 1, stderr="Traceback ...\nKeyError: 'name'")))
+    assert "O24" not in pids(own)
+
+
+def test_engine_rejecting_a_parameter_values_type_is_o9() -> None:
+    stderr = ('dagster._core.errors.DagsterInvalidConfigError: Error in config for job MfxSleepFlow\n'
+              '    Error 1: Invalid scalar at path root:ops:op_start:config:seconds. Value "60" of type "<class \'str\'>" is not valid')
+    diag = dx.diagnose_trigger(trig(params={"seconds": 60}, seconds=29.0, command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O9"] and "'seconds'" in diag.what
+    # adversarial: a type complaint about something that is not one of the parameters, or no parameters at all
+    unrelated = dx.diagnose_trigger(trig(params={"alpha": 1}, command=dx.CommandEvidence("x trigger", 1, stderr=stderr)))
+    assert "O9" not in pids(unrelated)
+    bare = dx.diagnose_trigger(trig(params={}, command=dx.CommandEvidence("x trigger", 1, stderr=stderr)))
+    assert "O9" not in pids(bare)
+
+
 # -- run never became visible ----------------------------------------------------------------
 
 
@@ -209,6 +233,24 @@ def test_step_the_engine_stopped_at_its_timeout_while_the_status_stays_running_i
     still = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start", finished=False)], shape=shape("timeout_minutes_flow"),
                                    expect_success=False, log_lines=other_log))
     assert pids(still) == ["O17"]
+
+
+def test_run_the_engine_failed_while_its_task_and_status_stay_running_is_o22() -> None:
+    """Seen on metaflow-prefect: the step's command exited 1, Prefect's log says the flow run 'Finished in
+    state Failed', the Metaflow task never recorded its end and the status (derived from the Metaflow run
+    only) stayed RUNNING: the status mapping (O22), not "no known pitfall, a step is still running"."""
+    log = ["worker.log: 19:01:44.604 | INFO    | Flow run 'able-bonobo' - Finished in state Failed(\"Flow run encountered an exception\")"]
+    diag = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start"), task("middle", finished=False)], log_lines=log))
+    assert pids(diag) == ["O22"] and diag.kind == "engine-failed-but-running" and "Finished in state Failed" in diag.what
+    # adversarial: a step still running whose engine log says nothing of a failure stays undiagnosed
+    calm = ["worker.log: Task run 'middle-1' - Finished in state Completed()", "worker.log: Flow run 'x' - Running"]
+    still = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start"), task("middle", finished=False)], log_lines=calm))
+    assert pids(still) == [] and still.kind == "task-still-running"
+    # a step past its @timeout with the engine's timeout line is still the timeout case (checked first)
+    timed = ["worker.log: Task run 'start-9' - Task run exceeded timeout of 60.0 second(s)", *log]
+    by_timeout = dx.diagnose_run(run_ev(timed_out=True, tasks=[task("start", finished=False)], shape=shape("timeout_minutes_flow"),
+                                        expect_success=False, log_lines=timed))
+    assert by_timeout.kind == "timed-out-but-running"
 
 
 def test_all_tasks_done_but_not_finished() -> None:

@@ -158,10 +158,21 @@ TASK_CRASHED = re.compile(r"Traceback \(most recent call last\)|Internal error|>
 TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|took longer than|time limit|@timeout", re.I)
 # A task stopped at its time limit, in its stderr or an engine's log (Metaflow: TimeoutException; Prefect:
 # "Task run exceeded timeout of 60.0 second(s)", state TimedOut; Airflow: AirflowTaskTimeout)
+# the engine's own log saying it ended a task or the run as failed (Prefect "Finished in state Failed",
+# Airflow "Marking task as FAILED", Temporal "WorkflowExecutionFailed", a task command that exited non-zero)
+ENGINE_FAILED_TEXT = re.compile(
+    r"Finished in state (?:Failed|Crashed)|Marking (?:task|run) as FAILED|WorkflowExecution(?:Failed|TimedOut)|"
+    r"CalledProcessError|returned non-zero exit status [1-9]|exited with (?:exit |return )?code [1-9]", re.I)
 ENGINE_TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|exceeded (?:its |the )?timeout|\bTimedOut\b|TaskTimeout", re.I)
 CRASH_AT_EXIT = re.compile(
     r"Fatal Python error|PyGILState|at interpreter shutdown|Exception ignored in|Segmentation fault|core dumped|Aborted", re.I
 )
+# a Metaflow task's own traceback (the step command): in the trigger's stderr, the trigger ran the tasks itself
+RAN_TASKS = re.compile(r"cli_components[/\\]step_cmd\.py|\btask\.run_step\(")
+# the engine rejected a parameter value's type (it arrived as a string)
+TYPE_REJECTED = re.compile(
+    r"Invalid scalar|not valid for expected type|invalid literal for int\(\)|could not convert string to float|"
+    r"expected (?:type )?['\"]?(?:int|integer|float|bool|boolean)\b|must be (?:an? )?(?:int|integer|float|number|bool)\b", re.I)
 ENGINE_SILENT = re.compile(r"did not answer|timed? ?out|deadline exceeded|unreachable|connection refused|not reachable", re.I)
 
 
@@ -321,11 +332,21 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
     if cmd.returncode is None:
         return Diagnosis("O24" if ev.seconds >= LONG_TRIGGER else "O2", f"the trigger CLI never wrote its attribute file: {where}",
                          "write the trigger attribute file, then return without waiting", "trigger-no-payload")
+    if cmd.returncode != 0 and RAN_TASKS.search(stderr):
+        return Diagnosis("O24", f"the trigger CLI ran the run's tasks in its own process and exited {cmd.returncode} when a task failed "
+                         f"(a failed run must be reported by status, not by trigger()): {where}",
+                         "start the run and return; report the run's end through TriggeredRun.status", "trigger-ran-the-run")
     if ev.params:
         option = re.search(r"[Nn]o such option:?\s*'?--([\w-]+)", stderr)
         if option and option.group(1).replace("-", "_") in {str(p).replace("-", "_") for p in ev.params}:
             return Diagnosis("O7", f"the trigger command has no option for parameter --{option.group(1)}: {where}",
                              "decorate the trigger command with @parameters.add_custom_parameters(deploy_mode=False)", "trigger-params-rejected")
+        typed = TYPE_REJECTED.search(stderr)
+        named = [str(k) for k in ev.params if re.search(rf"\b{re.escape(str(k))}\b", stderr)]
+        if typed and named:
+            return Diagnosis("O9", f"the engine rejected the type of parameter {named[0]!r} ({typed.group(0)!r}: the value arrived as a "
+                             f"string, not as the Parameter's type): {where}",
+                             "convert each trigger parameter to its Parameter's type before handing it to the engine", "trigger-param-type")
         if re.search(r"extra argument|Invalid value for|Invalid type for", stderr):
             return Diagnosis("O8,O9", f"the trigger CLI rejected a parameter value: {where}", "pass each parameter as one option value (lists, not tuples)", "trigger-params-rejected")
     if cmd.returncode == 0:
@@ -494,6 +515,14 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
                                      "timed-out-but-running")
                 return Diagnosis("O17", f"step {t.step} ({t.pathspec}) still runs after {ev.elapsed:.0f} s, past its @timeout({spec})",
                                  "honour @timeout (seconds, minutes, hours): use get_run_time_limit_for_task()", "task-still-running")
+            ended_by = next((line for line in ev.log_lines if ENGINE_FAILED_TEXT.search(line)), None)
+            if ended_by is not None:
+                # the engine ended it as failed (its log says so) while the Metaflow task never recorded its end
+                # and the status never says FAILED: the status mapping's fault (O22), not a task still running
+                return Diagnosis("O22", f"the engine ended run {ev.pathspec} (step {t.step}) as failed, but the Metaflow task never "
+                                 f"recorded its end and the status stays {last!r} after {ev.elapsed:.0f} s: {ended_by.strip()[:300]}",
+                                 "map the engine's failure states to FAILED (ask the engine, not only the Metaflow run)",
+                                 "engine-failed-but-running")
             return Diagnosis("", f"run {ev.pathspec} did not finish within {ev.elapsed:.0f} s: step {t.step} is still running",
                              "see the worker log; raise --mfx-run-timeout on a slow machine", "task-still-running")
         if not ev.tasks:
