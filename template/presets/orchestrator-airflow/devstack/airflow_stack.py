@@ -422,8 +422,7 @@ class Stack:
         for name, proc in list(self.procs.items()):
             if proc.poll() is None:
                 continue
-            problem = "airflow %s exited with code %s; see %s:\n%s" % (name, proc.returncode, self.log_path(name),
-                                                                       tail(self.log_path(name)))
+            problem = self.exit_message(name)
             allowed, recent = self.restarts.record(name, time.monotonic())
             if not allowed:
                 raise StackError("%s\n(it exited %d times within %.0f s: not restarted again)"
@@ -435,11 +434,14 @@ class Stack:
             self.launch(name, "ab")
             print("restarted airflow %s (pid %d)" % (name, self.procs[name].pid), flush=True)
 
+    def exit_message(self, name: str) -> str:
+        return "airflow %s exited with code %s; see %s:\n%s" % (name, self.procs[name].returncode, self.log_path(name),
+                                                               tail(self.log_path(name)))
+
     def exited(self) -> Optional[str]:
         for name, proc in self.procs.items():
             if proc.poll() is not None:
-                return "airflow %s exited with code %s; see %s:\n%s" % (name, proc.returncode, self.log_path(name),
-                                                                       tail(self.log_path(name)))
+                return self.exit_message(name)
         return None
 
     def wait_healthy(self, timeout: float) -> None:

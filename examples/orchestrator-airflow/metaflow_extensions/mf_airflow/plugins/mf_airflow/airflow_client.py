@@ -402,8 +402,8 @@ class AirflowClient:
             Path(dag_file).unlink(missing_ok=True)
             deadline = time.monotonic() + stale_wait
             while time.monotonic() < deadline:
-                raw = self.call("GET", "/api/v2/dags/%s" % _q(dag_id), missing_ok=True)
-                if raw is None or raw.get("is_stale"):
+                info = self.get_dag(dag_id)
+                if info is None or info.raw.get("is_stale"):
                     break
                 time.sleep(0.25)
         try:
