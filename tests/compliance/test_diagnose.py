@@ -145,6 +145,32 @@ def test_engine_rejecting_a_parameter_values_type_is_o9() -> None:
     assert "O9" not in pids(bare)
 
 
+def test_a_parameter_value_left_over_as_an_extra_argument_is_o9_not_o8() -> None:
+    """Seen on metaflow-flyte: its trigger hands every parameter to `pyflyte run` as `--name value`, but pyflyte
+    makes a bool input a flag (--flag/--no-flag), so click stops at the value ("Got unexpected extra argument
+    (False)"). The Deployer accepted the parameters (the CLI ran): no tuple (O8) is involved."""
+    stderr = ("UserWarning: The parameter --flag is used more than once. Remove its duplicate as parameters should be unique.\n"
+              " Usage: pyflyte run /tmp/tmpymoef8qg.py mfx_params_flow [OPTIONS]\n"
+              "╭─ Error ─────────╮\n│ Got unexpected extra argument (False)                                        │\n╰────────╯")
+    params = {"text": "hello world", "count": 42, "ratio": 2.5, "flag": False, "payload": {"a": [1, 2]}}
+    diag = dx.diagnose_trigger(trig(flow="params_flow", params=params, command=dx.CommandEvidence("flyte trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O9"] and diag.kind == "trigger-param-encoding"
+    assert "'flag'" in diag.what and "--flag False" in diag.what and "boolean flag" in diag.what
+    # a bool parameter wins over another parameter whose value reads the same
+    both = dx.diagnose_trigger(trig(params={"label": "True", "enabled": True}, command=dx.CommandEvidence(
+        "x trigger", 2, stderr="Error: Got unexpected extra argument (True)")))
+    assert "'enabled'" in both.what
+    # adversarial: a stray argument that is no parameter's value is still a rejected value (O9), never O8
+    stray = dx.diagnose_trigger(trig(params={"count": 3}, command=dx.CommandEvidence("x trigger", 2, stderr="Error: Got unexpected extra argument (zzz)")))
+    assert pids(stray) == ["O9"] and stray.kind == "trigger-params-rejected"
+    # the click API's tuple type check, run inside the CLI, stays O8
+    tup = dx.diagnose_trigger(trig(params={"a": 1}, command=dx.CommandEvidence("x trigger", 1, stderr="TypeError: Invalid type for 'run_params', expected Tuple[str]")))
+    assert pids(tup) == ["O8"]
+    # and without parameters, nobody is blamed on them
+    bare = dx.diagnose_trigger(trig(params={}, command=dx.CommandEvidence("x trigger", 2, stderr="Error: Got unexpected extra argument (False)")))
+    assert not {"O8", "O9"} & set(pids(bare))
+
+
 # -- run never became visible ----------------------------------------------------------------
 
 

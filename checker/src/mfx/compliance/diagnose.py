@@ -173,6 +173,15 @@ RAN_TASKS = re.compile(r"cli_components[/\\]step_cmd\.py|\btask\.run_step\(")
 TYPE_REJECTED = re.compile(
     r"Invalid scalar|not valid for expected type|invalid literal for int\(\)|could not convert string to float|"
     r"expected (?:type )?['\"]?(?:int|integer|float|bool|boolean)\b|must be (?:an? )?(?:int|integer|float|number|bool)\b", re.I)
+# click's complaint about arguments left over after the options (a value given to an option that takes none)
+_EXTRA_ARGUMENT = re.compile(r"unexpected extra arguments? \(([^)]*)\)", re.I)
+
+
+def _cli_text(value: object) -> str:
+    """How a parameter value reads on a command line (str(), as an extension formats it)."""
+    return str(value)
+
+
 ENGINE_SILENT = re.compile(r"did not answer|timed? ?out|deadline exceeded|unreachable|connection refused|not reachable", re.I)
 
 
@@ -347,8 +356,24 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
             return Diagnosis("O9", f"the engine rejected the type of parameter {named[0]!r} ({typed.group(0)!r}: the value arrived as a "
                              f"string, not as the Parameter's type): {where}",
                              "convert each trigger parameter to its Parameter's type before handing it to the engine", "trigger-param-type")
-        if re.search(r"extra argument|Invalid value for|Invalid type for", stderr):
-            return Diagnosis("O8,O9", f"the trigger CLI rejected a parameter value: {where}", "pass each parameter as one option value (lists, not tuples)", "trigger-params-rejected")
+        extra = _EXTRA_ARGUMENT.search(stderr)
+        left = extra.group(1).split() if extra else []
+        # booleans first: a flag option (pyflyte run's --flag/--no-flag) is the usual command that takes no value
+        split = sorted((k for k, v in ev.params.items() if _cli_text(v) in left), key=lambda k: not isinstance(ev.params[k], bool))
+        if split:
+            # the value of a parameter left over as a stray argument: the extension wrote `--name value` for an
+            # option that takes no value
+            k = split[0]
+            value = _cli_text(ev.params[k])
+            kind = "a boolean flag" if isinstance(ev.params[k], bool) else "an option without a value"
+            return Diagnosis("O9", f"the value of parameter {k!r} ({value}) was left over as an extra argument: "
+                             f"it was passed as `--{k} {value}` to a command whose --{k} takes no value ({kind}): {where}",
+                             "hand each parameter over in the form the receiving command expects (a boolean as --name / --no-name, or typed through the engine's API)",
+                             "trigger-param-encoding")
+        if "Invalid type for" in stderr:  # the click API's type check of a multi-value option, run inside the CLI
+            return Diagnosis("O8", f"the trigger CLI rejected a parameter value: {where}", "pass lists, never tuples, to multi-value click options", "trigger-params-rejected")
+        if re.search(r"extra argument|Invalid value for", stderr):
+            return Diagnosis("O9", f"the trigger CLI rejected a parameter value: {where}", "pass each parameter as one value of the type its command expects", "trigger-params-rejected")
     if cmd.returncode == 0:
         return Diagnosis("O2", f"the trigger CLI exited 0 without a usable payload: {where}", "write {'name','metadata','pathspec'} to --deployer-attribute-file", "trigger-no-payload")
     if CRASH_AT_EXIT.search(stderr):
