@@ -133,6 +133,24 @@ def test_trigger_that_ran_the_tasks_and_failed_with_the_run_is_o24() -> None:
     assert "O24" not in pids(own)
 
 
+def test_trigger_that_ran_a_run_which_a_dynamic_catch_should_have_saved_is_o28_not_o24() -> None:
+    """Seen on metaflow-flyte: deployed with --with catch (Deployer decospecs), its trigger ran the run in its
+    own process and exited 1 with the step's traceback. The run should have succeeded: the first cause is the
+    @catch that never reached the step command (O28), not that trigger() ran the run (O24)."""
+    stderr = ('  File ".../metaflow/cli_components/step_cmd.py", line 171, in step\n    task.run_step(\n'
+              '  File "always_fails_flow.py", line 18, in boom\nRuntimeError: Intentional failure: only a dynamic @catch gets past this')
+    cmd = dx.CommandEvidence("flyte trigger", 1, stderr=stderr)
+    diag = dx.diagnose_trigger(trig(flow="always_fails_flow", seconds=13.0, command=cmd, decospecs=["catch:var=dynamic_error"]))
+    assert pids(diag) == ["O28"] and diag.kind == "decospec-lost" and "--with catch:var=dynamic_error" in diag.what
+    # adversarial: a decorator that may rightly let the run fail (retry) or none at all: still O24
+    for decospecs in (["retry:times=1"], []):
+        other = dx.diagnose_trigger(trig(flow="always_fails_flow", seconds=13.0, command=cmd, decospecs=decospecs))
+        assert pids(other) == ["O24"] and other.kind == "trigger-ran-the-run", decospecs
+    # a trigger CLI that failed on its own (no task ran in it) is not blamed on the decorator
+    own = dx.diagnose_trigger(trig(command=dx.CommandEvidence("x trigger", 1, stderr="Traceback ...\nKeyError: 'name'"), decospecs=["catch"]))
+    assert "O28" not in pids(own)
+
+
 def test_engine_rejecting_a_parameter_values_type_is_o9() -> None:
     stderr = ('dagster._core.errors.DagsterInvalidConfigError: Error in config for job MfxSleepFlow\n'
               '    Error 1: Invalid scalar at path root:ops:op_start:config:seconds. Value "60" of type "<class \'str\'>" is not valid')

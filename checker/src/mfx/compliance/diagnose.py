@@ -51,6 +51,7 @@ class TriggerEvidence:
     seconds: float
     command: Optional[CommandEvidence] = None  # None: no CLI process was started
     started_runs: List[str] = field(default_factory=list)  # runs of this deployment the client sees
+    decospecs: List[str] = field(default_factory=list)  # the deployment's --with decorators (Deployer decospecs)
 
 
 @dataclass
@@ -342,6 +343,12 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
         return Diagnosis("O24" if ev.seconds >= LONG_TRIGGER else "O2", f"the trigger CLI never wrote its attribute file: {where}",
                          "write the trigger attribute file, then return without waiting", "trigger-no-payload")
     if cmd.returncode != 0 and RAN_TASKS.search(stderr):
+        if "catch" in {d.split(":", 1)[0].strip() for d in ev.decospecs}:
+            # a step's error ended the run although the deployment adds @catch to every step: the run should have
+            # succeeded, so the first cause is the decorator that never acted, not how trigger() reported the end
+            return Diagnosis("O28", f"deployed with --with {', '.join(ev.decospecs)}, but a step's error ended the run the trigger CLI ran "
+                             f"in its own process (the step's traceback is in the CLI's stderr): no @catch acted in the task: {where}",
+                             "pass --with <spec> for every dynamically added decorator on each step command", "decospec-lost")
         return Diagnosis("O24", f"the trigger CLI ran the run's tasks in its own process and exited {cmd.returncode} when a task failed "
                          f"(a failed run must be reported by status, not by trigger()): {where}",
                          "start the run and return; report the run's end through TriggeredRun.status", "trigger-ran-the-run")

@@ -566,6 +566,7 @@ class Harness:
                 seconds=seconds,
                 command=command,
                 started_runs=self._runs_of(deployed, context, since=started),
+                decospecs=list((context.top_level.get("decospecs") if context else None) or []),
             )
             diagnosis = dx.diagnose_trigger(evidence)
             failure = _raise(diagnosis)
