@@ -1,7 +1,9 @@
 """Event triggers: @trigger (events published through the extension's CLI) and @trigger_on_finish.
 
-One setup (shared by the tests) deploys the subscribers first, then runs the upstream flow and
-publishes both events, so the four runs overlap on the engine. The event is published with the
+One setup (shared by the tests) deploys the subscribers first, then runs the upstream flow; the
+first @trigger test publishes both events, so the four runs overlap on the engine. The
+@trigger_on_finish test does not depend on publish-event (an extension without that command is
+judged on @trigger_on_finish alone). The event is published with the
 extension's ``publish-event`` command: ``python <flow.py> <plugin> publish-event NAME --payload
 JSON``, which prints the pathspec of every run it started.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -34,6 +37,13 @@ def publish(h: Harness, flow: str, name: str, payload: Dict[str, Any]) -> List[s
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PUBLISH_TIMEOUT, env=dict(os.environ))
     except subprocess.TimeoutExpired:
         raise AssertionError(pitfall("", f"`{h.impl} publish-event {name}` did not finish within {PUBLISH_TIMEOUT:.0f} s", fix="bound every engine call")) from None
+    if proc.returncode != 0 and re.search(r"No such command:? '?publish-event", proc.stderr):
+        raise AssertionError(pitfall(
+            "", f"the extension has no `{h.impl} publish-event` command, the suite's one way to publish a @trigger event "
+            f"(`python <flow.py> {h.impl} publish-event NAME --payload JSON`, printing the pathspec of every run it started): "
+            "no event could be delivered to the deployments subscribed to it",
+            fix="add a publish-event command that starts a run of every deployment whose @trigger names the event",
+        ))
     assert proc.returncode == 0, pitfall(
         "", f"`{h.impl} publish-event {name}` exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}", fix="add the publish-event command (orchestrator/events.py)"
     )
@@ -82,16 +92,27 @@ def _setup(h: Harness, tag: str) -> Dict[str, Any]:
     plain = h.create("plain_event_flow", tags=[tag])
     upstream = h.create("upstream_flow", tags=[tag])
     up_triggered, _ = h.trigger(upstream)
-    out: Dict[str, Any] = {"finish": finish, "upstream": up_triggered, "started": started}
-    out["event"] = _triggered_run_of(h, event, publish(h, "event_flow", EVENT, EVENT_PAYLOAD))
-    out["plain"] = _triggered_run_of(h, plain, publish(h, "plain_event_flow", PLAIN_EVENT, PLAIN_PAYLOAD))
-    return out
+    return {"finish": finish, "event_deployed": event, "plain_deployed": plain, "upstream": up_triggered, "started": started}
+
+
+def _published(h: Harness, tag: str) -> Dict[str, Any]:
+    """The runs the two published events started (both published at once, so the runs overlap). Only the
+    @trigger tests need publish-event: @trigger_on_finish is judged without it."""
+    setup = h.shared(SHARED, lambda: _setup(h, tag))
+
+    def make() -> Dict[str, Any]:
+        return {
+            "event": _triggered_run_of(h, setup["event_deployed"], publish(h, "event_flow", EVENT, EVENT_PAYLOAD)),
+            "plain": _triggered_run_of(h, setup["plain_deployed"], publish(h, "plain_event_flow", PLAIN_EVENT, PLAIN_PAYLOAD)),
+        }
+
+    return h.shared(SHARED + ":published", make)
 
 
 @pytest.mark.capability("trigger-events")
 def test_trigger_event_maps_payload_to_parameters(h: Harness, mfx_tag: str) -> None:
-    setup = h.shared(SHARED, lambda: _setup(h, mfx_tag))
-    run = h.wait(setup["event"], test="trigger-event", flow="event_flow").run
+    published = _published(h, mfx_tag)
+    run = h.wait(published["event"], test="trigger-event", flow="event_flow").run
     start = task_data(run, "start")
     expected = {"alpha": EVENT_PAYLOAD["field_a"], "count": 7, "beta": "beta-default", "conf": {"k": [1, 2]}, "gamma": "gamma-default"}
     assert start.seen == expected, pitfall(
@@ -106,8 +127,8 @@ def test_trigger_event_maps_payload_to_parameters(h: Harness, mfx_tag: str) -> N
 
 @pytest.mark.capability("trigger-events")
 def test_trigger_plain_event_fills_parameters_by_name(h: Harness, mfx_tag: str) -> None:
-    setup = h.shared(SHARED, lambda: _setup(h, mfx_tag))
-    run = h.wait(setup["plain"], test="trigger-plain-event", flow="plain_event_flow").run
+    published = _published(h, mfx_tag)
+    run = h.wait(published["plain"], test="trigger-plain-event", flow="plain_event_flow").run
     start = task_data(run, "start")
     expected = {"label": "plain-label", "size": 12, "conf": {"deep": {"x": None}}, "kept": "kept-default"}
     assert start.seen == expected, pitfall(
