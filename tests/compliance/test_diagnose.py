@@ -151,6 +151,32 @@ def test_trigger_that_ran_a_run_which_a_dynamic_catch_should_have_saved_is_o28_n
     assert "O28" not in pids(own)
 
 
+def test_trigger_that_ran_a_run_whose_retry_step_was_never_retried_names_the_missing_retry_not_o24() -> None:
+    """Seen on metaflow-flyte: its trigger runs the workflow with local `pyflyte run`, which does not retry a failed
+    task, so the step under @retry failed on its first attempt and ended the run (and trigger()). The run should have
+    succeeded: the first cause is the retry that never happened, not that trigger() ran the run (O24)."""
+    def stderr(step: str, times: int = 1) -> str:
+        one = ('  File ".../metaflow/cli_components/step_cmd.py", line 171, in step\n    task.run_step(\n'
+               f'  File "/tmp/mfx-flows-x/flows/orchestrator/retry_flow.py", line 16, in {step}\n'
+               '    raise RuntimeError("Intentional first-attempt failure")\nRuntimeError: Intentional first-attempt failure\n')
+        return one * times
+    shape = dx.flow_shape(FLOWS.joinpath("retry_flow.py").read_text())
+    cmd = dx.CommandEvidence("flyte trigger", 1, stderr=stderr("flaky"))
+    diag = dx.diagnose_trigger(trig(flow="retry_flow", seconds=14.0, command=cmd, shape=shape))
+    assert pids(diag) == [] and diag.kind == "retry-not-performed"
+    assert "step flaky has @retry(times=2)" in diag.what and "1 attempt(s) of 3" in diag.what
+    # adversarial: every attempt failed (the budget was used): the run may rightly fail, O24 stays
+    spent = dx.diagnose_trigger(trig(flow="retry_flow", seconds=14.0, command=dx.CommandEvidence("flyte trigger", 1, stderr=stderr("flaky", 3)), shape=shape))
+    assert pids(spent) == ["O24"]
+    # a failing step without @retry, or no shape known: O24
+    plain = dx.diagnose_trigger(trig(flow="retry_flow", seconds=14.0, command=dx.CommandEvidence("flyte trigger", 1, stderr=stderr("start")), shape=shape))
+    assert pids(plain) == ["O24"]
+    assert pids(dx.diagnose_trigger(trig(flow="retry_flow", seconds=14.0, command=cmd))) == ["O24"]
+    # the frame must be the flow's own file (a step of another file with the same name is not evidence)
+    other = cmd.stderr.replace("retry_flow.py", "elsewhere.py")
+    assert pids(dx.diagnose_trigger(trig(flow="retry_flow", command=dx.CommandEvidence("flyte trigger", 1, stderr=other), shape=shape))) == ["O24"]
+
+
 def test_engine_rejecting_a_parameter_values_type_is_o9() -> None:
     stderr = ('dagster._core.errors.DagsterInvalidConfigError: Error in config for job MfxSleepFlow\n'
               '    Error 1: Invalid scalar at path root:ops:op_start:config:seconds. Value "60" of type "<class \'str\'>" is not valid')

@@ -52,6 +52,7 @@ class TriggerEvidence:
     command: Optional[CommandEvidence] = None  # None: no CLI process was started
     started_runs: List[str] = field(default_factory=list)  # runs of this deployment the client sees
     decospecs: List[str] = field(default_factory=list)  # the deployment's --with decorators (Deployer decospecs)
+    shape: Optional["FlowShape"] = None  # what the flow file declares (its @retry steps)
 
 
 @dataclass
@@ -313,6 +314,26 @@ def diagnose_create(output: str, shape: FlowShape) -> Optional[Diagnosis]:
 # -- trigger --------------------------------------------------------------------------------------
 
 
+def _retry_not_performed(stderr: str, ev: TriggerEvidence) -> str:
+    """Evidence in a trigger CLI's stderr (it ran the tasks itself) that a step with @retry failed and was
+    not run again: the user-code frame of the step appears in fewer tracebacks than its attempts ("" if not)."""
+    if ev.shape is None:
+        return ""
+    frames = re.findall(rf'File "[^"]*?{re.escape(ev.flow)}\.py", line \d+, in (\w+)', stderr)
+    if not frames:
+        return ""
+    step = frames[-1]  # the step whose error ended the run
+    retry = ev.shape.decorators.get(step, {}).get("retry")
+    if retry is None:
+        return ""
+    times = retry.get("times", 3) if isinstance(retry.get("times", 3), int) else 3
+    attempts = frames.count(step)
+    if times < 1 or attempts > times:
+        return ""  # no retry budget, or every attempt failed: the run may rightly fail
+    return (f"step {step} has @retry(times={times}) but its error shows in {attempts} attempt(s) of {times + 1}: "
+            f"it failed and was never run again")
+
+
 def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
     """Why ``trigger()`` raised: from the exception, the CLI's exit status and stderr, and whether a run started."""
     cmd = ev.command
@@ -349,6 +370,12 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
             return Diagnosis("O28", f"deployed with --with {', '.join(ev.decospecs)}, but a step's error ended the run the trigger CLI ran "
                              f"in its own process (the step's traceback is in the CLI's stderr): no @catch acted in the task: {where}",
                              "pass --with <spec> for every dynamically added decorator on each step command", "decospec-lost")
+        unretried = _retry_not_performed(cmd.stderr or "", ev)
+        if unretried:
+            # the step's own @retry should have saved the run: the engine never ran the next attempt
+            return Diagnosis("", f"{unretried}; the run the trigger CLI ran in its own process failed with that error: {where}",
+                             "run a failed task again up to its @retry budget (the task exits non-zero on a retryable attempt and "
+                             "expects the orchestrator to start attempt retry_count + 1)", "retry-not-performed")
         return Diagnosis("O24", f"the trigger CLI ran the run's tasks in its own process and exited {cmd.returncode} when a task failed "
                          f"(a failed run must be reported by status, not by trigger()): {where}",
                          "start the run and return; report the run's end through TriggeredRun.status", "trigger-ran-the-run")

@@ -567,6 +567,7 @@ class Harness:
                 command=command,
                 started_runs=self._runs_of(deployed, context, since=started),
                 decospecs=list((context.top_level.get("decospecs") if context else None) or []),
+                shape=dx.flow_shape(_read(self.flow(context.flow))) if context else None,
             )
             diagnosis = dx.diagnose_trigger(evidence)
             failure = _raise(diagnosis)
