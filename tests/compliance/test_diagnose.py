@@ -149,6 +149,10 @@ def test_trigger_that_ran_a_run_which_a_dynamic_catch_should_have_saved_is_o28_n
     # a trigger CLI that failed on its own (no task ran in it) is not blamed on the decorator
     own = dx.diagnose_trigger(trig(command=dx.CommandEvidence("x trigger", 1, stderr="Traceback ...\nKeyError: 'name'"), decospecs=["catch"]))
     assert "O28" not in pids(own)
+    # the @catch did act (Metaflow logs it with the caught traceback) and the run failed for another reason: not O28
+    acted = dx.CommandEvidence("flyte trigger", 1, stderr="@catch caught an exception from MfxAlwaysFailsFlow\n" + stderr)
+    caught = dx.diagnose_trigger(trig(flow="always_fails_flow", seconds=13.0, command=acted, decospecs=["catch:var=dynamic_error"]))
+    assert "O28" not in pids(caught)
 
 
 def test_trigger_that_ran_a_run_whose_retry_step_was_never_retried_names_the_missing_retry_not_o24() -> None:

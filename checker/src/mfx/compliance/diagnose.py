@@ -364,7 +364,7 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
         return Diagnosis("O24" if ev.seconds >= LONG_TRIGGER else "O2", f"the trigger CLI never wrote its attribute file: {where}",
                          "write the trigger attribute file, then return without waiting", "trigger-no-payload")
     if cmd.returncode != 0 and RAN_TASKS.search(stderr):
-        if "catch" in {d.split(":", 1)[0].strip() for d in ev.decospecs}:
+        if "catch" in {d.split(":", 1)[0].strip() for d in ev.decospecs} and "@catch caught an exception" not in (cmd.stderr or ""):
             # a step's error ended the run although the deployment adds @catch to every step: the run should have
             # succeeded, so the first cause is the decorator that never acted, not how trigger() reported the end
             return Diagnosis("O28", f"deployed with --with {', '.join(ev.decospecs)}, but a step's error ended the run the trigger CLI ran "
