@@ -124,7 +124,7 @@ def walk(node: cst.CSTNode, skip: tuple = ()) -> list[cst.CSTNode]:
     order."""
     if not skip:
         return walk_code(node)
-    return walk_code(node, lambda n: type(n) in skip)
+    return walk_code(node, skip)
 
 
 # -- imports ----------------------------------------------------------------------------------

@@ -235,7 +235,7 @@ def own_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
 
 
 def _own_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
-    return [n for n in walk(body, lambda n: type(n) in _SCOPE_TYPES) if n is not body]
+    return [n for n in walk(body, _SCOPE_TYPES) if n is not body]
 
 
 def collect_flow_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
