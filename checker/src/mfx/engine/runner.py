@@ -380,12 +380,39 @@ def has_visitors(cls: type) -> bool:
     optional node-visitor shape); remembered per class."""
     found = _HAS_VISITORS.get(cls)
     if found is None:
-        found = _HAS_VISITORS[cls] = any(
-            (name.startswith("visit_") or name.startswith("leave_"))
-            and callable(getattr(cls, name))
-            and not getattr(getattr(cls, name), "_is_no_op", False)
-            for name in dir(cls)
-        )
+        # What ``any(... for name in dir(cls))`` over ``getattr(cls, name)`` answered, without
+        # a getattr per name of libcst's ~700 no-op visitor methods for every rule class: a
+        # name resolves to the first class of the MRO that defines it, and whether that
+        # definition is a real visitor is remembered per defining class.
+        seen: set[str] = set()
+        found = False
+        for owner in cls.__mro__:
+            for name, real in _own_visitors(owner).items():
+                if name not in seen:
+                    seen.add(name)
+                    if real:
+                        found = True
+                        break
+            if found:
+                break
+        _HAS_VISITORS[cls] = found
+    return found
+
+
+_OWN_VISITORS: dict[type, dict[str, bool]] = {}
+
+
+def _own_visitors(owner: type) -> dict[str, bool]:
+    """``{name: is a visitor method that does something}`` for the ``visit_*``/``leave_*``
+    names ``owner`` itself defines (remembered per class)."""
+    found = _OWN_VISITORS.get(owner)
+    if found is None:
+        found = {}
+        for name in vars(owner):
+            if name.startswith("visit_") or name.startswith("leave_"):
+                value = getattr(owner, name)
+                found[name] = callable(value) and not getattr(value, "_is_no_op", False)
+        _OWN_VISITORS[owner] = found
     return found
 
 
