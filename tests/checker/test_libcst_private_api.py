@@ -129,6 +129,16 @@ def test_parse_without_validation_builds_the_same_tree():
     assert cst.CSTNode.__post_init__ is real
 
 
+#: Node classes mfx tests with ``type(x) is ...`` instead of isinstance (mfx.analysis.names).
+CONCRETE = (cst.Name, cst.Attribute, cst.Call, cst.Assign, cst.SimpleString, cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def test_concrete_node_classes_have_no_subclasses():
+    """An exact type test is isinstance() only while libcst does not subclass the class."""
+    for cls in CONCRETE:
+        assert not cls.__subclasses__(), f"libcst subclasses {cls.__name__}: use isinstance for it"
+
+
 def _node_classes() -> list[type]:
     found, todo = [], [cst.CSTNode]
     while todo:

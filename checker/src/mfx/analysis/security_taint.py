@@ -281,9 +281,10 @@ def secret_source(a: TaintAnalysis, expr: cst.BaseExpression) -> str | None:
 
 def whole_environ_source(a: TaintAnalysis, expr: cst.BaseExpression) -> str | None:
     imports = a.imports
-    if isinstance(expr, (cst.Name, cst.Attribute)) and imports.resolve(expr) == "os.environ":
+    kind = type(expr)  # exact types: concrete classes libcst never subclasses
+    if (kind is cst.Name or kind is cst.Attribute) and imports.resolve(expr) == "os.environ":
         return "os.environ"
-    if isinstance(expr, cst.Call):
+    if kind is cst.Call:
         full = imports.resolve(expr.func)
         if full == "os.environ.copy":
             return "os.environ"
