@@ -376,15 +376,29 @@ def _flows(module: cst.Module, imports: ImportMap, kind: str, own_names: dict[in
         names = own_names[id(func)] if own_names is not None else _own_names(func)
         return not (names.isdisjoint(roots) and names.isdisjoint(globals_) and names.isdisjoint(returns))
 
+    # An analysis of a function depends on ``returns`` only, which only gains keys: one made
+    # when ``returns`` had as many keys as now is the one a fresh analysis would make (the
+    # usual case: no function returns taint, and the passes below would analyse each function
+    # three times over). ``label`` never changes an analysis after its ``run``.
+    analysed: dict[int, tuple[int, TaintAnalysis]] = {}
+
+    def analysis(func: cst.FunctionDef) -> TaintAnalysis:
+        hit = analysed.get(id(func))
+        if hit is not None and hit[0] == len(returns):
+            return hit[1]
+        a = TaintAnalysis(imports, source, lists, returns)
+        a.tainted = dict(globals_)
+        a.run(func)
+        analysed[id(func)] = (len(returns), a)
+        return a
+
     # pass 1: which functions return a tainted value (one level of calls within the module)
     returns: dict[str, str] = {}
     for _ in range(2):
         for func in functions:
             if not may_carry_taint(func):
                 continue
-            a = TaintAnalysis(imports, source, lists, returns)
-            a.tainted = dict(globals_)
-            a.run(func)
+            a = analysis(func)
             for ret in _returns(func):
                 lab = a.label(ret.value)
                 if lab is not None:
@@ -392,9 +406,7 @@ def _flows(module: cst.Module, imports: ImportMap, kind: str, own_names: dict[in
     for func in functions:
         if not may_carry_taint(func):
             continue
-        a = TaintAnalysis(imports, source, lists, returns)
-        a.tainted = dict(globals_)
-        a.run(func)
+        a = analysis(func)
         for call in _calls(func):
             if id(call) in seen:
                 continue
