@@ -336,6 +336,6 @@ def test_pruning_by_types_equals_pruning_by_predicate(source):
                 assert idx.subtree_pruning_types(root, types) == expected
                 assert walk_code(root, types) == expected
                 assert walk_code(root, tuple(types)) == expected
+    scopes = frozenset(orchestrator_names.SCOPES)
     for root in module.body:  # no index: the same walk, reading the fields
-        types = frozenset(orchestrator_names.SCOPES)
-        assert walk_code(root, types) == walk_code(root, lambda n: type(n) in types)
+        assert walk_code(root, scopes) == walk_code(root, lambda n: type(n) in scopes)
