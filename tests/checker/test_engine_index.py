@@ -312,3 +312,30 @@ def test_no_index_outlives_its_file():
     del file, idx
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s[:20])
+def test_pruning_by_types_equals_pruning_by_predicate(source):
+    """walk_code(root, types) (slices between the pruned sub-trees, from the index) is the
+    node-by-node walk with ``type(n) in types``: for every node as root (pruned types
+    included, which are entered), nested pruned nodes, and types absent from the tree."""
+    module = cst.parse_module(source)
+    file = FileContext("m.py", source, module)
+    type_sets = [
+        frozenset(orchestrator_names.SCOPES),
+        frozenset({cst.FunctionDef}),
+        frozenset({cst.Call, cst.Attribute, cst.Name}),
+        frozenset({cst.MatchAs, cst.Await}),
+        frozenset(),
+    ]
+    with indexing([file]):
+        idx = file.index
+        for root in idx.order:
+            for types in type_sets:
+                expected = idx.subtree(root, lambda n, t=types: type(n) in t)
+                assert idx.subtree_pruning_types(root, types) == expected
+                assert walk_code(root, types) == expected
+                assert walk_code(root, tuple(types)) == expected
+    scopes = frozenset(orchestrator_names.SCOPES)
+    for root in module.body:  # no index: the same walk, reading the fields
+        assert walk_code(root, scopes) == walk_code(root, lambda n: type(n) in scopes)

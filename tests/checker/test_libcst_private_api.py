@@ -28,9 +28,10 @@ GUARDED = {
     "._visit_and_replace_children(": "test_visit_and_replace_children_announces_fields_in_visit_order",
     "_is_no_op": "test_default_visitor_methods_are_marked_no_op",
     "libcst._nodes": "test_field_annotations_name_node_classes",
+    "__post_init__": "test_parse_without_validation_builds_the_same_tree",  # mfx.engine.runner.parse_module
 }
 
-PRIVATE_USE = re.compile(r"libcst\._[\w.]+|\._codegen\(|\._visit_and_replace_children\(|_is_no_op|\"libcst\._nodes\"")
+PRIVATE_USE = re.compile(r"libcst\._[\w.]+|\._codegen\(|\._visit_and_replace_children\(|_is_no_op|\"libcst\._nodes\"|\"__post_init__\"")
 
 SAMPLE = textwrap.dedent(
     '''
@@ -95,6 +96,56 @@ def test_every_private_use_is_guarded():
     assert not unguarded, f"private libcst APIs used by mfx without a guard in this file: {unguarded}"
     for test_name in set(GUARDED.values()):
         assert callable(globals().get(test_name)), test_name
+
+
+def test_parse_without_validation_builds_the_same_tree():
+    """mfx.engine.runner.parse_module swaps ``CSTNode.__post_init__`` (node validation) out while
+    libcst's parser builds a tree: the hook must be CSTNode's own, inherited by every node class,
+    called by the dataclass ``__init__``, and validation only; the trees must equal validated
+    ones, and hand-built nodes must still be validated afterwards (also after a syntax error)."""
+    from mfx.engine.runner import parse_module
+
+    assert "__post_init__" in cst.CSTNode.__dict__
+    for cls in _node_classes():
+        assert cls.__post_init__ is cst.CSTNode.__post_init__, f"{cls.__name__} overrides __post_init__"
+    assert "self._validate()" in inspect.getsource(cst.CSTNode.__post_init__)
+    called = []
+    real = cst.CSTNode.__post_init__
+    cst.CSTNode.__post_init__ = lambda self: called.append(type(self))  # type: ignore[method-assign]
+    try:
+        cst.Name("x")
+    finally:
+        cst.CSTNode.__post_init__ = real  # type: ignore[method-assign]
+    assert called == [cst.Name], "the dataclass __init__ no longer calls __post_init__"
+    sources = [SAMPLE] + [p.read_text(encoding="utf-8") for p in sorted((MFX / "engine").glob("*.py"))]
+    for source in sources:
+        fast = parse_module(source)
+        assert fast.deep_equals(cst.parse_module(source)) and fast.code == source
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_module("def f(:\n")
+    for bad in (lambda: cst.Name("not a name"), lambda: cst.Name("x", lpar=[cst.LeftParen()])):
+        with pytest.raises(cst.CSTValidationError):
+            bad()
+    assert cst.CSTNode.__post_init__ is real
+
+
+#: Node classes mfx tests with ``type(x) is ...`` instead of isinstance (mfx.analysis.names).
+CONCRETE = (cst.Name, cst.Attribute, cst.Call, cst.Assign, cst.SimpleString, cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def test_concrete_node_classes_have_no_subclasses():
+    """An exact type test is isinstance() only while libcst does not subclass the class."""
+    for cls in CONCRETE:
+        assert not cls.__subclasses__(), f"libcst subclasses {cls.__name__}: use isinstance for it"
+
+
+def _node_classes() -> list[type]:
+    found, todo = [], [cst.CSTNode]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
 
 
 def test_codegen_state_protocol():

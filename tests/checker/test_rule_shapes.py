@@ -119,3 +119,58 @@ def test_a_crashing_visitor_is_reported_and_the_other_rules_keep_their_findings(
 def test_project_rule_sees_every_file():
     got = _found([DefinedFunctions], {"a/x.py": "def f():\n    pass\n", "b/y.py": "x = 1\n\ndef g():\n    pass\n"})
     assert [(p, line) for _, p, line, _ in got] == [("a/x.py", 1), ("b/y.py", 3)]
+
+
+def test_has_visitors_is_the_dir_scan():
+    """has_visitors (per defining class, remembered) answers what a scan of ``dir(cls)`` with
+    ``getattr`` answers, for every rule and for overrides, inherited visitors, no-op visitors
+    put back by a subclass, static methods and non-callable ``visit_`` attributes."""
+    import libcst as cst
+    from mfx.engine.runner import all_rules
+    from mfx.rule import Rule
+
+    def by_dir(cls):
+        return any(
+            (name.startswith("visit_") or name.startswith("leave_"))
+            and callable(getattr(cls, name))
+            and not getattr(getattr(cls, name), "_is_no_op", False)
+            for name in dir(cls)
+        )
+
+    class Visits(Rule):
+        code = "MFX990"
+
+        def visit_Call(self, node):
+            pass
+
+    class Inherits(Visits):
+        pass
+
+    class NoOpAgain(Visits):
+        visit_Call = cst.CSTVisitor.visit_Call
+
+    class Static(Rule):
+        code = "MFX991"
+
+        @staticmethod
+        def leave_Name(node):
+            pass
+
+    class NotCallable(Rule):
+        code = "MFX992"
+        visit_Name = None
+
+    class Mixin:
+        def leave_Call(self, node):
+            pass
+
+    class Mixed(Mixin, NotCallable):
+        pass
+
+    class Shadowed(NotCallable, Mixin):  # libcst's no-op leave_Call comes first in the MRO
+        pass
+
+    classes = [*all_rules(), Rule, Visits, Inherits, NoOpAgain, Static, NotCallable, Mixin, Mixed, Shadowed]
+    answers = {cls: has_visitors(cls) for cls in classes}
+    assert answers == {cls: by_dir(cls) for cls in classes}
+    assert [answers[c] for c in (Visits, Inherits, NoOpAgain, Static, NotCallable, Mixed, Shadowed)] == [True, True, False, True, False, True, False]

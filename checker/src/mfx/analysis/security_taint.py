@@ -235,7 +235,7 @@ def own_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
 
 
 def _own_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
-    return [n for n in walk(body, lambda n: type(n) in _SCOPE_TYPES) if n is not body]
+    return [n for n in walk(body, _SCOPE_TYPES) if n is not body]
 
 
 def collect_flow_nodes(body: cst.CSTNode) -> list[cst.CSTNode]:
@@ -281,9 +281,10 @@ def secret_source(a: TaintAnalysis, expr: cst.BaseExpression) -> str | None:
 
 def whole_environ_source(a: TaintAnalysis, expr: cst.BaseExpression) -> str | None:
     imports = a.imports
-    if isinstance(expr, (cst.Name, cst.Attribute)) and imports.resolve(expr) == "os.environ":
+    kind = type(expr)  # exact types: concrete classes libcst never subclasses
+    if (kind is cst.Name or kind is cst.Attribute) and imports.resolve(expr) == "os.environ":
         return "os.environ"
-    if isinstance(expr, cst.Call):
+    if kind is cst.Call:
         full = imports.resolve(expr.func)
         if full == "os.environ.copy":
             return "os.environ"
@@ -375,15 +376,29 @@ def _flows(module: cst.Module, imports: ImportMap, kind: str, own_names: dict[in
         names = own_names[id(func)] if own_names is not None else _own_names(func)
         return not (names.isdisjoint(roots) and names.isdisjoint(globals_) and names.isdisjoint(returns))
 
+    # An analysis of a function depends on ``returns`` only, which only gains keys: one made
+    # when ``returns`` had as many keys as now is the one a fresh analysis would make (the
+    # usual case: no function returns taint, and the passes below would analyse each function
+    # three times over). ``label`` never changes an analysis after its ``run``.
+    analysed: dict[int, tuple[int, TaintAnalysis]] = {}
+
+    def analysis(func: cst.FunctionDef) -> TaintAnalysis:
+        hit = analysed.get(id(func))
+        if hit is not None and hit[0] == len(returns):
+            return hit[1]
+        a = TaintAnalysis(imports, source, lists, returns)
+        a.tainted = dict(globals_)
+        a.run(func)
+        analysed[id(func)] = (len(returns), a)
+        return a
+
     # pass 1: which functions return a tainted value (one level of calls within the module)
     returns: dict[str, str] = {}
     for _ in range(2):
         for func in functions:
             if not may_carry_taint(func):
                 continue
-            a = TaintAnalysis(imports, source, lists, returns)
-            a.tainted = dict(globals_)
-            a.run(func)
+            a = analysis(func)
             for ret in _returns(func):
                 lab = a.label(ret.value)
                 if lab is not None:
@@ -391,9 +406,7 @@ def _flows(module: cst.Module, imports: ImportMap, kind: str, own_names: dict[in
     for func in functions:
         if not may_carry_taint(func):
             continue
-        a = TaintAnalysis(imports, source, lists, returns)
-        a.tainted = dict(globals_)
-        a.run(func)
+        a = analysis(func)
         for call in _calls(func):
             if id(call) in seen:
                 continue

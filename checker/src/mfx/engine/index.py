@@ -314,6 +314,35 @@ class TreeIndex:
             j = ends[j] if skip(node) else j + 1
         return out
 
+    def subtree_pruning_types(self, root: cst.CSTNode, types: Iterable[type]) -> list[cst.CSTNode]:
+        """:meth:`subtree` with ``skip = lambda n: type(n) in types``, without calling it per
+        node: the nodes of those exact types under ``root`` come from :meth:`by_type`, and the
+        result is the slices of the pre-order between their sub-trees."""
+        i = self.position(root)
+        if i is None:
+            raise KeyError("node is not in this tree")
+        end = self.ends[i]
+        by_type = self.by_type()
+        cuts: list[int] = []
+        for kind in types:
+            at = by_type.get(kind)
+            if at:
+                cuts.extend(at[bisect.bisect_right(at, i) : bisect.bisect_left(at, end)])
+        order = self.order
+        if not cuts:
+            return order[i:end]
+        cuts.sort()
+        ends = self.ends
+        out = [root]
+        j = i + 1
+        for cut in cuts:
+            if cut < j:  # inside a sub-tree already left out
+                continue
+            out.extend(order[j : cut + 1])  # up to and including the pruned node itself
+            j = ends[cut]
+        out.extend(order[j:end])
+        return out
+
     def parent_positions(self) -> list[int]:
         """For each position, its parent's position (-1 for the root)."""
         return self._parents
@@ -391,11 +420,20 @@ def index_for(node: cst.CSTNode) -> TreeIndex | None:
     return None
 
 
-def walk_code(root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | None = None) -> list[cst.CSTNode]:
+def walk_code(
+    root: cst.CSTNode, prune: Callable[[cst.CSTNode], bool] | frozenset | tuple | set | None = None
+) -> list[cst.CSTNode]:
     """``root`` and its code nodes in index order; nodes for which ``prune`` is true are
-    included but not entered (``root`` always is). From the index when ``root`` belongs to a
-    module indexed in the current lint (:func:`indexing`), otherwise by reading the fields (the same list)."""
+    included but not entered (``root`` always is). ``prune`` may also be a collection of node
+    types (exact types, as ``type(n) in prune``): the index then answers without a call per node.
+    From the index when ``root`` belongs to a module indexed in the current lint
+    (:func:`indexing`), otherwise by reading the fields (the same list)."""
     idx = index_for(root)
+    if prune is not None and not callable(prune):
+        types = prune
+        if idx is not None:
+            return idx.subtree_pruning_types(root, types)
+        prune = lambda n: type(n) in types  # noqa: E731
     if idx is not None:
         return idx.subtree(root, prune)
     out: list[cst.CSTNode] = []

@@ -48,6 +48,31 @@ __all__ = [
 PARSE_ERRORS = (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError)
 
 
+def _no_validation(self) -> None:
+    """Stands in for ``CSTNode.__post_init__`` while libcst's parser builds a tree."""
+
+
+def parse_module(source: str) -> cst.Module:
+    """``libcst.parse_module`` without re-validating every node the parser builds.
+
+    Each node's dataclass ``__init__`` calls ``CSTNode.__post_init__``, which runs the node's
+    ``_validate()`` (parenthesis balance, required whitespace...): checks of hand-built trees,
+    which libcst's parser output always passes (it is built from source that parsed). libcst's
+    own comment there calls it a cost to move; on the benchmark corpus it is ~12 % of the parse.
+    The hook is swapped only for the parser's call and restored after it; nodes built anywhere
+    else (rules, fixes) are validated as usual. ``tests/checker/test_libcst_private_api.py``
+    guards the hook and checks that the trees are equal to validated ones."""
+    node = cst.CSTNode
+    validate = node.__dict__.get("__post_init__")
+    if validate is None:  # not the libcst this was written for: parse as libcst does
+        return cst.parse_module(source)
+    node.__post_init__ = _no_validation  # type: ignore[method-assign]
+    try:
+        return cst.parse_module(source)
+    finally:
+        node.__post_init__ = validate  # type: ignore[method-assign]
+
+
 def _rule_classes(module) -> list[RuleClass]:
     return [
         value
@@ -117,7 +142,7 @@ class ParsedFile:
         self.source = source
         if module is None:
             with profile.phase("parse"):
-                module = cst.parse_module(source)
+                module = parse_module(source)
         self.module = module
         self.wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
         self.context = FileContext(path=path, source=source, module=self.module)
@@ -355,12 +380,39 @@ def has_visitors(cls: type) -> bool:
     optional node-visitor shape); remembered per class."""
     found = _HAS_VISITORS.get(cls)
     if found is None:
-        found = _HAS_VISITORS[cls] = any(
-            (name.startswith("visit_") or name.startswith("leave_"))
-            and callable(getattr(cls, name))
-            and not getattr(getattr(cls, name), "_is_no_op", False)
-            for name in dir(cls)
-        )
+        # What ``any(... for name in dir(cls))`` over ``getattr(cls, name)`` answered, without
+        # a getattr per name of libcst's ~700 no-op visitor methods for every rule class: a
+        # name resolves to the first class of the MRO that defines it, and whether that
+        # definition is a real visitor is remembered per defining class.
+        seen: set[str] = set()
+        found = False
+        for owner in cls.__mro__:
+            for name, real in _own_visitors(owner).items():
+                if name not in seen:
+                    seen.add(name)
+                    if real:
+                        found = True
+                        break
+            if found:
+                break
+        _HAS_VISITORS[cls] = found
+    return found
+
+
+_OWN_VISITORS: dict[type, dict[str, bool]] = {}
+
+
+def _own_visitors(owner: type) -> dict[str, bool]:
+    """``{name: is a visitor method that does something}`` for the ``visit_*``/``leave_*``
+    names ``owner`` itself defines (remembered per class)."""
+    found = _OWN_VISITORS.get(owner)
+    if found is None:
+        found = {}
+        for name in vars(owner):
+            if name.startswith("visit_") or name.startswith("leave_"):
+                value = getattr(owner, name)
+                found[name] = callable(value) and not getattr(value, "_is_no_op", False)
+        _OWN_VISITORS[owner] = found
     return found
 
 

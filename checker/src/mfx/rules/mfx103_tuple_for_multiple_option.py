@@ -178,7 +178,7 @@ def create(self, tags):
     # -- helpers -----------------------------------------------------------------------
     @staticmethod
     def _calls(func: cst.FunctionDef) -> list[cst.Call]:
-        return [n for n in walk(func.body, SCOPES) if isinstance(n, cst.Call)]
+        return [n for n in walk(func.body, SCOPES) if type(n) is cst.Call]
 
     def _group_names(self, func: cst.FunctionDef) -> set[str]:
         names = set()
@@ -191,8 +191,8 @@ def create(self, tags):
     def _assigns(func: cst.FunctionDef) -> list[tuple[cst.BaseExpression, str]]:
         out = []
         for n in walk(func.body, SCOPES):
-            if isinstance(n, cst.Assign):
-                out.extend((n.value, t.target.value) for t in n.targets if isinstance(t.target, cst.Name))
+            if type(n) is cst.Assign:
+                out.extend((n.value, t.target.value) for t in n.targets if type(t.target) is cst.Name)
         return out
 
     def _dict_values(self, func: cst.FunctionDef, name: str) -> list[tuple[cst.BaseExpression, cst.CSTNode]]:

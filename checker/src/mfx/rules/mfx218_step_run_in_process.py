@@ -72,5 +72,5 @@ def run_step(flow, ds, md, env, echo, logger, monitor):
     def check(self, file: FileContext) -> Iterator[Report]:
         imports = import_map(file.module)
         for call in walk(file.module):
-            if isinstance(call, cst.Call) and qualify(call.func, imports) == "metaflow.task.MetaflowTask":
+            if type(call) is cst.Call and qualify(call.func, imports) == "metaflow.task.MetaflowTask":
                 yield self.report(call)

@@ -227,7 +227,7 @@ class Deco:
 
 def _own_calls(func: cst.FunctionDef) -> list[cst.Call]:
     """Calls of ``func`` itself, not of functions or classes nested in it."""
-    return [n for n in walk(func, lambda n: type(n) in _NESTED) if type(n) is cst.Call]
+    return [n for n in walk(func, _NESTED) if type(n) is cst.Call]
 
 
 #: FunctionDef and ClassDef are concrete (never subclassed): exact type tests, no ABC checks.
