@@ -73,11 +73,36 @@ def may_mention(f: FileContext, words: Iterable[str], every: bool = False) -> bo
 BUILDER_WORDS = ("--run-id", "--task-id")
 
 
+def is_compute_backend_only(project: ProjectContext) -> bool:
+    """The project is a compute backend (a step decorator that rewrites the task command, see
+    :mod:`mfx.analysis.backend_model`) and no orchestrator (nothing names ``DeployerImpl``).
+    Metaflow's runtime builds such a backend's tasks, ``init`` included: a ``step`` command the
+    backend builds itself is the backend rules' subject (MFX304), not an orchestrator's task."""
+
+    def build() -> bool:
+        from mfx.analysis.backend_model import backend_model
+
+        files = list(source_files(project))
+        if any(f.words.mentions("DeployerImpl") for f in files):
+            return False
+        return any(
+            d.is_compute_backend
+            for f in files
+            if f.words.mentions("runtime_step_cli")
+            for d in backend_model(f).decorators
+        )
+
+    return project.cached(is_compute_backend_only, build)
+
+
 def builders(project: ProjectContext) -> list[Builder]:
     """Every function of the project that builds a ``step`` command: the command model's
     builders (:mod:`mfx.analysis.command_model`: commands assembled across statements, helpers,
     option dicts and the click API), then the functions whose code strings name ``step``,
-    ``--run-id`` and ``--task-id`` that the model did not follow. One per ``step`` token."""
+    ``--run-id`` and ``--task-id`` that the model did not follow. One per ``step`` token. None
+    in a compute backend (:func:`is_compute_backend_only`)."""
+    if is_compute_backend_only(project):
+        return []
     model = model_of(project)
     out = [Builder(b.file, b.function, b.anchor, b.command) for b in model.builders()]
     followed = {id(b.function) for b in model.all_builders()} | set().union(*(b.helpers for b in model.all_builders()))

@@ -42,7 +42,8 @@ class Cache:
         key = hashlib.sha256(f"{settings_key}:{rules_fingerprint()}".encode()).hexdigest()[:20]
         self.path = cache_dir / __version__ / f"{key}.json"
         self.files: dict[str, dict[str, Any]] = {}
-        self.project: dict[str, Any] = {}
+        self.project: dict[str, Any] = {}  # project fingerprint -> diagnostics (as data)
+        self._projects_used: set[str] = set()
         self._dirty = False
         if enabled:
             self._load()
@@ -72,16 +73,21 @@ class Cache:
             self._dirty = True
 
     def get_project(self, fingerprint: str) -> list[Diagnostic] | None:
-        if not self.enabled or self.project.get("fingerprint") != fingerprint:
+        """The project rules' findings for a project whose files have this fingerprint (a run
+        over several projects keeps one entry per project, see mfx.engine.projects)."""
+        self._projects_used.add(fingerprint)
+        entry = self.project.get(fingerprint)
+        if not self.enabled or not isinstance(entry, list):
             return None
         try:
-            return [from_data(d) for d in self.project["diagnostics"]]
+            return [from_data(d) for d in entry]
         except (KeyError, TypeError, ValueError):
             return None
 
     def put_project(self, fingerprint: str, diagnostics: list[Diagnostic]) -> None:
         if self.enabled:
-            self.project = {"fingerprint": fingerprint, "diagnostics": [to_data(d) for d in diagnostics]}
+            self._projects_used.add(fingerprint)
+            self.project[fingerprint] = [to_data(d) for d in diagnostics]
             self._dirty = True
 
     def save(self, keep: Iterable[str] | None = None) -> None:
@@ -92,6 +98,8 @@ class Cache:
         if keep is not None:
             wanted = set(keep)
             self.files = {k: v for k, v in self.files.items() if k in wanted}
+        if self._projects_used:  # projects of this run only: old fingerprints are never asked again
+            self.project = {k: v for k, v in self.project.items() if k in self._projects_used}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             gitignore = self.path.parent.parent / ".gitignore"

@@ -251,9 +251,62 @@ def lint_paths(files: Sequence[Path], settings: Settings, *, jobs: int = 0, use_
 
 
 def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache: bool) -> RunResult:
+    from mfx.engine.projects import project_groups
+
     jobs = jobs or default_jobs()
     cache = Cache(settings.cache_dir, settings.fingerprint(), enabled=use_cache)
+    # Each project (mfx.engine.projects) is linted on its own: project rules never look across
+    # two distributions. Several projects with work to do are linted side by side, one process
+    # each; a single one may use every process itself (_lint_parallel).
+    # MFX_ONE_PROJECT=1 (benchmarks only): the whole run as one project, to measure the
+    # within-project pool on a big project (benchmarks/lint/bench.py).
+    groups = [list(files)] if os.environ.get("MFX_ONE_PROJECT") == "1" else project_groups(files, settings.root)
+    plans = [_plan(group, settings, cache) for group in groups]
+    busy = [i for i, plan in enumerate(plans) if plan.todo or plan.project is None]
+    found: dict[int, list[Diagnostic]] = {}
+    if len(busy) > 1 and jobs > 1 and sum(plan.todo_bytes for plan in plans) >= PARALLEL_MIN_BYTES:
+        found = _lint_projects_parallel(plans, busy, settings, jobs, cache)
+    diagnostics: list[Diagnostic] = []
     sources: dict[str, SourceFile] = {}
+    hits = 0
+    for i, plan in enumerate(plans):
+        if i not in found:
+            found[i] = _execute(plan, settings, jobs if len(busy) == 1 else 1, cache)
+        diagnostics.extend(_to_hosts(found[i], plan.pieces) if plan.pieces else found[i])
+        sources.update((p, s) for p, s in plan.sources.items() if p not in plan.pieces)
+        hits += plan.hits
+    cache.save()
+    return RunResult(
+        root=settings.root,
+        files=sorted(sources),
+        diagnostics=sorted(diagnostics, key=lambda d: d.sort_key),
+        sources=sources,
+        from_cache=hits,
+    )
+
+
+@dataclasses.dataclass
+class _Plan:
+    """One project of a run, read and answered from the cache as far as it goes."""
+
+    sources: dict  # relpath -> SourceFile (or _TextView for code found inside strings)
+    digests: dict[str, str]
+    diagnostics: list[Diagnostic]  # read errors and cached findings
+    todo: list[tuple[str, str]]  # (relpath, text) still to lint
+    ok_paths: list[str]  # cached files that parse
+    pieces: dict[str, Embedded]
+    fingerprint: str
+    project: list[Diagnostic] | None  # the project rules' findings, when cached
+    hits: int = 0
+
+    @property
+    def todo_bytes(self) -> int:
+        return sum(len(text) for _, text in self.todo)
+
+
+def _plan(files: Sequence[Path], settings: Settings, cache: Cache) -> _Plan:
+    """Read one project's files, take what the cache knows, list what remains to lint."""
+    sources: dict = {}
     digests: dict[str, str] = {}
     diagnostics: list[Diagnostic] = []
     todo: list[tuple[str, str]] = []
@@ -296,34 +349,91 @@ def _lint_paths(files: Sequence[Path], settings: Settings, jobs: int, use_cache:
             else:
                 todo.append((vpath, piece.text))
     fingerprint = project_fingerprint(f"{p}:{digests[p]}" for p in sources)
-    cached_project = project = cache.get_project(fingerprint)
+    return _Plan(sources, digests, diagnostics, todo, ok_paths, pieces, fingerprint, cache.get_project(fingerprint), hits)
+
+
+def _execute(plan: _Plan, settings: Settings, jobs: int, cache) -> list[Diagnostic]:
+    """Lint what ``plan`` left to do; new findings go to ``cache`` (``put``/``put_project``).
+    Returns every finding of the project, at the virtual paths of embedded code."""
+    todo, sources, project = plan.todo, plan.sources, plan.project
     parallel = None
-    if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES and sum(len(t) for _, t in todo) >= PARALLEL_MIN_BYTES:
+    if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES and plan.todo_bytes >= PARALLEL_MIN_BYTES:
         if os.environ.get("MFX_PARALLEL") == "pool":  # the plain-pool comparison (benchmarks)
-            parallel = _lint_plain_pool(todo, settings, jobs, sources, ok_paths, project)
+            parallel = _lint_plain_pool(todo, settings, jobs, sources, plan.ok_paths, project)
         else:
-            parallel = _lint_parallel(todo, settings, jobs, sources, ok_paths, project)
+            parallel = _lint_parallel(todo, settings, jobs, sources, plan.ok_paths, project)
     if parallel is not None:
         linted, project = parallel
     else:
-        linted, project = _lint_serial(todo, settings, sources, ok_paths, project)
+        linted, project = _lint_serial(todo, settings, sources, plan.ok_paths, project)
+    diagnostics = list(plan.diagnostics)
     for relpath, found, _ok in linted:
         diagnostics.extend(found)
-        cache.put(relpath, digests[relpath], found)
-    if cached_project is None:
-        cache.put_project(fingerprint, project)
-    diagnostics.extend(project)
-    cache.save()
-    if pieces:
-        diagnostics = _to_hosts(diagnostics, pieces)
-        sources = {p: s for p, s in sources.items() if p not in pieces}
-    return RunResult(
-        root=settings.root,
-        files=sorted(sources),
-        diagnostics=sorted(diagnostics, key=lambda d: d.sort_key),
-        sources=sources,
-        from_cache=hits,
-    )
+        cache.put(relpath, plan.digests[relpath], found)
+    if plan.project is None:
+        cache.put_project(plan.fingerprint, project)
+    return diagnostics + project
+
+
+class _Recorder:
+    """What a worker process of :func:`_lint_projects_parallel` would have put in the cache."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[str, str, list[Diagnostic]]] = []
+        self.project: list[tuple[str, list[Diagnostic]]] = []
+
+    def put(self, relpath: str, digest: str, diagnostics: list[Diagnostic]) -> None:
+        self.files.append((relpath, digest, diagnostics))
+
+    def put_project(self, fingerprint: str, diagnostics: list[Diagnostic]) -> None:
+        self.project.append((fingerprint, diagnostics))
+
+
+#: The plans and settings of the running _lint_projects_parallel, inherited by its forked workers.
+_FORKED: tuple[list[_Plan], Settings] | None = None
+
+
+def _project_worker(index: int) -> tuple[list[Diagnostic], _Recorder]:
+    assert _FORKED is not None
+    plans, settings = _FORKED
+    recorder = _Recorder()
+    return _execute(plans[index], settings, 1, recorder), recorder
+
+
+def _lint_projects_parallel(
+    plans: list[_Plan], busy: list[int], settings: Settings, jobs: int, cache: Cache
+) -> dict[int, list[Diagnostic]]:
+    """Lint the ``busy`` projects with up to ``jobs`` forked processes, biggest first, each
+    project whole in one process (every file parsed once). Projects whose worker failed, or all
+    of them where fork is unavailable, are left out of the answer: the caller lints them here."""
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED
+    if not sys.platform.startswith("linux"):  # spawned workers would not inherit the plans
+        return {}
+    order = sorted(busy, key=lambda i: -plans[i].todo_bytes)
+    _FORKED = (plans, settings)
+    found: dict[int, list[Diagnostic]] = {}
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(busy)), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {i: pool.submit(_project_worker, i) for i in order}
+            for i, future in futures.items():
+                try:
+                    diagnostics, recorder = future.result()
+                except Exception:  # a worker died (killed, out of memory): linted here instead
+                    continue
+                for relpath, digest, diags in recorder.files:
+                    cache.put(relpath, digest, diags)
+                for fingerprint, diags in recorder.project:
+                    cache.put_project(fingerprint, diags)
+                found[i] = diagnostics
+    except (OSError, ValueError):  # no process could be started: lint in this one
+        pass
+    finally:
+        _FORKED = None
+    return found
 
 
 def _to_hosts(diagnostics: Iterable[Diagnostic], pieces: Mapping[str, Embedded]) -> list[Diagnostic]:
