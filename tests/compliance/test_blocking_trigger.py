@@ -287,3 +287,46 @@ def test_a_create_that_fails_after_its_bound_is_not_retried(slow_create) -> None
     with pytest.raises(AssertionError) as info:
         h.create("linear_flow")
     assert str(info.value).startswith("[O1 ") and len(calls) == 1
+
+
+# -- from_deployment gets the identifier Metaflow's own test/ux passes ---------------------------
+
+
+def test_from_deployment_is_given_the_deployers_name_not_the_display_name(monkeypatch) -> None:
+    """Seen on metaflow-dagster 0.3.7: create writes a JSON identifier as the deployment's name (deployer.name,
+    what upstream test/ux hands to from_deployment), and its DeployedFlow shows the job name as ``.name``; the
+    suite passed ``.name`` and reported O23 ('Invalid Dagster deployment identifier') for a working round trip."""
+    from metaflow.runner.deployer import DeployedFlow
+
+    identifier = json.dumps({"name": "job", "flow_name": "MfxRoundtripFlow", "flow_file": "f.py"})
+
+    class ShortNamed(DeployedFlow):  # a real DeployedFlow subclass, shaped like metaflow-dagster's
+        TYPE = "toy"
+
+        def __init__(self, deployer: Any) -> None:
+            super().__init__(deployer=deployer)
+            self.name = json.loads(self.name)["name"]
+
+    recovered_with: List[str] = []
+
+    def from_deployment(cls: Any, ident: str, metadata: Any = None, impl: str = "") -> ShortNamed:
+        info = json.loads(ident)  # like the provider: anything but its JSON identifier is refused
+        recovered_with.append(ident)
+        return ShortNamed(SimpleNamespace(name=ident, flow_name=info["flow_name"], metadata=None))
+
+    monkeypatch.setattr(DeployedFlow, "from_deployment", classmethod(from_deployment))
+    engine = SimpleNamespace(run_timeout=60.0, state_dir=".", timings=[], progress=None, current=None,
+                             config=SimpleNamespace(deploy_args={}, deployer_method="toy", deployer_options={}, plugin="toy"))
+    h = harness.Harness(engine, "orchestrator")  # type: ignore[arg-type]
+    deployed = ShortNamed(SimpleNamespace(name=identifier, flow_name="MfxRoundtripFlow", metadata=None))
+    assert deployed.name == "job" and harness.deployment_identifier(deployed) == identifier
+    recovered = h.recover(deployed)
+    assert recovered_with == [identifier] and recovered.name == deployed.name and recovered.flow_name == "MfxRoundtripFlow"
+    # a provider whose identifier is its name (Argo, the presets): the same value either way
+    plain = SimpleNamespace(name="mfx.test.Flow", deployer=SimpleNamespace(name="mfx.test.Flow"))
+    assert harness.deployment_identifier(plain) == "mfx.test.Flow"
+    # a refused identifier is still O23, naming what was passed
+    monkeypatch.setattr(DeployedFlow, "from_deployment", classmethod(lambda cls, ident, metadata=None, impl="": json.loads("not json")))
+    with pytest.raises(Exception) as caught:
+        h.recover(deployed)
+    assert "O23" in str(caught.value) and "flow_name" in str(caught.value)

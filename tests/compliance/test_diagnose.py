@@ -133,6 +133,49 @@ def test_trigger_that_ran_the_tasks_and_failed_with_the_run_is_o24() -> None:
     assert "O24" not in pids(own)
 
 
+def _ran_the_run_stderr(step_command: str) -> str:
+    """A trigger CLI that ran the job itself (metaflow-dagster 0.3.7): the engine logs the step command, the
+    task's traceback follows, then many lines of the engine's and the CLI's own traceback (the tail)."""
+    own = "\n".join(f'  File ".../metaflow/_vendor/click/core.py", line {n}, in invoke\n    return f(...)' for n in range(20))
+    return (f"dagster - INFO - op_boom - $ {step_command}\n"
+            "dagster - INFO - op_boom - <flow MfxAlwaysFailsFlow step boom> failed:\n    Internal error\n"
+            '  File ".../metaflow/cli_components/step_cmd.py", line 171, in step\n    task.run_step(\n'
+            '  File "always_fails_flow.py", line 18, in boom\nRuntimeError: Intentional failure\n'
+            f"Traceback (most recent call last):\n{own}\nDagster error:\n    Dagster job 'MfxAlwaysFailsFlow' failed.")
+
+
+def test_trigger_that_ran_the_tasks_is_o24_when_the_task_traceback_is_above_the_tail() -> None:
+    """Seen on metaflow-dagster: the step's traceback came 150 lines before the end of the trigger's stderr;
+    only the CLI's own click traceback was in the tail, and the headline said '[no known pitfall]'."""
+    stderr = _ran_the_run_stderr("/v/bin/python /f/fail_flow.py --quiet --no-pylint step boom --run-id dagster-1 --task-id 1")
+    assert "step_cmd.py" not in dx.tail(stderr), "the shape under test: the task's traceback is above the tail"
+    diag = dx.diagnose_trigger(trig(flow="fail_flow", seconds=70.0, command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O24"] and diag.kind == "trigger-ran-the-run"
+
+
+def test_trigger_that_ran_tasks_without_the_deployments_with_decorator_is_o28() -> None:
+    """Seen on metaflow-dagster: Deployer(decospecs=['catch:...']) compiled the job, but the step commands the
+    engine ran had no --with catch, so the step's exception failed the job inside trigger (O28, and O24)."""
+    command = ("/v/bin/python /f/always_fails_flow.py --quiet --no-pylint --metadata=local --datastore=local step boom "
+               "--run-id dagster-02f0 --task-id 1 --input-paths dagster-02f0/start/1 --retry-count 0")
+    stderr = _ran_the_run_stderr(command)
+    diag = dx.diagnose_trigger(trig(flow="always_fails_flow", seconds=43.0, decospecs=["catch:var=dynamic_error"],
+                                    command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag)[0] == "O28" and "O24" in pids(diag)
+    assert "command of step boom lacks it" in diag.what and "--with catch" in diag.what
+    # no step command logged: a task's exception that failed the run despite --with catch is the evidence
+    bare = stderr.replace(f"$ {command}", "starting op_boom")
+    assert pids(dx.diagnose_trigger(trig(seconds=43.0, decospecs=["catch:var=x"], command=dx.CommandEvidence("t", 1, stderr=bare))))[0] == "O28"
+    # adversarial: the step command does carry the decorator (it failed for another reason), or none was added
+    carried = _ran_the_run_stderr(command.replace("--quiet", "--quiet --with=catch:var=dynamic_error"))
+    caught = dx.diagnose_trigger(trig(seconds=43.0, decospecs=["catch:var=x"], command=dx.CommandEvidence("t", 1, stderr=carried)))
+    assert pids(caught)[0] == "O28" and "lacks it" not in caught.what and "did not act" in caught.what, "carried, yet no catch acted"
+    other = dx.diagnose_trigger(trig(seconds=43.0, decospecs=["retry:times=1"], command=dx.CommandEvidence("t", 1, stderr=carried.replace("catch", "retry"))))
+    assert pids(other) == ["O24"], "a step command with --with retry: the decorator reached it"
+    plain = dx.diagnose_trigger(trig(seconds=43.0, command=dx.CommandEvidence("t", 1, stderr=stderr)))
+    assert pids(plain) == ["O24"], "no deploy-time decorator: only O24"
+
+
 def test_engine_rejecting_a_parameter_values_type_is_o9() -> None:
     stderr = ('dagster._core.errors.DagsterInvalidConfigError: Error in config for job MfxSleepFlow\n'
               '    Error 1: Invalid scalar at path root:ops:op_start:config:seconds. Value "60" of type "<class \'str\'>" is not valid')

@@ -51,6 +51,7 @@ class TriggerEvidence:
     seconds: float
     command: Optional[CommandEvidence] = None  # None: no CLI process was started
     started_runs: List[str] = field(default_factory=list)  # runs of this deployment the client sees
+    decospecs: List[str] = field(default_factory=list)  # --with specs the deployment adds (Deployer decospecs)
 
 
 @dataclass
@@ -332,9 +333,15 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
     if cmd.returncode is None:
         return Diagnosis("O24" if ev.seconds >= LONG_TRIGGER else "O2", f"the trigger CLI never wrote its attribute file: {where}",
                          "write the trigger attribute file, then return without waiting", "trigger-no-payload")
-    if cmd.returncode != 0 and RAN_TASKS.search(stderr):
-        return Diagnosis("O24", f"the trigger CLI ran the run's tasks in its own process and exited {cmd.returncode} when a task failed "
-                         f"(a failed run must be reported by status, not by trigger()): {where}",
+    # the whole stderr: a task's traceback is often far above the tail (the engine's own summary follows it)
+    if cmd.returncode != 0 and RAN_TASKS.search(cmd.stderr or ""):
+        ran = (f"the trigger CLI ran the run's tasks in its own process and exited {cmd.returncode} when a task failed "
+               f"(a failed run must be reported by status, not by trigger())")
+        lost = _decospecs_not_acting(cmd.stderr or "", ev.decospecs)
+        if lost:
+            return Diagnosis("O28,O24", f"{lost}; {ran}: {where}",
+                             "pass --with <spec> for every deploy-time decorator on each step command", "trigger-ran-the-run-decospec-lost")
+        return Diagnosis("O24", f"{ran}: {where}",
                          "start the run and return; report the run's end through TriggeredRun.status", "trigger-ran-the-run")
     if ev.params:
         option = re.search(r"[Nn]o such option:?\s*'?--([\w-]+)", stderr)
@@ -357,6 +364,29 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
         return Diagnosis("", f"the engine did not answer the trigger (no run of this deployment started): {where}",
                          "check the engine (devstack) is up and reachable from the CLI", "trigger-engine-silent")
     return Diagnosis("", f"the trigger CLI failed: {where}", "see the CLI's stderr", "trigger-cli-failed")
+
+
+# a step command line as engines log it ("$ python flow.py ... step boom --run-id ..."), its step name
+_STEP_COMMAND = re.compile(r"\S+\.py\b[^\n]*?\sstep\s+(\w+)\s[^\n]*--run-id\b[^\n]*")
+
+
+def _decospecs_not_acting(stderr: str, decospecs: Sequence[str]) -> str:
+    """Evidence that a deploy-time ``--with`` decorator did not act in the tasks a trigger ran itself ("" when
+    none): a step command line in the output that lacks ``--with <decorator>``; or, for ``catch`` (which
+    stops every exception of a step from failing it), a task traceback that failed the run all the same."""
+    names = [spec.split(":", 1)[0].strip() for spec in decospecs if spec.strip()]
+    if not names:
+        return ""
+    for hit in _STEP_COMMAND.finditer(stderr):
+        line = hit.group(0)
+        missing = [n for n in names if not re.search(rf"--with[= ]['\"]?{re.escape(n)}\b", line)]
+        if missing:
+            cut = line if len(line) <= 300 else "…" + line[-299:]
+            return (f"the deployment adds --with {', '.join(missing)}, but the command of step {hit.group(1)} lacks it: "
+                    f"{cut.strip()}")
+    if "catch" in names:
+        return "the deployment adds --with catch, yet a task's exception failed the run: @catch did not act in the task"
+    return ""
 
 
 # -- runs -----------------------------------------------------------------------------------------

@@ -228,6 +228,15 @@ def finished_late(deployer: Any, name: str, wait: float) -> Optional[float]:
     return None
 
 
+def deployment_identifier(deployed: Any) -> str:
+    """What identifies a deployment to ``DeployedFlow.from_deployment`` / ``get_triggered_run``: its deployer's
+    name, as Metaflow's own test/ux passes it (``from_deployment(deployed_flow.deployer.name, impl=...)``).
+    ``DeployedFlow.name`` starts as the same value, but a provider may show a shorter one there
+    (metaflow-dagster: the job name, while ``deployer.name`` holds the JSON identifier it recovers from)."""
+    name = getattr(getattr(deployed, "deployer", None), "name", None)
+    return str(name if isinstance(name, str) and name else deployed.name)
+
+
 def running_commands(deployer: Any, name: str) -> List[Any]:
     """The CLI processes of ``deployer`` whose command line has ``name`` and that are still running."""
     out = []
@@ -566,6 +575,7 @@ class Harness:
                 seconds=seconds,
                 command=command,
                 started_runs=self._runs_of(deployed, context, since=started),
+                decospecs=list((context.top_level.get("decospecs") or []) if context else []),
             )
             diagnosis = dx.diagnose_trigger(evidence)
             failure = _raise(diagnosis)
@@ -787,14 +797,15 @@ class Harness:
         return handle
 
     def recover(self, deployed: Any) -> Any:
-        """``DeployedFlow.from_deployment(name, impl=TYPE)``, failing with pitfall O23."""
+        """``DeployedFlow.from_deployment(identifier, impl=TYPE)`` (:func:`deployment_identifier`), failing with pitfall O23."""
         from metaflow.runner.deployer import DeployedFlow
 
+        identifier = deployment_identifier(deployed)
         try:
-            return DeployedFlow.from_deployment(deployed.name, impl=self.engine.config.deployer_method)
+            return DeployedFlow.from_deployment(identifier, impl=self.engine.config.deployer_method)
         except Exception as exc:  # noqa: B902 - any failure here is the provider's
             keep_interrupt()
-            raise fail("O23", f"from_deployment({deployed.name!r}) failed: {_short(exc)}", fix="override from_deployment; persist the real flow name and parameter info") from None
+            raise fail("O23", f"from_deployment({identifier!r}) failed: {_short(exc)}", fix="override from_deployment; persist the real flow name and parameter info") from None
 
     def finish(self, spec: "Spec", test: str = "") -> "Handle":
         """Launch ``spec`` if nobody did yet, then wait for its end (once; the result is shared).
