@@ -176,6 +176,36 @@ def test_trigger_that_ran_tasks_without_the_deployments_with_decorator_is_o28() 
     assert pids(plain) == ["O24"], "no deploy-time decorator: only O24"
 
 
+SWITCH_FLOW = """
+class F(FlowSpec):
+    @step
+    def start(self):
+        self.next({"high": self.high, "low": self.low}, condition="choice")
+"""
+
+
+def test_trigger_failing_at_the_switch_naming_its_cases_is_o25() -> None:
+    """Seen on metaflow-dagster 0.3.7: the op of the switch step returned the output "['low']" (Metaflow's
+    _transition holds a list of next steps) and Dagster failed the job in trigger; the headline said
+    '[no known pitfall] the trigger CLI failed'."""
+    stderr = ("Traceback (most recent call last):\n  File \".../execute_step.py\", line 192\n"
+              "dagster._core.errors.DagsterInvariantViolationError: Core compute for op \"op_start\" returned an output "
+              "\"['low']\" that does not exist. The available outputs are ['high', 'low']\n")
+    shape = dx.flow_shape(SWITCH_FLOW)
+    diag = dx.diagnose_trigger(trig(flow="switch_flow", params={"route": "low"}, seconds=28.0, shape=shape,
+                                    command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O25"] and "switch step 'start'" in diag.what and "available outputs" in diag.what
+    # adversarial: an error naming one case only, a flow without a switch, an unknown shape
+    one = "Traceback (most recent call last):\n  File \"x.py\", line 3\nKeyError: 'low'\n"
+    assert "O25" not in pids(dx.diagnose_trigger(trig(shape=shape, command=dx.CommandEvidence("t", 1, stderr=one))))
+    assert "O25" not in pids(dx.diagnose_trigger(trig(shape=dx.flow_shape("class F(FlowSpec):\n    pass\n"),
+                                                      command=dx.CommandEvidence("t", 1, stderr=stderr))))
+    assert "O25" not in pids(dx.diagnose_trigger(trig(command=dx.CommandEvidence("t", 1, stderr=stderr))))
+    # the names alone, in a line that is no error (e.g. the engine listing the ops it will run), are no evidence
+    listing = "dagster - DEBUG - planned ops: high, low, merge\nKeyError: 'name'"
+    assert "O25" not in pids(dx.diagnose_trigger(trig(shape=shape, command=dx.CommandEvidence("t", 1, stderr=listing))))
+
+
 def test_engine_rejecting_a_parameter_values_type_is_o9() -> None:
     stderr = ('dagster._core.errors.DagsterInvalidConfigError: Error in config for job MfxSleepFlow\n'
               '    Error 1: Invalid scalar at path root:ops:op_start:config:seconds. Value "60" of type "<class \'str\'>" is not valid')

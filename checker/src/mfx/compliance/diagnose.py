@@ -52,6 +52,7 @@ class TriggerEvidence:
     command: Optional[CommandEvidence] = None  # None: no CLI process was started
     started_runs: List[str] = field(default_factory=list)  # runs of this deployment the client sees
     decospecs: List[str] = field(default_factory=list)  # --with specs the deployment adds (Deployer decospecs)
+    shape: Optional["FlowShape"] = None  # the flow file's steps (switch cases), when known
 
 
 @dataclass
@@ -356,6 +357,10 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
                              "convert each trigger parameter to its Parameter's type before handing it to the engine", "trigger-param-type")
         if re.search(r"extra argument|Invalid value for|Invalid type for", stderr):
             return Diagnosis("O8,O9", f"the trigger CLI rejected a parameter value: {where}", "pass each parameter as one option value (lists, not tuples)", "trigger-params-rejected")
+    switch = _switch_failure(cmd.stderr or "", ev.shape)
+    if cmd.returncode != 0 and switch:
+        return Diagnosis("O25", f"the engine failed at a split-switch: {switch}; {where}",
+                         "route a switch by the one step name the task chose (its _transition holds a list of next steps)", "trigger-switch-failed")
     if cmd.returncode == 0:
         return Diagnosis("O2", f"the trigger CLI exited 0 without a usable payload: {where}", "write {'name','metadata','pathspec'} to --deployer-attribute-file", "trigger-no-payload")
     if CRASH_AT_EXIT.search(stderr):
@@ -386,6 +391,26 @@ def _decospecs_not_acting(stderr: str, decospecs: Sequence[str]) -> str:
                     f"{cut.strip()}")
     if "catch" in names:
         return "the deployment adds --with catch, yet a task's exception failed the run: @catch did not act in the task"
+    return ""
+
+
+ERROR_LINE = re.compile(r"error|exception|invalid|does not exist|not found|unknown|no such", re.I)
+
+
+def _switch_failure(stderr: str, shape: Optional[FlowShape]) -> str:
+    """An error line of ``stderr`` that names the case steps of one of the flow's split-switches ("" when
+    none): the engine failed choosing the branch (metaflow-dagster: 'returned an output "['low']" that does
+    not exist. The available outputs are ['high', 'low']')."""
+    if shape is None or not shape.switches:
+        return ""
+    for line in reversed((stderr or "").splitlines()):
+        if not ERROR_LINE.search(line):
+            continue
+        for step, cases in shape.switches.items():
+            named = [c for c in cases if re.search(rf"(?<![\w.-]){re.escape(c)}(?![\w-])", line)]
+            if len(cases) >= 2 and len(named) >= 2:
+                text = line.strip()
+                return f"switch step {step!r} (cases {cases}): {text if len(text) <= 300 else text[:299] + '…'}"
     return ""
 
 

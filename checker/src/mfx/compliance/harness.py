@@ -469,6 +469,13 @@ class Harness:
     def flow(self, name: str) -> str:
         return flow_path(self.kind, name)
 
+    def _shape(self, flow: str) -> Optional["dx.FlowShape"]:
+        """The steps of one of our flows, read statically (None when it is not one of ours)."""
+        try:
+            return dx.flow_shape(_read(self.flow(flow)))
+        except FileNotFoundError:
+            return None
+
     def deployer(self, flow: str, env: Optional[Dict[str, str]] = None, **top_level: Any) -> Any:
         """The provider's DeployerImpl; a missing method is pitfalls O3/O4/O30."""
         from metaflow import Deployer
@@ -576,6 +583,7 @@ class Harness:
                 command=command,
                 started_runs=self._runs_of(deployed, context, since=started),
                 decospecs=list((context.top_level.get("decospecs") or []) if context else []),
+                shape=self._shape(context.flow) if context else None,
             )
             diagnosis = dx.diagnose_trigger(evidence)
             failure = _raise(diagnosis)
