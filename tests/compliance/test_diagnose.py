@@ -686,3 +686,37 @@ def test_a_create_that_never_answers_on_a_steady_machine_is_o1_without_a_retry(m
     with pytest.raises(BaseException) as info:
         h.create("linear_flow")
     assert "O1" in str(info.value) and len(calls) == 1, (str(info.value), calls)
+
+
+def test_an_engine_prefixed_run_id_is_found_by_its_engines_part(tmp_path: Path) -> None:
+    """Seen on metaflow-prefect 0.3.7: the Metaflow run id is 'prefect-<flow run id>', and Prefect's worker log
+    names the flow run by its own id only; the suite found no line naming the run and blamed a missing worker."""
+    flow_run = "2e037933-858f-41c8-abea-8240f0f32ad6"
+    (tmp_path / "worker.log").write_text(
+        f"Worker submitting flow run '{flow_run}'\n"
+        "prefect.exceptions.SignatureMismatchError: Function expects parameters ['route'] but was provided with parameters [\"('route\"]\n"
+        f"prefect.runner.state_proposer - Reported flow run '{flow_run}' as crashed: Process exited with status code: 1.\n"
+        "Worker submitting flow run 'ffffffff-0000-0000-0000-000000000000'\n"
+    )
+    lines = devstack_log_lines([tmp_path], f"prefect-{flow_run}", context_lines=0)
+    assert len(lines) == 2 and all(flow_run in line for line in lines)
+    # adversarial: a short or non-alphabetic prefix part is no engine prefix; another run is never named
+    assert devstack_log_lines([tmp_path], "prefect-2e03") == []
+    assert devstack_log_lines([tmp_path], "prefect-ffffffff-1111") == []
+
+
+def test_run_the_engine_ended_while_its_status_stays_pending_is_not_a_missing_worker() -> None:
+    """The engine's log naming the run says it crashed: a worker took it. With a plain run succeeding on the same
+    engine, what this deployment varies (its parameters) is named (O9), never 'is a worker running?'."""
+    lines = ["worker.log: Worker submitting flow run '2e037933-858f'",
+             "worker.log: prefect.runner.state_proposer - Reported flow run '2e037933-858f' as crashed: Process exited with status code: 1."]
+    ev = run_ev(pathspec="MfxSwitchFlow/prefect-2e037933-858f", statuses=["PENDING"] * 3, visible=False, elapsed=300.0, log_lines=lines,
+                variation=[("O9", "parameters ['route']")], control="succeeded")
+    diag = dx.diagnose_run(ev)
+    assert pids(diag) == ["O9"] and "was ended by the engine" in diag.what and "as crashed" in diag.what
+    assert "is a worker running" not in diag.what
+    # without a plain run to compare: init or the start step failed on the worker (O20), still no missing worker
+    assert pids(dx.diagnose_run(run_ev(pathspec="F/prefect-2e037933-858f", statuses=["PENDING"], visible=False, log_lines=lines))) == ["O20"]
+    # adversarial: the log only says the run was submitted: nobody is known to have ended it
+    quiet = dx.diagnose_run(run_ev(pathspec="F/prefect-2e037933-858f", statuses=["PENDING"], visible=False, log_lines=lines[:1]))
+    assert "is a worker running" in quiet.what

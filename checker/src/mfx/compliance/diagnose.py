@@ -164,7 +164,8 @@ TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|took longer than|ti
 # Airflow "Marking task as FAILED", Temporal "WorkflowExecutionFailed", a task command that exited non-zero)
 ENGINE_FAILED_TEXT = re.compile(
     r"Finished in state (?:Failed|Crashed)|Marking (?:task|run) as FAILED|WorkflowExecution(?:Failed|TimedOut)|"
-    r"CalledProcessError|returned non-zero exit status [1-9]|exited with (?:exit |return )?code [1-9]", re.I)
+    r"CalledProcessError|returned non-zero exit status [1-9]|exited with (?:exit |return )?code [1-9]|"
+    r"flow run \S+ as crashed|exited with status code [1-9]", re.I)
 ENGINE_TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|exceeded (?:its |the )?timeout|\bTimedOut\b|TaskTimeout", re.I)
 CRASH_AT_EXIT = re.compile(
     r"Fatal Python error|PyGILState|at interpreter shutdown|Exception ignored in|Segmentation fault|core dumped|Aborted", re.I
@@ -535,6 +536,13 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
         if seen <= {None}:
             return Diagnosis("O2", f"neither the engine (status None) nor the client knows run {ev.pathspec} after {ev.elapsed:.0f} s",
                              "the trigger pathspec must name the run the engine started", "unknown-run")
+        ended = next((line for line in ev.log_lines if ENGINE_FAILED_TEXT.search(line)), None)
+        if seen <= {None, "PENDING"} and ended:
+            # a worker did take the run: the engine's log naming it says it ended (Prefect: "Reported flow run
+            # '<id>' as crashed") while the status, read from the Metaflow run alone, never left PENDING
+            line = ended.strip()
+            return _before_first_task(ev, f"was ended by the engine ({line if len(line) <= 240 else line[:239] + '…'}) "
+                                          f"while its status stayed PENDING for {ev.elapsed:.0f} s")
         if seen <= {None, "PENDING"}:
             return Diagnosis("", f"nobody executed run {ev.pathspec}: it stayed PENDING for {ev.elapsed:.0f} s (is a worker running?)",
                              "start the engine's worker (devstack) for this task queue", "no-worker")

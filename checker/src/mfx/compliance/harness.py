@@ -363,6 +363,11 @@ def devstack_log_lines(dirs: Iterable[Path], run_id: str, context_lines: int = 2
     then the problem lines (errors, failures) of the log files kept for that run (:func:`run_log_files`)."""
     if not run_id or len(run_id) < 4:
         return []
+    # an engine-prefixed run id ("prefect-<flow run id>", O19) is named by its engine's own part in the engine's logs
+    keys = [run_id]
+    prefix, _, own = run_id.partition("-")
+    if prefix.isalpha() and len(own) >= 8:
+        keys.append(own)
     dirs = list(dirs)
     out: List[str] = []
     seen_files = set()
@@ -378,7 +383,7 @@ def devstack_log_lines(dirs: Iterable[Path], run_id: str, context_lines: int = 2
             lines = _read(str(log)).splitlines()
             keep = -1
             for i, line in enumerate(lines):
-                if run_id in line:
+                if any(key in line for key in keys):
                     keep = i + context_lines
                 if i <= keep:
                     out.append(f"{log.name}: {line[:400]}")
