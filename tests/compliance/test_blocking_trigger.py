@@ -330,3 +330,32 @@ def test_from_deployment_is_given_the_deployers_name_not_the_display_name(monkey
     with pytest.raises(Exception) as caught:
         h.recover(deployed)
     assert "O23" in str(caught.value) and "flow_name" in str(caught.value)
+
+
+def test_a_recovered_deployment_that_cannot_be_triggered_is_o23(monkeypatch) -> None:
+    """Seen on metaflow-dagster 0.3.7 once from_deployment got its identifier: the recovered deployer re-read the
+    flow without the deployment's config (job 'mfx_rt_default_...' instead of 'mfx_rt_override_...') and its
+    trigger failed; the headline said '[no known pitfall] the trigger CLI failed'. Triggering is what the
+    created deployment passes elsewhere: here the recovery is what broke it."""
+    from metaflow.runner.deployer import DeployedFlow
+
+    class Unrunnable:
+        name, flow_name = "job", "MfxRoundtripFlow"
+        deployer = SimpleNamespace(name="job")
+
+        def trigger(self, **_: Any) -> Any:
+            raise RuntimeError("DagsterInvariantViolationError: mfx_rt_default_MfxRoundtripFlow not found")
+
+    monkeypatch.setattr(DeployedFlow, "from_deployment", classmethod(lambda cls, ident, metadata=None, impl="": Unrunnable()))
+    engine = SimpleNamespace(run_timeout=60.0, state_dir=".", timings=[], progress=None, current=None,
+                             config=SimpleNamespace(deploy_args={}, deployer_method="toy", deployer_options={}, plugin="toy"))
+    h = harness.Harness(engine, "orchestrator")  # type: ignore[arg-type]
+    monkeypatch.setattr(h, "_runs_of", lambda deployed, context, since=0.0: [])
+    recovered = h.recover(Unrunnable())
+    with pytest.raises(AssertionError) as caught:
+        h.trigger(recovered, label="x")
+    assert str(caught.value).startswith("[O23 ") and "recovered by from_deployment" in str(caught.value) and "mfx_rt_default" in str(caught.value)
+    # adversarial: the same failure of a deployment create() returned names no recovery
+    with pytest.raises(AssertionError) as plain:
+        h.trigger(Unrunnable(), label="x")
+    assert "O23" not in str(plain.value) and "recovered" not in str(plain.value)

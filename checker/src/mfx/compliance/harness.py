@@ -591,6 +591,11 @@ class Harness:
                 shape=self._shape(context.flow) if context else None,
             )
             diagnosis = dx.diagnose_trigger(evidence)
+            if not diagnosis.pid and any(deployed is r for r in self.__dict__.get("_recovered", [])):
+                diagnosis = dx.Diagnosis(
+                    "O23", f"the deployment recovered by from_deployment could not be triggered (the one create() returned is not "
+                    f"used here): {diagnosis.what}", "rebuild the deployer from what create() stored: configs, @project branch, "
+                    "parameter types", "recovered-trigger-failed")
             failure = _raise(diagnosis)
             if "O24" in failure.pids and command is not None and command.returncode is None:  # type: ignore[attr-defined]
                 failure.blocking = True  # type: ignore[attr-defined]
@@ -815,7 +820,9 @@ class Harness:
 
         identifier = deployment_identifier(deployed)
         try:
-            return DeployedFlow.from_deployment(identifier, impl=self.engine.config.deployer_method)
+            recovered = DeployedFlow.from_deployment(identifier, impl=self.engine.config.deployer_method)
+            self.__dict__.setdefault("_recovered", []).append(recovered)  # its trigger's failure is the recovery's (O23)
+            return recovered
         except Exception as exc:  # noqa: B902 - any failure here is the provider's
             keep_interrupt()
             raise fail("O23", f"from_deployment({identifier!r}) failed: {_short(exc)}", fix="override from_deployment; persist the real flow name and parameter info") from None
