@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -359,3 +360,35 @@ def test_a_recovered_deployment_that_cannot_be_triggered_is_o23(monkeypatch) -> 
     with pytest.raises(AssertionError) as plain:
         h.trigger(Unrunnable(), label="x")
     assert "O23" not in str(plain.value) and "recovered" not in str(plain.value)
+
+
+def test_the_evidence_of_an_exited_cli_waits_for_metaflows_log_copying_threads(tmp_path) -> None:
+    """Seen on metaflow-dagster 0.3.7 (switch flow): the trigger CLI exited 1, and the harness read its stderr
+    file as empty, because Metaflow's CommandManager copies the output through a buffered file from a thread
+    that had not closed it yet (pytest had already shown the same output); the headline named no pitfall."""
+    from metaflow.runner.subprocess_manager import SubprocessManager
+
+    script = tmp_path / "cli.py"
+    script.write_text("import sys, time\nsys.stderr.write('Core compute for op returned an output that does not exist\\n')\n"
+                      "sys.stderr.flush()\nsys.exit(1)\n")
+    spm = SubprocessManager()
+    pid = spm.run_command([sys.executable, str(script), "trigger"], show_output=False)
+    command = spm.get(pid)
+    command.process.wait()
+    command.stderr_thread.join()
+    # the copying thread lags, as under load: the file is still empty when the process has exited
+    log = command.log_files["stderr"]
+    text = open(log).read()
+    open(log, "w").close()
+
+    def copy_late() -> None:
+        time.sleep(0.5)
+        with open(log, "w") as fh:
+            fh.write(text)
+
+    command.stderr_thread = threading.Thread(target=copy_late)
+    command.stderr_thread.start()
+    evidence = harness.last_command(SimpleNamespace(spm=spm), "trigger")
+    assert evidence is not None and evidence.returncode == 1
+    assert "does not exist" in evidence.stderr
+    spm.cleanup()

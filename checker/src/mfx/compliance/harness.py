@@ -200,6 +200,12 @@ def last_command(deployer: Any, name: str) -> Optional["dx.CommandEvidence"]:
             continue
         process = getattr(command, "process", None)
         code = process.poll() if process is not None else None
+        if code is not None:
+            # Metaflow's CommandManager copies the CLI's output into its log files from threads through buffered
+            # files, flushed when the pipe closes: read them only once those threads are done (bounded)
+            for thread in (getattr(command, "stdout_thread", None), getattr(command, "stderr_thread", None)):
+                if isinstance(thread, threading.Thread):
+                    thread.join(timeout=10)
         logs = getattr(command, "log_files", {}) or {}
         return dx.CommandEvidence(name=" ".join(argv[argv.index(name) - 1 : argv.index(name) + 1]), returncode=code, stderr=_read(logs.get("stderr")), stdout=_read(logs.get("stdout")))
     return None
