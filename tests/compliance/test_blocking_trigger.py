@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -287,3 +288,107 @@ def test_a_create_that_fails_after_its_bound_is_not_retried(slow_create) -> None
     with pytest.raises(AssertionError) as info:
         h.create("linear_flow")
     assert str(info.value).startswith("[O1 ") and len(calls) == 1
+
+
+# -- from_deployment gets the identifier Metaflow's own test/ux passes ---------------------------
+
+
+def test_from_deployment_is_given_the_deployers_name_not_the_display_name(monkeypatch) -> None:
+    """Seen on metaflow-dagster 0.3.7: create writes a JSON identifier as the deployment's name (deployer.name,
+    what upstream test/ux hands to from_deployment), and its DeployedFlow shows the job name as ``.name``; the
+    suite passed ``.name`` and reported O23 ('Invalid Dagster deployment identifier') for a working round trip."""
+    from metaflow.runner.deployer import DeployedFlow
+
+    identifier = json.dumps({"name": "job", "flow_name": "MfxRoundtripFlow", "flow_file": "f.py"})
+
+    class ShortNamed(DeployedFlow):  # a real DeployedFlow subclass, shaped like metaflow-dagster's
+        TYPE = "toy"
+
+        def __init__(self, deployer: Any) -> None:
+            super().__init__(deployer=deployer)
+            self.name = json.loads(self.name)["name"]
+
+    recovered_with: List[str] = []
+
+    def from_deployment(cls: Any, ident: str, metadata: Any = None, impl: str = "") -> ShortNamed:
+        info = json.loads(ident)  # like the provider: anything but its JSON identifier is refused
+        recovered_with.append(ident)
+        return ShortNamed(SimpleNamespace(name=ident, flow_name=info["flow_name"], metadata=None))
+
+    monkeypatch.setattr(DeployedFlow, "from_deployment", classmethod(from_deployment))
+    engine = SimpleNamespace(run_timeout=60.0, state_dir=".", timings=[], progress=None, current=None,
+                             config=SimpleNamespace(deploy_args={}, deployer_method="toy", deployer_options={}, plugin="toy"))
+    h = harness.Harness(engine, "orchestrator")  # type: ignore[arg-type]
+    deployed = ShortNamed(SimpleNamespace(name=identifier, flow_name="MfxRoundtripFlow", metadata=None))
+    assert deployed.name == "job" and harness.deployment_identifier(deployed) == identifier
+    recovered = h.recover(deployed)
+    assert recovered_with == [identifier] and recovered.name == deployed.name and recovered.flow_name == "MfxRoundtripFlow"
+    # a provider whose identifier is its name (Argo, the presets): the same value either way
+    plain = SimpleNamespace(name="mfx.test.Flow", deployer=SimpleNamespace(name="mfx.test.Flow"))
+    assert harness.deployment_identifier(plain) == "mfx.test.Flow"
+    # a refused identifier is still O23, naming what was passed
+    monkeypatch.setattr(DeployedFlow, "from_deployment", classmethod(lambda cls, ident, metadata=None, impl="": json.loads("not json")))
+    with pytest.raises(Exception) as caught:
+        h.recover(deployed)
+    assert "O23" in str(caught.value) and "flow_name" in str(caught.value)
+
+
+def test_a_recovered_deployment_that_cannot_be_triggered_is_o23(monkeypatch) -> None:
+    """Seen on metaflow-dagster 0.3.7 once from_deployment got its identifier: the recovered deployer re-read the
+    flow without the deployment's config (job 'mfx_rt_default_...' instead of 'mfx_rt_override_...') and its
+    trigger failed; the headline said '[no known pitfall] the trigger CLI failed'. Triggering is what the
+    created deployment passes elsewhere: here the recovery is what broke it."""
+    from metaflow.runner.deployer import DeployedFlow
+
+    class Unrunnable:
+        name, flow_name = "job", "MfxRoundtripFlow"
+        deployer = SimpleNamespace(name="job")
+
+        def trigger(self, **_: Any) -> Any:
+            raise RuntimeError("DagsterInvariantViolationError: mfx_rt_default_MfxRoundtripFlow not found")
+
+    monkeypatch.setattr(DeployedFlow, "from_deployment", classmethod(lambda cls, ident, metadata=None, impl="": Unrunnable()))
+    engine = SimpleNamespace(run_timeout=60.0, state_dir=".", timings=[], progress=None, current=None,
+                             config=SimpleNamespace(deploy_args={}, deployer_method="toy", deployer_options={}, plugin="toy"))
+    h = harness.Harness(engine, "orchestrator")  # type: ignore[arg-type]
+    monkeypatch.setattr(h, "_runs_of", lambda deployed, context, since=0.0: [])
+    recovered = h.recover(Unrunnable())
+    with pytest.raises(AssertionError) as caught:
+        h.trigger(recovered, label="x")
+    assert str(caught.value).startswith("[O23 ") and "recovered by from_deployment" in str(caught.value) and "mfx_rt_default" in str(caught.value)
+    # adversarial: the same failure of a deployment create() returned names no recovery
+    with pytest.raises(AssertionError) as plain:
+        h.trigger(Unrunnable(), label="x")
+    assert "O23" not in str(plain.value) and "recovered" not in str(plain.value)
+
+
+def test_the_evidence_of_an_exited_cli_waits_for_metaflows_log_copying_threads(tmp_path) -> None:
+    """Seen on metaflow-dagster 0.3.7 (switch flow): the trigger CLI exited 1, and the harness read its stderr
+    file as empty, because Metaflow's CommandManager copies the output through a buffered file from a thread
+    that had not closed it yet (pytest had already shown the same output); the headline named no pitfall."""
+    from metaflow.runner.subprocess_manager import SubprocessManager
+
+    script = tmp_path / "cli.py"
+    script.write_text("import sys, time\nsys.stderr.write('Core compute for op returned an output that does not exist\\n')\n"
+                      "sys.stderr.flush()\nsys.exit(1)\n")
+    spm = SubprocessManager()
+    pid = spm.run_command([sys.executable, str(script), "trigger"], show_output=False)
+    command = spm.get(pid)
+    command.process.wait()
+    command.stderr_thread.join()
+    # the copying thread lags, as under load: the file is still empty when the process has exited
+    log = command.log_files["stderr"]
+    text = open(log).read()
+    open(log, "w").close()
+
+    def copy_late() -> None:
+        time.sleep(0.5)
+        with open(log, "w") as fh:
+            fh.write(text)
+
+    command.stderr_thread = threading.Thread(target=copy_late)
+    command.stderr_thread.start()
+    evidence = harness.last_command(SimpleNamespace(spm=spm), "trigger")
+    assert evidence is not None and evidence.returncode == 1
+    assert "does not exist" in evidence.stderr
+    spm.cleanup()

@@ -180,6 +180,79 @@ def test_trigger_that_ran_a_run_whose_retry_step_was_never_retried_names_the_mis
     other = cmd.stderr.replace("retry_flow.py", "elsewhere.py")
     assert pids(dx.diagnose_trigger(trig(flow="retry_flow", command=dx.CommandEvidence("flyte trigger", 1, stderr=other), shape=shape))) == ["O24"]
 
+def _ran_the_run_stderr(step_command: str) -> str:
+    """A trigger CLI that ran the job itself (metaflow-dagster 0.3.7): the engine logs the step command, the
+    task's traceback follows, then many lines of the engine's and the CLI's own traceback (the tail)."""
+    own = "\n".join(f'  File ".../metaflow/_vendor/click/core.py", line {n}, in invoke\n    return f(...)' for n in range(20))
+    return (f"dagster - INFO - op_boom - $ {step_command}\n"
+            "dagster - INFO - op_boom - <flow MfxAlwaysFailsFlow step boom> failed:\n    Internal error\n"
+            '  File ".../metaflow/cli_components/step_cmd.py", line 171, in step\n    task.run_step(\n'
+            '  File "always_fails_flow.py", line 18, in boom\nRuntimeError: Intentional failure\n'
+            f"Traceback (most recent call last):\n{own}\nDagster error:\n    Dagster job 'MfxAlwaysFailsFlow' failed.")
+
+
+def test_trigger_that_ran_the_tasks_is_o24_when_the_task_traceback_is_above_the_tail() -> None:
+    """Seen on metaflow-dagster: the step's traceback came 150 lines before the end of the trigger's stderr;
+    only the CLI's own click traceback was in the tail, and the headline said '[no known pitfall]'."""
+    stderr = _ran_the_run_stderr("/v/bin/python /f/fail_flow.py --quiet --no-pylint step boom --run-id dagster-1 --task-id 1")
+    assert "step_cmd.py" not in dx.tail(stderr), "the shape under test: the task's traceback is above the tail"
+    diag = dx.diagnose_trigger(trig(flow="fail_flow", seconds=70.0, command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O24"] and diag.kind == "trigger-ran-the-run"
+
+
+def test_trigger_that_ran_tasks_without_the_deployments_with_decorator_is_o28() -> None:
+    """Seen on metaflow-dagster: Deployer(decospecs=['catch:...']) compiled the job, but the step commands the
+    engine ran had no --with catch, so the step's exception failed the job inside trigger: O28 first (the run
+    should have succeeded), the trigger that ran the job (O24) named in the message."""
+    command = ("/v/bin/python /f/always_fails_flow.py --quiet --no-pylint --metadata=local --datastore=local step boom "
+               "--run-id dagster-02f0 --task-id 1 --input-paths dagster-02f0/start/1 --retry-count 0")
+    stderr = _ran_the_run_stderr(command)
+    diag = dx.diagnose_trigger(trig(flow="always_fails_flow", seconds=43.0, decospecs=["catch:var=dynamic_error"],
+                                    command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O28"] and "(O24)" in diag.what, "the first cause is named; the blocking trigger is in the evidence"
+    assert "command of step boom lacks it" in diag.what and "--with catch" in diag.what
+    # no step command logged: a task's exception that failed the run despite --with catch is the evidence
+    bare = stderr.replace(f"$ {command}", "starting op_boom")
+    assert pids(dx.diagnose_trigger(trig(seconds=43.0, decospecs=["catch:var=x"], command=dx.CommandEvidence("t", 1, stderr=bare))))[0] == "O28"
+    # adversarial: the step command does carry the decorator (it failed for another reason), or none was added
+    carried = _ran_the_run_stderr(command.replace("--quiet", "--quiet --with=catch:var=dynamic_error"))
+    caught = dx.diagnose_trigger(trig(seconds=43.0, decospecs=["catch:var=x"], command=dx.CommandEvidence("t", 1, stderr=carried)))
+    assert pids(caught)[0] == "O28" and "lacks it" not in caught.what and "did not act" in caught.what, "carried, yet no catch acted"
+    other = dx.diagnose_trigger(trig(seconds=43.0, decospecs=["retry:times=1"], command=dx.CommandEvidence("t", 1, stderr=carried.replace("catch", "retry"))))
+    assert pids(other) == ["O24"], "a step command with --with retry: the decorator reached it"
+    plain = dx.diagnose_trigger(trig(seconds=43.0, command=dx.CommandEvidence("t", 1, stderr=stderr)))
+    assert pids(plain) == ["O24"], "no deploy-time decorator: only O24"
+
+
+SWITCH_FLOW = """
+class F(FlowSpec):
+    @step
+    def start(self):
+        self.next({"high": self.high, "low": self.low}, condition="choice")
+"""
+
+
+def test_trigger_failing_at_the_switch_naming_its_cases_is_o25() -> None:
+    """Seen on metaflow-dagster 0.3.7: the op of the switch step returned the output "['low']" (Metaflow's
+    _transition holds a list of next steps) and Dagster failed the job in trigger; the headline said
+    '[no known pitfall] the trigger CLI failed'."""
+    stderr = ("Traceback (most recent call last):\n  File \".../execute_step.py\", line 192\n"
+              "dagster._core.errors.DagsterInvariantViolationError: Core compute for op \"op_start\" returned an output "
+              "\"['low']\" that does not exist. The available outputs are ['high', 'low']\n")
+    shape = dx.flow_shape(SWITCH_FLOW)
+    diag = dx.diagnose_trigger(trig(flow="switch_flow", params={"route": "low"}, seconds=28.0, shape=shape,
+                                    command=dx.CommandEvidence("dagster trigger", 1, stderr=stderr)))
+    assert pids(diag) == ["O25"] and "switch step 'start'" in diag.what and "available outputs" in diag.what
+    # adversarial: an error naming one case only, a flow without a switch, an unknown shape
+    one = "Traceback (most recent call last):\n  File \"x.py\", line 3\nKeyError: 'low'\n"
+    assert "O25" not in pids(dx.diagnose_trigger(trig(shape=shape, command=dx.CommandEvidence("t", 1, stderr=one))))
+    assert "O25" not in pids(dx.diagnose_trigger(trig(shape=dx.flow_shape("class F(FlowSpec):\n    pass\n"),
+                                                      command=dx.CommandEvidence("t", 1, stderr=stderr))))
+    assert "O25" not in pids(dx.diagnose_trigger(trig(command=dx.CommandEvidence("t", 1, stderr=stderr))))
+    # the names alone, in a line that is no error (e.g. the engine listing the ops it will run), are no evidence
+    listing = "dagster - DEBUG - planned ops: high, low, merge\nKeyError: 'name'"
+    assert "O25" not in pids(dx.diagnose_trigger(trig(shape=shape, command=dx.CommandEvidence("t", 1, stderr=listing))))
+
 
 def test_engine_rejecting_a_parameter_values_type_is_o9() -> None:
     stderr = ('dagster._core.errors.DagsterInvalidConfigError: Error in config for job MfxSleepFlow\n'
@@ -687,3 +760,37 @@ def test_a_create_that_never_answers_on_a_steady_machine_is_o1_without_a_retry(m
     with pytest.raises(BaseException) as info:
         h.create("linear_flow")
     assert "O1" in str(info.value) and len(calls) == 1, (str(info.value), calls)
+
+
+def test_an_engine_prefixed_run_id_is_found_by_its_engines_part(tmp_path: Path) -> None:
+    """Seen on metaflow-prefect 0.3.7: the Metaflow run id is 'prefect-<flow run id>', and Prefect's worker log
+    names the flow run by its own id only; the suite found no line naming the run and blamed a missing worker."""
+    flow_run = "2e037933-858f-41c8-abea-8240f0f32ad6"
+    (tmp_path / "worker.log").write_text(
+        f"Worker submitting flow run '{flow_run}'\n"
+        "prefect.exceptions.SignatureMismatchError: Function expects parameters ['route'] but was provided with parameters [\"('route\"]\n"
+        f"prefect.runner.state_proposer - Reported flow run '{flow_run}' as crashed: Process exited with status code: 1.\n"
+        "Worker submitting flow run 'ffffffff-0000-0000-0000-000000000000'\n"
+    )
+    lines = devstack_log_lines([tmp_path], f"prefect-{flow_run}", context_lines=0)
+    assert len(lines) == 2 and all(flow_run in line for line in lines)
+    # adversarial: a short or non-alphabetic prefix part is no engine prefix; another run is never named
+    assert devstack_log_lines([tmp_path], "prefect-2e03") == []
+    assert devstack_log_lines([tmp_path], "prefect-ffffffff-1111") == []
+
+
+def test_run_the_engine_ended_while_its_status_stays_pending_is_not_a_missing_worker() -> None:
+    """The engine's log naming the run says it crashed: a worker took it. With a plain run succeeding on the same
+    engine, what this deployment varies (its parameters) is named (O9), never 'is a worker running?'."""
+    lines = ["worker.log: Worker submitting flow run '2e037933-858f'",
+             "worker.log: prefect.runner.state_proposer - Reported flow run '2e037933-858f' as crashed: Process exited with status code: 1."]
+    ev = run_ev(pathspec="MfxSwitchFlow/prefect-2e037933-858f", statuses=["PENDING"] * 3, visible=False, elapsed=300.0, log_lines=lines,
+                variation=[("O9", "parameters ['route']")], control="succeeded")
+    diag = dx.diagnose_run(ev)
+    assert pids(diag) == ["O9"] and "was ended by the engine" in diag.what and "as crashed" in diag.what
+    assert "is a worker running" not in diag.what
+    # without a plain run to compare: init or the start step failed on the worker (O20), still no missing worker
+    assert pids(dx.diagnose_run(run_ev(pathspec="F/prefect-2e037933-858f", statuses=["PENDING"], visible=False, log_lines=lines))) == ["O20"]
+    # adversarial: the log only says the run was submitted: nobody is known to have ended it
+    quiet = dx.diagnose_run(run_ev(pathspec="F/prefect-2e037933-858f", statuses=["PENDING"], visible=False, log_lines=lines[:1]))
+    assert "is a worker running" in quiet.what

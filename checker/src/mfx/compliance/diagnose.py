@@ -52,7 +52,7 @@ class TriggerEvidence:
     command: Optional[CommandEvidence] = None  # None: no CLI process was started
     started_runs: List[str] = field(default_factory=list)  # runs of this deployment the client sees
     decospecs: List[str] = field(default_factory=list)  # the deployment's --with decorators (Deployer decospecs)
-    shape: Optional["FlowShape"] = None  # what the flow file declares (its @retry steps)
+    shape: Optional["FlowShape"] = None  # what the flow file declares (its @retry steps, switch cases), when known
 
 
 @dataclass
@@ -164,7 +164,8 @@ TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|took longer than|ti
 # Airflow "Marking task as FAILED", Temporal "WorkflowExecutionFailed", a task command that exited non-zero)
 ENGINE_FAILED_TEXT = re.compile(
     r"Finished in state (?:Failed|Crashed)|Marking (?:task|run) as FAILED|WorkflowExecution(?:Failed|TimedOut)|"
-    r"CalledProcessError|returned non-zero exit status [1-9]|exited with (?:exit |return )?code [1-9]", re.I)
+    r"CalledProcessError|returned non-zero exit status [1-9]|exited with (?:exit |return )?code [1-9]|"
+    r"flow run \S+ as crashed|exited with status code [1-9]", re.I)
 ENGINE_TIMEOUT_TEXT = re.compile(r"TimeoutException|timed out after|exceeded (?:its |the )?timeout|\bTimedOut\b|TaskTimeout", re.I)
 CRASH_AT_EXIT = re.compile(
     r"Fatal Python error|PyGILState|at interpreter shutdown|Exception ignored in|Segmentation fault|core dumped|Aborted", re.I
@@ -363,21 +364,23 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
     if cmd.returncode is None:
         return Diagnosis("O24" if ev.seconds >= LONG_TRIGGER else "O2", f"the trigger CLI never wrote its attribute file: {where}",
                          "write the trigger attribute file, then return without waiting", "trigger-no-payload")
-    if cmd.returncode != 0 and RAN_TASKS.search(stderr):
-        if "catch" in {d.split(":", 1)[0].strip() for d in ev.decospecs} and "@catch caught an exception" not in (cmd.stderr or ""):
-            # a step's error ended the run although the deployment adds @catch to every step: the run should have
-            # succeeded, so the first cause is the decorator that never acted, not how trigger() reported the end
-            return Diagnosis("O28", f"deployed with --with {', '.join(ev.decospecs)}, but a step's error ended the run the trigger CLI ran "
-                             f"in its own process (the step's traceback is in the CLI's stderr): no @catch acted in the task: {where}",
-                             "pass --with <spec> for every dynamically added decorator on each step command", "decospec-lost")
+    # the whole stderr: a task's traceback is often far above the tail (the engine's own summary follows it)
+    if cmd.returncode != 0 and RAN_TASKS.search(cmd.stderr or ""):
+        ran = (f"the trigger CLI ran the run's tasks in its own process and exited {cmd.returncode} when a task failed "
+               f"(a failed run must be reported by status, not by trigger())")
+        lost = _decospecs_not_acting(cmd.stderr or "", ev.decospecs)
+        if lost:
+            # a deploy-time decorator never reached (or never acted in) the tasks: the run should have gone
+            # otherwise, so the first cause is the lost decorator, not how trigger() reported the end
+            return Diagnosis("O28", f"{lost}; {ran} (O24): {where}",
+                             "pass --with <spec> for every deploy-time decorator on each step command", "decospec-lost")
         unretried = _retry_not_performed(cmd.stderr or "", ev)
         if unretried:
             # the step's own @retry should have saved the run: the engine never ran the next attempt
             return Diagnosis("", f"{unretried}; the run the trigger CLI ran in its own process failed with that error: {where}",
                              "run a failed task again up to its @retry budget (the task exits non-zero on a retryable attempt and "
                              "expects the orchestrator to start attempt retry_count + 1)", "retry-not-performed")
-        return Diagnosis("O24", f"the trigger CLI ran the run's tasks in its own process and exited {cmd.returncode} when a task failed "
-                         f"(a failed run must be reported by status, not by trigger()): {where}",
+        return Diagnosis("O24", f"{ran}: {where}",
                          "start the run and return; report the run's end through TriggeredRun.status", "trigger-ran-the-run")
     if ev.params:
         option = re.search(r"[Nn]o such option:?\s*'?--([\w-]+)", stderr)
@@ -408,6 +411,10 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
             return Diagnosis("O8", f"the trigger CLI rejected a parameter value: {where}", "pass lists, never tuples, to multi-value click options", "trigger-params-rejected")
         if re.search(r"extra argument|Invalid value for", stderr):
             return Diagnosis("O9", f"the trigger CLI rejected a parameter value: {where}", "pass each parameter as one value of the type its command expects", "trigger-params-rejected")
+    switch = _switch_failure(cmd.stderr or "", ev.shape)
+    if cmd.returncode != 0 and switch:
+        return Diagnosis("O25", f"the engine failed at a split-switch: {switch}; {where}",
+                         "route a switch by the one step name the task chose (its _transition holds a list of next steps)", "trigger-switch-failed")
     if cmd.returncode == 0:
         return Diagnosis("O2", f"the trigger CLI exited 0 without a usable payload: {where}", "write {'name','metadata','pathspec'} to --deployer-attribute-file", "trigger-no-payload")
     if CRASH_AT_EXIT.search(stderr):
@@ -416,6 +423,50 @@ def diagnose_trigger(ev: TriggerEvidence) -> Diagnosis:
         return Diagnosis("", f"the engine did not answer the trigger (no run of this deployment started): {where}",
                          "check the engine (devstack) is up and reachable from the CLI", "trigger-engine-silent")
     return Diagnosis("", f"the trigger CLI failed: {where}", "see the CLI's stderr", "trigger-cli-failed")
+
+
+# a step command line as engines log it ("$ python flow.py ... step boom --run-id ..."), its step name
+_STEP_COMMAND = re.compile(r"\S+\.py\b[^\n]*?\sstep\s+(\w+)\s[^\n]*--run-id\b[^\n]*")
+
+
+def _decospecs_not_acting(stderr: str, decospecs: Sequence[str]) -> str:
+    """Evidence that a deploy-time ``--with`` decorator did not act in the tasks a trigger ran itself ("" when
+    none): a step command line in the output that lacks ``--with <decorator>``; or, for ``catch`` (which
+    stops every exception of a step from failing it), a task traceback that failed the run all the same."""
+    names = [spec.split(":", 1)[0].strip() for spec in decospecs if spec.strip()]
+    if not names:
+        return ""
+    for hit in _STEP_COMMAND.finditer(stderr):
+        line = hit.group(0)
+        missing = [n for n in names if not re.search(rf"--with[= ]['\"]?{re.escape(n)}\b", line)]
+        if missing:
+            cut = line if len(line) <= 300 else "…" + line[-299:]
+            return (f"the deployment adds --with {', '.join(missing)}, but the command of step {hit.group(1)} lacks it: "
+                    f"{cut.strip()}")
+    if "catch" in names and "@catch caught an exception" not in stderr:
+        spec = next(s.strip() for s in decospecs if s.split(":", 1)[0].strip() == "catch")
+        return f"the deployment adds --with {spec}, yet a task's exception failed the run: @catch did not act in the task"
+    return ""
+
+
+ERROR_LINE = re.compile(r"error|exception|invalid|does not exist|not found|unknown|no such", re.I)
+
+
+def _switch_failure(stderr: str, shape: Optional[FlowShape]) -> str:
+    """An error line of ``stderr`` that names the case steps of one of the flow's split-switches ("" when
+    none): the engine failed choosing the branch (metaflow-dagster: 'returned an output "['low']" that does
+    not exist. The available outputs are ['high', 'low']')."""
+    if shape is None or not shape.switches:
+        return ""
+    for line in reversed((stderr or "").splitlines()):
+        if not ERROR_LINE.search(line):
+            continue
+        for step, cases in shape.switches.items():
+            named = [c for c in cases if re.search(rf"(?<![\w.-]){re.escape(c)}(?![\w-])", line)]
+            if len(cases) >= 2 and len(named) >= 2:
+                text = line.strip()
+                return f"switch step {step!r} (cases {cases}): {text if len(text) <= 300 else text[:299] + '…'}"
+    return ""
 
 
 # -- runs -----------------------------------------------------------------------------------------
@@ -539,6 +590,13 @@ def _diagnose_run(ev: RunEvidence) -> Optional[Diagnosis]:
         if seen <= {None}:
             return Diagnosis("O2", f"neither the engine (status None) nor the client knows run {ev.pathspec} after {ev.elapsed:.0f} s",
                              "the trigger pathspec must name the run the engine started", "unknown-run")
+        ended = next((line for line in ev.log_lines if ENGINE_FAILED_TEXT.search(line)), None)
+        if seen <= {None, "PENDING"} and ended:
+            # a worker did take the run: the engine's log naming it says it ended (Prefect: "Reported flow run
+            # '<id>' as crashed") while the status, read from the Metaflow run alone, never left PENDING
+            line = ended.strip()
+            return _before_first_task(ev, f"was ended by the engine ({line if len(line) <= 240 else line[:239] + '…'}) "
+                                          f"while its status stayed PENDING for {ev.elapsed:.0f} s")
         if seen <= {None, "PENDING"}:
             return Diagnosis("", f"nobody executed run {ev.pathspec}: it stayed PENDING for {ev.elapsed:.0f} s (is a worker running?)",
                              "start the engine's worker (devstack) for this task queue", "no-worker")

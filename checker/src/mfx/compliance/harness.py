@@ -200,6 +200,12 @@ def last_command(deployer: Any, name: str) -> Optional["dx.CommandEvidence"]:
             continue
         process = getattr(command, "process", None)
         code = process.poll() if process is not None else None
+        if code is not None:
+            # Metaflow's CommandManager copies the CLI's output into its log files from threads through buffered
+            # files, flushed when the pipe closes: read them only once those threads are done (bounded)
+            for thread in (getattr(command, "stdout_thread", None), getattr(command, "stderr_thread", None)):
+                if isinstance(thread, threading.Thread):
+                    thread.join(timeout=10)
         logs = getattr(command, "log_files", {}) or {}
         return dx.CommandEvidence(name=" ".join(argv[argv.index(name) - 1 : argv.index(name) + 1]), returncode=code, stderr=_read(logs.get("stderr")), stdout=_read(logs.get("stdout")))
     return None
@@ -226,6 +232,15 @@ def finished_late(deployer: Any, name: str, wait: float) -> Optional[float]:
     if path and path in stderr and "No such file or directory" in stderr:
         return time.monotonic() - started
     return None
+
+
+def deployment_identifier(deployed: Any) -> str:
+    """What identifies a deployment to ``DeployedFlow.from_deployment`` / ``get_triggered_run``: its deployer's
+    name, as Metaflow's own test/ux passes it (``from_deployment(deployed_flow.deployer.name, impl=...)``).
+    ``DeployedFlow.name`` starts as the same value, but a provider may show a shorter one there
+    (metaflow-dagster: the job name, while ``deployer.name`` holds the JSON identifier it recovers from)."""
+    name = getattr(getattr(deployed, "deployer", None), "name", None)
+    return str(name if isinstance(name, str) and name else deployed.name)
 
 
 def running_commands(deployer: Any, name: str) -> List[Any]:
@@ -354,6 +369,11 @@ def devstack_log_lines(dirs: Iterable[Path], run_id: str, context_lines: int = 2
     then the problem lines (errors, failures) of the log files kept for that run (:func:`run_log_files`)."""
     if not run_id or len(run_id) < 4:
         return []
+    # an engine-prefixed run id ("prefect-<flow run id>", O19) is named by its engine's own part in the engine's logs
+    keys = [run_id]
+    prefix, _, own = run_id.partition("-")
+    if prefix.isalpha() and len(own) >= 8:
+        keys.append(own)
     dirs = list(dirs)
     out: List[str] = []
     seen_files = set()
@@ -369,7 +389,7 @@ def devstack_log_lines(dirs: Iterable[Path], run_id: str, context_lines: int = 2
             lines = _read(str(log)).splitlines()
             keep = -1
             for i, line in enumerate(lines):
-                if run_id in line:
+                if any(key in line for key in keys):
                     keep = i + context_lines
                 if i <= keep:
                     out.append(f"{log.name}: {line[:400]}")
@@ -459,6 +479,13 @@ class Harness:
 
     def flow(self, name: str) -> str:
         return flow_path(self.kind, name)
+
+    def _shape(self, flow: str) -> Optional["dx.FlowShape"]:
+        """The steps of one of our flows, read statically (None when it is not one of ours)."""
+        try:
+            return dx.flow_shape(_read(self.flow(flow)))
+        except FileNotFoundError:
+            return None
 
     def deployer(self, flow: str, env: Optional[Dict[str, str]] = None, **top_level: Any) -> Any:
         """The provider's DeployerImpl; a missing method is pitfalls O3/O4/O30."""
@@ -566,10 +593,15 @@ class Harness:
                 seconds=seconds,
                 command=command,
                 started_runs=self._runs_of(deployed, context, since=started),
-                decospecs=list((context.top_level.get("decospecs") if context else None) or []),
-                shape=dx.flow_shape(_read(self.flow(context.flow))) if context else None,
+                decospecs=list((context.top_level.get("decospecs") or []) if context else []),
+                shape=self._shape(context.flow) if context else None,
             )
             diagnosis = dx.diagnose_trigger(evidence)
+            if not diagnosis.pid and any(deployed is r for r in self.__dict__.get("_recovered", [])):
+                diagnosis = dx.Diagnosis(
+                    "O23", f"the deployment recovered by from_deployment could not be triggered (the one create() returned is not "
+                    f"used here): {diagnosis.what}", "rebuild the deployer from what create() stored: configs, @project branch, "
+                    "parameter types", "recovered-trigger-failed")
             failure = _raise(diagnosis)
             if "O24" in failure.pids and command is not None and command.returncode is None:  # type: ignore[attr-defined]
                 failure.blocking = True  # type: ignore[attr-defined]
@@ -789,14 +821,17 @@ class Harness:
         return handle
 
     def recover(self, deployed: Any) -> Any:
-        """``DeployedFlow.from_deployment(name, impl=TYPE)``, failing with pitfall O23."""
+        """``DeployedFlow.from_deployment(identifier, impl=TYPE)`` (:func:`deployment_identifier`), failing with pitfall O23."""
         from metaflow.runner.deployer import DeployedFlow
 
+        identifier = deployment_identifier(deployed)
         try:
-            return DeployedFlow.from_deployment(deployed.name, impl=self.engine.config.deployer_method)
+            recovered = DeployedFlow.from_deployment(identifier, impl=self.engine.config.deployer_method)
+            self.__dict__.setdefault("_recovered", []).append(recovered)  # its trigger's failure is the recovery's (O23)
+            return recovered
         except Exception as exc:  # noqa: B902 - any failure here is the provider's
             keep_interrupt()
-            raise fail("O23", f"from_deployment({deployed.name!r}) failed: {_short(exc)}", fix="override from_deployment; persist the real flow name and parameter info") from None
+            raise fail("O23", f"from_deployment({identifier!r}) failed: {_short(exc)}", fix="override from_deployment; persist the real flow name and parameter info") from None
 
     def finish(self, spec: "Spec", test: str = "") -> "Handle":
         """Launch ``spec`` if nobody did yet, then wait for its end (once; the result is shared).

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from mfx.compliance.expect import pitfall
-from mfx.compliance.harness import Harness, task_data
+from mfx.compliance.harness import Harness, deployment_identifier, task_data
 from mfx.compliance.runspec import Spec
 from mfx.compliance.tests.orchestrator.test_lifecycle import FAIL, LINEAR
 
@@ -48,7 +48,7 @@ def test_get_triggered_run(h: Harness) -> None:
 
     # The most direct path: a deployment handle from create() (from_deployment is another capability).
     handle = h.finish(LINEAR)
-    identifier, run_id = handle.deployed.name, handle.run.id
+    identifier, run_id = deployment_identifier(handle.deployed), handle.run.id
     try:
         again = DeployedFlow.get_triggered_run(identifier, run_id, impl=h.engine.config.deployer_method)
     except Exception as exc:

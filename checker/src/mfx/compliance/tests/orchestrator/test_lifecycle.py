@@ -7,7 +7,7 @@ import time
 import pytest
 
 from mfx.compliance.expect import pitfall
-from mfx.compliance.harness import FAILED_STATUSES, Harness
+from mfx.compliance.harness import FAILED_STATUSES, Harness, deployment_identifier
 from mfx.compliance.runspec import Spec
 
 FORBIDDEN = set(",:/!")
@@ -140,11 +140,12 @@ def test_delete_removes_deployment(h: Harness, mfx_tag: str) -> None:
     from metaflow.runner.deployer import DeployedFlow
 
     deployed = h.create("branch_flow", tags=[mfx_tag])
+    identifier = deployment_identifier(deployed)
     assert deployed.delete(), "delete() returned a falsy value"
     try:
-        DeployedFlow.from_deployment(deployed.name, impl=h.engine.config.deployer_method)
+        DeployedFlow.from_deployment(identifier, impl=h.engine.config.deployer_method)
     except Exception as exc:  # noqa: BLE001 - any "not found" error of the provider is right
-        assert deployed.name in str(exc) or "not found" in str(exc).lower() or "no deployment" in str(exc).lower(), f"unclear error: {exc}"
+        assert deployed.name in str(exc) or identifier in str(exc) or "not found" in str(exc).lower() or "no deployment" in str(exc).lower(), f"unclear error: {exc}"
     else:
         pytest.fail(f"from_deployment still finds {deployed.name!r} after delete()")
 
