@@ -794,3 +794,19 @@ def test_run_the_engine_ended_while_its_status_stays_pending_is_not_a_missing_wo
     # adversarial: the log only says the run was submitted: nobody is known to have ended it
     quiet = dx.diagnose_run(run_ev(pathspec="F/prefect-2e037933-858f", statuses=["PENDING"], visible=False, log_lines=lines[:1]))
     assert "is a worker running" in quiet.what
+
+
+def test_a_parameter_named_like_the_text_of_a_tuple_is_o8() -> None:
+    """Seen on metaflow-prefect: trigger handed the parameters to Metaflow's click API as a tuple; the engine
+    was then asked for a parameter named "('route" and refused the run. The headline had said O9 (parameters
+    not reaching init): the first cause is the tuple (O8)."""
+    seen = ("23:20:04.268 | ERROR | Flow run crashed: SignatureMismatchError: Function expects parameters ['route'] "
+            "but was provided with parameters [\"('route\"]")
+    assert dx.match_patterns(seen)[0] == "O8"
+    assert dx.match_patterns("unknown parameter '(\"alpha' given")[0] == "O8"  # the other quoting
+    # adversarial: a tuple-looking parameter *value*, a plain wrong name, a parenthesised parameter list
+    for line in ('flow run parameters {"route": "(\'low\', \'high\')"}',
+                 "Function expects parameters ['route'] but was provided with parameters [\"rout\"]",
+                 "parameters: (a=1, b=2)"):
+        hit = dx.match_patterns(line)
+        assert hit is None or hit[0] != "O8", line

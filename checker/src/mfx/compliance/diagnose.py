@@ -120,6 +120,16 @@ PATTERNS: Sequence[Tuple[str, str, str, str]] = (
         "pass the deploying user to every task: METAFLOW_OWNER (and METAFLOW_USER) in the task environment",
     ),
     (
+        # a parameter *name* that is the printed text of a tuple ("('route"): the parameters went through
+        # Metaflow's click API as a tuple, and reached the engine as its text (metaflow-prefect:
+        # 'SignatureMismatchError: ... was provided with parameters ["(\'route"]')
+        r"""parameters?\b[^\n]*?(["'])\(\\?(?!\1)['"][A-Za-z_][\w-]*\1""",
+        "O8",
+        "the engine got a parameter named like the text of a Python tuple: the trigger passed the parameters to Metaflow's "
+        "click API as a tuple, which reached the engine as text",
+        "pass lists, never tuples, to multi-value click options (run_params=list(...))",
+    ),
+    (
         r"split[-_ ]index|_foreach_stack|\d+ splits but only|is not a join step|multiple inputs|tri(es|ed) to join|Input paths",
         "O18",
         "Metaflow rejected the task's inputs",
