@@ -337,7 +337,10 @@ def merge(old: Optional[dict], new: dict) -> dict:
         return {**new, "parts": [_part(new)]}
     # "not run" with a reason is the test's own answer (e.g. no engine address); without one, not reached
     reached = {t["test"]: t for t in new["tests"] if t["outcome"] != "not run" or t.get("reason")}
-    tests = [reached.pop(t["test"], t) for t in old["tests"]]
+    # a run lists every test of the suite (deselected ones as "not run"): a recorded test it does not list
+    # is no longer in the suite, and is dropped
+    current = {t["test"] for t in new["tests"]}
+    tests = [reached.pop(t["test"], t) for t in old["tests"] if t["test"] in current]
     tests += [t for t in new["tests"] if t["test"] in reached]  # tests the old record did not list
     cap_order = list(old["matrix"]) + [c for c in new["matrix"] if c not in old["matrix"]]
     matrix = _matrix(tests)

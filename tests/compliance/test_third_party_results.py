@@ -125,6 +125,15 @@ def test_merge_keeps_what_a_partial_run_did_not_reach() -> None:
     assert tool.merge(merged, other)["tests"] == other["tests"]
 
 
+def test_merge_drops_a_recorded_test_the_suite_no_longer_has() -> None:
+    first = _summary(100, test_a="passed", test_gone="not run")
+    first["interrupted"] = True
+    second = _summary(50, test_a="not run", test_new="passed")  # the suite of the second run: test_a, test_new
+    merged = tool.merge(tool.merge(None, first), second)
+    assert [(t["test"], t["outcome"]) for t in merged["tests"]] == [("test_a", "passed"), ("test_new", "passed")]
+    assert not merged["interrupted"], "the test that was never reached is gone from the suite"
+
+
 def test_a_test_not_run_for_a_reason_does_not_keep_the_record_interrupted() -> None:
     first = _summary(100, test_a="passed", test_b="not run")
     first["interrupted"] = True
