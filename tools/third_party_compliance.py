@@ -329,7 +329,18 @@ def _matrix(tests: List[dict]) -> Dict[str, str]:
     return matrix
 
 
-def merge(old: Optional[dict], new: dict) -> dict:
+def suite_tests() -> set:
+    """The names of the orchestrator suite's test functions in this checkout (read, not imported)."""
+    import ast
+
+    found = set()
+    for module in (ROOT / "checker" / "src" / "mfx" / "compliance" / "tests" / "orchestrator").glob("test_*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        found |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    return found
+
+
+def merge(old: Optional[dict], new: dict, known: Optional[set] = None) -> dict:
     """``new`` (a run of some of the tests) laid over ``old`` (the record so far, same pins): a test the new
     run reached replaces its recorded outcome; one it did not reach ("not run": deselected, or stopped by
     the time budget) keeps what an earlier part recorded. Wall time adds up; the parts are listed."""
@@ -337,10 +348,9 @@ def merge(old: Optional[dict], new: dict) -> dict:
         return {**new, "parts": [_part(new)]}
     # "not run" with a reason is the test's own answer (e.g. no engine address); without one, not reached
     reached = {t["test"]: t for t in new["tests"] if t["outcome"] != "not run" or t.get("reason")}
-    # a run lists every test of the suite (deselected ones as "not run"): a recorded test it does not list
-    # is no longer in the suite, and is dropped
-    current = {t["test"] for t in new["tests"]}
-    tests = [reached.pop(t["test"], t) for t in old["tests"] if t["test"] in current]
+    # a recorded test whose function is no longer in the suite (renamed, removed) is dropped
+    # (``known``: the suite's test functions; record() passes this checkout's)
+    tests = [reached.pop(t["test"], t) for t in old["tests"] if known is None or t["test"].split("[", 1)[0] in known]
     tests += [t for t in new["tests"] if t["test"] in reached]  # tests the old record did not list
     cap_order = list(old["matrix"]) + [c for c in new["matrix"] if c not in old["matrix"]]
     matrix = _matrix(tests)
@@ -368,7 +378,7 @@ def record(name: str, summary: dict, cache: Path, keep_others: bool) -> dict:
     summary = sanitize(summary, machine_roots(cache))
     # read again: another extension's run may have recorded its result meanwhile
     results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
-    results[name] = merge(results.get(name), summary) if keep_others else summary
+    results[name] = merge(results.get(name), summary, known=suite_tests()) if keep_others else summary
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return results[name]

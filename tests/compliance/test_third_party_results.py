@@ -128,10 +128,14 @@ def test_merge_keeps_what_a_partial_run_did_not_reach() -> None:
 def test_merge_drops_a_recorded_test_the_suite_no_longer_has() -> None:
     first = _summary(100, test_a="passed", test_gone="not run")
     first["interrupted"] = True
-    second = _summary(50, test_a="not run", test_new="passed")  # the suite of the second run: test_a, test_new
-    merged = tool.merge(tool.merge(None, first), second)
+    second = _summary(50, test_new="passed")  # a partial run (-k test_new) of a suite that has test_a, test_new
+    merged = tool.merge(tool.merge(None, first), second, known={"test_a", "test_new"})
     assert [(t["test"], t["outcome"]) for t in merged["tests"]] == [("test_a", "passed"), ("test_new", "passed")]
     assert not merged["interrupted"], "the test that was never reached is gone from the suite"
+    # parametrized ids are matched by their function; the default is this checkout's suite
+    assert "test_timeout_is_enforced" in tool.suite_tests() and "test_event_flow_deploys" not in tool.suite_tests()
+    param = _summary(10, **{"test_t[x]": "passed"})
+    assert [t["test"] for t in tool.merge(tool.merge(None, param), _summary(5), known={"test_t"})["tests"]] == ["test_t[x]"]
 
 
 def test_a_test_not_run_for_a_reason_does_not_keep_the_record_interrupted() -> None:
