@@ -161,7 +161,7 @@ def test_trigger_that_ran_a_run_whose_retry_step_was_never_retried_names_the_mis
     succeeded: the first cause is the retry that never happened, not that trigger() ran the run (O24)."""
     def stderr(step: str, times: int = 1) -> str:
         one = ('  File ".../metaflow/cli_components/step_cmd.py", line 171, in step\n    task.run_step(\n'
-               f'  File "/tmp/mfx-flows-x/flows/orchestrator/retry_flow.py", line 16, in {step}\n'
+               f'  File "mfx-flows-x/flows/orchestrator/retry_flow.py", line 16, in {step}\n'
                '    raise RuntimeError("Intentional first-attempt failure")\nRuntimeError: Intentional first-attempt failure\n')
         return one * times
     shape = dx.flow_shape(FLOWS.joinpath("retry_flow.py").read_text())
@@ -271,7 +271,7 @@ def test_a_parameter_value_left_over_as_an_extra_argument_is_o9_not_o8() -> None
     makes a bool input a flag (--flag/--no-flag), so click stops at the value ("Got unexpected extra argument
     (False)"). The Deployer accepted the parameters (the CLI ran): no tuple (O8) is involved."""
     stderr = ("UserWarning: The parameter --flag is used more than once. Remove its duplicate as parameters should be unique.\n"
-              " Usage: pyflyte run /tmp/tmpymoef8qg.py mfx_params_flow [OPTIONS]\n"
+              " Usage: pyflyte run tmpymoef8qg.py mfx_params_flow [OPTIONS]\n"
               "╭─ Error ─────────╮\n│ Got unexpected extra argument (False)                                        │\n╰────────╯")
     params = {"text": "hello world", "count": 42, "ratio": 2.5, "flag": False, "payload": {"a": [1, 2]}}
     diag = dx.diagnose_trigger(trig(flow="params_flow", params=params, command=dx.CommandEvidence("flyte trigger", 1, stderr=stderr)))
